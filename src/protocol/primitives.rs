@@ -1,0 +1,561 @@
+//! Wire primitives: fixed-width integers (big-endian), varints (zigzag and unsigned), strings and bytes
+//! in their plain, nullable, compact and compact-nullable forms, arrays, UUIDs and tagged fields (KIP-482).
+//!
+//! Decoding never trusts a length read from the network: every length is checked against the bytes
+//! actually present before anything is allocated, so hostile input cannot make us allocate more than the
+//! frame we already hold.
+
+use bytes::{BufMut, Bytes};
+
+use super::ProtocolError;
+
+/// The version context a value is encoded or decoded in: the message's version, and whether that version
+/// is "flexible" (KIP-482: compact lengths and tagged fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ctx {
+    /// The message version.
+    pub version: i16,
+    /// True when `version` is at or above the message's first flexible version.
+    pub flexible: bool,
+}
+
+/// A value with a Kafka wire encoding.
+pub trait Wire: Sized {
+    /// Appends the encoding of `self` to `out`.
+    fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError>;
+    /// Reads a value from `r`.
+    fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError>;
+}
+
+/// True when `version` lies in `range` (used by [`kafka_struct!`](crate::kafka_struct) field ranges).
+#[inline]
+pub fn in_range<R: std::ops::RangeBounds<i16>>(range: &R, version: i16) -> bool {
+    range.contains(&version)
+}
+
+/// A cursor over a received buffer. All reads are bounds-checked and return
+/// [`ProtocolError::Truncated`] instead of panicking.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+macro_rules! get_be {
+    ($name:ident, $ty:ty, $n:literal) => {
+        #[doc = concat!("Reads a big-endian `", stringify!($ty), "`.")]
+        #[inline]
+        pub fn $name(&mut self) -> Result<$ty, ProtocolError> {
+            let b = self.array::<$n>()?;
+            Ok(<$ty>::from_be_bytes(b))
+        }
+    };
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf }
+    }
+
+    /// Bytes not yet read.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// True when everything has been read.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The unread bytes, without consuming them.
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Consumes and returns the next `n` bytes.
+    #[inline]
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
+        if n > self.buf.len() {
+            return Err(ProtocolError::Truncated { needed: n - self.buf.len() });
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+
+    /// Consumes `n` bytes and returns a reader over just those bytes.
+    pub fn sub_reader(&mut self, n: usize) -> Result<Reader<'a>, ProtocolError> {
+        self.bytes(n).map(Reader::new)
+    }
+
+    /// Skips `n` bytes.
+    pub fn skip(&mut self, n: usize) -> Result<(), ProtocolError> {
+        self.bytes(n).map(|_| ())
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], ProtocolError> {
+        let b = self.bytes(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(b);
+        Ok(a)
+    }
+
+    get_be!(i8, i8, 1);
+    get_be!(u8, u8, 1);
+    get_be!(i16, i16, 2);
+    get_be!(u16, u16, 2);
+    get_be!(i32, i32, 4);
+    get_be!(u32, u32, 4);
+    get_be!(i64, i64, 8);
+    get_be!(f64, f64, 8);
+
+    /// Reads an unsigned varint of at most 5 bytes (32 bits).
+    pub fn uvarint(&mut self) -> Result<u32, ProtocolError> {
+        let v = self.uvarlong_bounded(5)?;
+        u32::try_from(v).map_err(|_| ProtocolError::invalid("varint", "more than 32 bits"))
+    }
+
+    /// Reads an unsigned varlong of at most 10 bytes (64 bits).
+    pub fn uvarlong(&mut self) -> Result<u64, ProtocolError> {
+        self.uvarlong_bounded(10)
+    }
+
+    fn uvarlong_bounded(&mut self, max_bytes: u32) -> Result<u64, ProtocolError> {
+        let mut value = 0u64;
+        for i in 0..max_bytes {
+            let b = self.u8()?;
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(ProtocolError::invalid("varint", "too many continuation bytes"))
+    }
+
+    /// Reads a zigzag-encoded signed varint (32 bits).
+    pub fn varint(&mut self) -> Result<i32, ProtocolError> {
+        let u = self.uvarint()?;
+        Ok(((u >> 1) as i32) ^ -((u & 1) as i32))
+    }
+
+    /// Reads a zigzag-encoded signed varlong (64 bits).
+    pub fn varlong(&mut self) -> Result<i64, ProtocolError> {
+        let u = self.uvarlong()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    /// Reads the length of a string, bytes or array field: `None` for null. Plain lengths are an int16
+    /// (strings) or int32 (bytes, arrays); compact ones are an unsigned varint holding length + 1.
+    fn length(&mut self, flexible: bool, wide: bool) -> Result<Option<usize>, ProtocolError> {
+        let n: i64 = if flexible {
+            i64::from(self.uvarint()?) - 1
+        } else if wide {
+            i64::from(self.i32()?)
+        } else {
+            i64::from(self.i16()?)
+        };
+        match n {
+            -1 => Ok(None),
+            n if n < -1 => Err(ProtocolError::invalid("length", format!("negative length {n}"))),
+            // Every length is bounded by the bytes present, so nothing read here can drive an allocation
+            // larger than the frame we already hold.
+            n if n as u64 > self.remaining() as u64 => {
+                Err(ProtocolError::Truncated { needed: (n as usize).saturating_sub(self.remaining()) })
+            }
+            n => Ok(Some(n as usize)),
+        }
+    }
+
+    /// Reads a string (plain int16 length, or compact); `None` when null.
+    pub fn nullable_str(&mut self, flexible: bool) -> Result<Option<&'a str>, ProtocolError> {
+        match self.length(flexible, false)? {
+            None => Ok(None),
+            Some(n) => std::str::from_utf8(self.bytes(n)?)
+                .map(Some)
+                .map_err(|_| ProtocolError::invalid("string", "not valid UTF-8")),
+        }
+    }
+
+    /// Reads a byte string (plain int32 length, or compact); `None` when null.
+    pub fn nullable_bytes(&mut self, flexible: bool) -> Result<Option<&'a [u8]>, ProtocolError> {
+        match self.length(flexible, true)? {
+            None => Ok(None),
+            Some(n) => self.bytes(n).map(Some),
+        }
+    }
+
+    /// Reads an array length (plain int32, or compact); `None` when null. Each element takes at least one
+    /// byte, so a count larger than what remains is rejected before anything is allocated.
+    pub fn array_len(&mut self, flexible: bool) -> Result<Option<usize>, ProtocolError> {
+        self.length(flexible, true)
+    }
+
+    /// Skips a tagged-field section (KIP-482), returning how many fields it held.
+    pub fn skip_tagged_fields(&mut self) -> Result<u32, ProtocolError> {
+        let n = self.uvarint()?;
+        for _ in 0..n {
+            let _tag = self.uvarint()?;
+            let size = self.uvarint()? as usize;
+            self.skip(size)?;
+        }
+        Ok(n)
+    }
+}
+
+/// Writes an unsigned varint.
+#[inline]
+pub fn put_uvarint(out: &mut Vec<u8>, v: u32) {
+    put_uvarlong(out, u64::from(v));
+}
+
+/// Writes an unsigned varlong.
+#[inline]
+pub fn put_uvarlong(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Writes a zigzag-encoded signed varint.
+#[inline]
+pub fn put_varint(out: &mut Vec<u8>, v: i32) {
+    put_uvarint(out, ((v << 1) ^ (v >> 31)) as u32);
+}
+
+/// Writes a zigzag-encoded signed varlong.
+#[inline]
+pub fn put_varlong(out: &mut Vec<u8>, v: i64) {
+    put_uvarlong(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// Encoded size of an unsigned varint.
+#[inline]
+pub fn uvarint_len(v: u32) -> usize {
+    uvarlong_len(u64::from(v))
+}
+
+/// Encoded size of an unsigned varlong.
+#[inline]
+pub fn uvarlong_len(v: u64) -> usize {
+    // One byte per started group of 7 bits; zero still takes one byte.
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+/// Encoded size of a zigzag varint.
+#[inline]
+pub fn varint_len(v: i32) -> usize {
+    uvarint_len(((v << 1) ^ (v >> 31)) as u32)
+}
+
+/// Encoded size of a zigzag varlong.
+#[inline]
+pub fn varlong_len(v: i64) -> usize {
+    uvarlong_len(((v << 1) ^ (v >> 63)) as u64)
+}
+
+/// Writes the length prefix of a string (`wide` false), bytes or array (`wide` true); `None` is null.
+pub fn put_length(
+    out: &mut Vec<u8>,
+    len: Option<usize>,
+    flexible: bool,
+    wide: bool,
+) -> Result<(), ProtocolError> {
+    if flexible {
+        let v = match len {
+            None => 0,
+            Some(n) => u32::try_from(n)
+                .ok()
+                .and_then(|n| n.checked_add(1))
+                .ok_or(ProtocolError::TooLong { what: "compact length", len: n })?,
+        };
+        put_uvarint(out, v);
+    } else if wide {
+        let v = match len {
+            None => -1,
+            Some(n) => i32::try_from(n).map_err(|_| ProtocolError::TooLong { what: "length", len: n })?,
+        };
+        out.put_i32(v);
+    } else {
+        let v = match len {
+            None => -1,
+            Some(n) => i16::try_from(n).map_err(|_| ProtocolError::TooLong { what: "string", len: n })?,
+        };
+        out.put_i16(v);
+    }
+    Ok(())
+}
+
+/// Writes a tagged-field section from already-encoded `(tag, bytes)` pairs in ascending tag order.
+pub fn put_tagged_fields(out: &mut Vec<u8>, fields: &[(u32, Vec<u8>)]) -> Result<(), ProtocolError> {
+    put_uvarint(out, fields.len() as u32);
+    for (tag, data) in fields {
+        put_uvarint(out, *tag);
+        let len = u32::try_from(data.len())
+            .map_err(|_| ProtocolError::TooLong { what: "tagged field", len: data.len() })?;
+        put_uvarint(out, len);
+        out.extend_from_slice(data);
+    }
+    Ok(())
+}
+
+macro_rules! wire_int {
+    ($ty:ty, $get:ident) => {
+        impl Wire for $ty {
+            #[inline]
+            fn encode(&self, out: &mut Vec<u8>, _cx: Ctx) -> Result<(), ProtocolError> {
+                out.extend_from_slice(&self.to_be_bytes());
+                Ok(())
+            }
+            #[inline]
+            fn decode(r: &mut Reader<'_>, _cx: Ctx) -> Result<Self, ProtocolError> {
+                r.$get()
+            }
+        }
+    };
+}
+wire_int!(i8, i8);
+wire_int!(i16, i16);
+wire_int!(u16, u16);
+wire_int!(i32, i32);
+wire_int!(u32, u32);
+wire_int!(i64, i64);
+wire_int!(f64, f64);
+
+impl Wire for bool {
+    fn encode(&self, out: &mut Vec<u8>, _cx: Ctx) -> Result<(), ProtocolError> {
+        out.push(u8::from(*self));
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>, _cx: Ctx) -> Result<Self, ProtocolError> {
+        Ok(r.u8()? != 0)
+    }
+}
+
+/// A 128-bit UUID as Kafka sends it (topic ids, directory ids): 16 raw bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Uuid(pub [u8; 16]);
+
+impl Uuid {
+    /// The all-zero UUID Kafka uses for "no id".
+    pub const ZERO: Uuid = Uuid([0; 16]);
+}
+
+impl Wire for Uuid {
+    fn encode(&self, out: &mut Vec<u8>, _cx: Ctx) -> Result<(), ProtocolError> {
+        out.extend_from_slice(&self.0);
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>, _cx: Ctx) -> Result<Self, ProtocolError> {
+        r.array::<16>().map(Uuid)
+    }
+}
+
+impl Wire for String {
+    fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError> {
+        put_length(out, Some(self.len()), cx.flexible, false)?;
+        out.extend_from_slice(self.as_bytes());
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
+        match r.nullable_str(cx.flexible)? {
+            Some(s) => Ok(s.to_owned()),
+            None => Err(ProtocolError::invalid("string", "null where a non-null string is required")),
+        }
+    }
+}
+
+impl Wire for Option<String> {
+    fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError> {
+        match self {
+            None => put_length(out, None, cx.flexible, false),
+            Some(s) => s.encode(out, cx),
+        }
+    }
+    fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
+        Ok(r.nullable_str(cx.flexible)?.map(str::to_owned))
+    }
+}
+
+impl Wire for Bytes {
+    fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError> {
+        put_length(out, Some(self.len()), cx.flexible, true)?;
+        out.extend_from_slice(self);
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
+        match r.nullable_bytes(cx.flexible)? {
+            Some(b) => Ok(Bytes::copy_from_slice(b)),
+            None => Err(ProtocolError::invalid("bytes", "null where non-null bytes are required")),
+        }
+    }
+}
+
+impl Wire for Option<Bytes> {
+    fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError> {
+        match self {
+            None => put_length(out, None, cx.flexible, true),
+            Some(b) => b.encode(out, cx),
+        }
+    }
+    fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
+        Ok(r.nullable_bytes(cx.flexible)?.map(Bytes::copy_from_slice))
+    }
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError> {
+        put_length(out, Some(self.len()), cx.flexible, true)?;
+        for item in self {
+            item.encode(out, cx)?;
+        }
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
+        match Option::<Vec<T>>::decode(r, cx)? {
+            Some(v) => Ok(v),
+            None => Err(ProtocolError::invalid("array", "null where a non-null array is required")),
+        }
+    }
+}
+
+impl<T: Wire> Wire for Option<Vec<T>> {
+    fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError> {
+        match self {
+            None => put_length(out, None, cx.flexible, true),
+            Some(v) => v.encode(out, cx),
+        }
+    }
+    fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
+        let Some(n) = r.array_len(cx.flexible)? else { return Ok(None) };
+        // `n` is already bounded by the bytes remaining (each element takes at least one byte).
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(T::decode(r, cx)?);
+        }
+        Ok(Some(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PLAIN: Ctx = Ctx { version: 0, flexible: false };
+    const FLEX: Ctx = Ctx { version: 0, flexible: true };
+
+    fn roundtrip<T: Wire + PartialEq + std::fmt::Debug>(v: &T, cx: Ctx) {
+        let mut out = Vec::new();
+        v.encode(&mut out, cx).unwrap();
+        let mut r = Reader::new(&out);
+        let back = T::decode(&mut r, cx).unwrap();
+        assert_eq!(&back, v);
+        assert!(r.is_empty(), "trailing bytes after decode");
+    }
+
+    #[test]
+    fn varint_golden() {
+        // Zigzag: 0→0, -1→1, 1→2, -2→3, 300→600 = 0xd8 0x04.
+        let cases: &[(i32, &[u8])] =
+            &[(0, &[0]), (-1, &[1]), (1, &[2]), (-2, &[3]), (300, &[0xd8, 0x04]), (i32::MIN, &[0xff, 0xff, 0xff, 0xff, 0x0f])];
+        for (v, bytes) in cases {
+            let mut out = Vec::new();
+            put_varint(&mut out, *v);
+            assert_eq!(&out, bytes, "varint {v}");
+            assert_eq!(varint_len(*v), bytes.len());
+            assert_eq!(Reader::new(bytes).varint().unwrap(), *v);
+        }
+    }
+
+    #[test]
+    fn compact_string_golden() {
+        let mut out = Vec::new();
+        "abc".to_string().encode(&mut out, FLEX).unwrap();
+        assert_eq!(out, [4, b'a', b'b', b'c']);
+        out.clear();
+        None::<String>.encode(&mut out, FLEX).unwrap();
+        assert_eq!(out, [0]);
+        out.clear();
+        None::<String>.encode(&mut out, PLAIN).unwrap();
+        assert_eq!(out, [0xff, 0xff]);
+    }
+
+    #[test]
+    fn overlong_varint_rejected() {
+        let bytes = [0xff; 11];
+        assert!(Reader::new(&bytes).uvarlong().is_err());
+        assert!(Reader::new(&bytes[..6]).uvarint().is_err());
+    }
+
+    #[test]
+    fn hostile_lengths_do_not_allocate() {
+        // An array claiming 2^31-1 elements in a 5-byte buffer must fail before allocating.
+        let bytes = [0x7f, 0xff, 0xff, 0xff, 0x00];
+        let r = Vec::<i32>::decode(&mut Reader::new(&bytes), PLAIN);
+        assert!(matches!(r, Err(ProtocolError::Truncated { .. })));
+        let r = Bytes::decode(&mut Reader::new(&bytes), PLAIN);
+        assert!(matches!(r, Err(ProtocolError::Truncated { .. })));
+        let r = Option::<String>::decode(&mut Reader::new(&[0x7f, 0xff]), PLAIN);
+        assert!(matches!(r, Err(ProtocolError::Truncated { .. })));
+        assert!(matches!(
+            Option::<String>::decode(&mut Reader::new(&[0xff, 0xfe]), PLAIN),
+            Err(ProtocolError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn tagged_fields_skipped() {
+        let mut out = Vec::new();
+        put_tagged_fields(&mut out, &[(0, vec![1, 2, 3]), (7, vec![])]).unwrap();
+        let mut r = Reader::new(&out);
+        assert_eq!(r.skip_tagged_fields().unwrap(), 2);
+        assert!(r.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn varints(v: i32, l: i64, u: u32, ul: u64) {
+            let mut out = Vec::new();
+            put_varint(&mut out, v); put_varlong(&mut out, l); put_uvarint(&mut out, u); put_uvarlong(&mut out, ul);
+            prop_assert_eq!(out.len(), varint_len(v) + varlong_len(l) + uvarint_len(u) + uvarlong_len(ul));
+            let mut r = Reader::new(&out);
+            prop_assert_eq!(r.varint().unwrap(), v);
+            prop_assert_eq!(r.varlong().unwrap(), l);
+            prop_assert_eq!(r.uvarint().unwrap(), u);
+            prop_assert_eq!(r.uvarlong().unwrap(), ul);
+            prop_assert!(r.is_empty());
+        }
+
+        #[test]
+        fn strings_bytes_arrays(s: String, os: Option<String>, b: Vec<u8>, ob: Option<Vec<u8>>, a: Vec<i64>, oa: Option<Vec<String>>, flex: bool) {
+            let cx = Ctx { version: 0, flexible: flex };
+            roundtrip(&s, cx);
+            roundtrip(&os, cx);
+            roundtrip(&Bytes::from(b), cx);
+            roundtrip(&ob.map(Bytes::from), cx);
+            roundtrip(&a, cx);
+            roundtrip(&oa, cx);
+        }
+
+        #[test]
+        fn ints(a: i8, b: i16, c: i32, d: i64, e: u16, f: u32, g: bool, u: Uuid) {
+            roundtrip(&a, PLAIN); roundtrip(&b, PLAIN); roundtrip(&c, PLAIN); roundtrip(&d, PLAIN);
+            roundtrip(&e, PLAIN); roundtrip(&f, PLAIN); roundtrip(&g, PLAIN); roundtrip(&u, PLAIN);
+        }
+
+        #[test]
+        fn decode_never_panics(data: Vec<u8>, flex: bool) {
+            let cx = Ctx { version: 0, flexible: flex };
+            let _ = Vec::<Option<String>>::decode(&mut Reader::new(&data), cx);
+            let _ = Option::<Vec<Bytes>>::decode(&mut Reader::new(&data), cx);
+            let _ = Reader::new(&data).skip_tagged_fields();
+        }
+    }
+}
