@@ -68,7 +68,11 @@ pub fn response_header_version(api_key: ApiKey, flexible: bool) -> i16 {
 }
 
 /// Writes a response header of the given version (0 or 1).
-pub fn encode_response_header(out: &mut Vec<u8>, correlation_id: i32, header_version: i16) -> Result<(), ProtocolError> {
+pub fn encode_response_header(
+    out: &mut Vec<u8>,
+    correlation_id: i32,
+    header_version: i16,
+) -> Result<(), ProtocolError> {
     out.put_i32(correlation_id);
     if header_version >= 1 {
         put_tagged_fields(out, &[])?;

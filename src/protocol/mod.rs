@@ -173,7 +173,8 @@ pub fn decode_response<R: Request>(
 ) -> Result<R::Response, ProtocolError> {
     let cx = <R::Response as Message>::ctx(version)?;
     let mut r = Reader::new(frame_body);
-    let got = header::decode_response_header(&mut r, header::response_header_version(R::API_KEY, cx.flexible))?;
+    let got =
+        header::decode_response_header(&mut r, header::response_header_version(R::API_KEY, cx.flexible))?;
     if got != correlation_id {
         return Err(ProtocolError::CorrelationMismatch { expected: correlation_id, got });
     }
@@ -197,7 +198,11 @@ pub fn encode_response<M: Message>(
 ) -> Result<(), ProtocolError> {
     let cx = M::ctx(version)?;
     let at = frame::start_frame(out);
-    header::encode_response_header(out, correlation_id, header::response_header_version(M::API_KEY, cx.flexible))?;
+    header::encode_response_header(
+        out,
+        correlation_id,
+        header::response_header_version(M::API_KEY, cx.flexible),
+    )?;
     body.encode(out, cx)?;
     frame::finish_frame(out, at)
 }

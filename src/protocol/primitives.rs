@@ -463,8 +463,14 @@ mod tests {
     #[test]
     fn varint_golden() {
         // Zigzag: 0→0, -1→1, 1→2, -2→3, 300→600 = 0xd8 0x04.
-        let cases: &[(i32, &[u8])] =
-            &[(0, &[0]), (-1, &[1]), (1, &[2]), (-2, &[3]), (300, &[0xd8, 0x04]), (i32::MIN, &[0xff, 0xff, 0xff, 0xff, 0x0f])];
+        let cases: &[(i32, &[u8])] = &[
+            (0, &[0]),
+            (-1, &[1]),
+            (1, &[2]),
+            (-2, &[3]),
+            (300, &[0xd8, 0x04]),
+            (i32::MIN, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+        ];
         for (v, bytes) in cases {
             let mut out = Vec::new();
             put_varint(&mut out, *v);

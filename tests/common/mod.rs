@@ -40,7 +40,8 @@ pub fn check_reachable(bootstrap: &str) {
 
 /// The `scripts/kafka` name of the cluster in `var` (e.g. `KPROD_KAFKA_NAME_3`); panics when unset.
 pub fn cluster_name(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run the integration tests through scripts/test"))
+    std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is not set: run the integration tests through scripts/test"))
 }
 
 /// Runs `scripts/kafka ARGS...`, returning its output; panics with its stderr when it fails.

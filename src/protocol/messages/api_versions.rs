@@ -115,7 +115,10 @@ mod tests {
 
     #[test]
     fn request_v3_golden() {
-        let m = ApiVersionsRequest { client_software_name: "kprod".into(), client_software_version: "0.1".into() };
+        let m = ApiVersionsRequest {
+            client_software_name: "kprod".into(),
+            client_software_version: "0.1".into(),
+        };
         let mut out = Vec::new();
         m.encode_body(&mut out, 3).unwrap();
         // compact "kprod" (len+1 = 6), compact "0.1" (4), empty tagged fields.
