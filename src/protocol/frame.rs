@@ -19,8 +19,11 @@ pub fn frame_len(buf: &[u8], max: usize) -> Result<Option<usize>, ProtocolError>
     Ok(if buf.len() - 4 >= n { Some(n) } else { None })
 }
 
+/// A complete frame body and the bytes after it.
+pub type SplitFrame<'a> = (&'a [u8], &'a [u8]);
+
 /// Splits one complete frame off the front of `buf`: returns `(body, rest)`, or `None` when incomplete.
-pub fn split_frame(buf: &[u8], max: usize) -> Result<Option<(&[u8], &[u8])>, ProtocolError> {
+pub fn split_frame(buf: &[u8], max: usize) -> Result<Option<SplitFrame<'_>>, ProtocolError> {
     Ok(frame_len(buf, max)?.and_then(|n| buf.get(4..4 + n).zip(buf.get(4 + n..))))
 }
 

@@ -18,6 +18,7 @@ pub mod txn_offset_commit;
 pub use api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 
 #[cfg(test)]
+#[allow(dead_code)] // strategies are used by the message modules' property tests
 pub(crate) mod testing {
     //! Shared property checks for message codecs.
     use crate::protocol::{Message, Reader};
