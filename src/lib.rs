@@ -15,4 +15,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod compression;
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub mod mock;
 pub mod protocol;

@@ -1,0 +1,1 @@
+//! The in-process mock Kafka cluster (being written).
