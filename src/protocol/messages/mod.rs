@@ -30,6 +30,11 @@ pub(crate) mod testing {
         proptest::collection::vec(any::<u8>(), 0..64).prop_map(Bytes::from)
     }
 
+    /// Strategy for nested array fields: 0–2 elements keeps nested property tests fast.
+    pub fn small_vec<T: Arbitrary>() -> impl Strategy<Value = Vec<T>> {
+        proptest::collection::vec(any::<T>(), 0..3)
+    }
+
     /// Strategy for `Option<Bytes>` fields.
     pub fn opt_bytes() -> impl Strategy<Value = Option<Bytes>> {
         proptest::option::of(bytes())
