@@ -61,3 +61,186 @@ fn send_raw(addr: &str, frame: &[u8]) -> Vec<u8> {
     s.read_exact(&mut buf).unwrap();
     buf
 }
+
+use bytes::Bytes;
+use kprod::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
+use kprod::protocol::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
+use kprod::protocol::record::{BatchParams, RecordBatchWriter};
+
+const BASE_TS: i64 = 1_700_000_000_000;
+
+/// What record `i` of a test batch holds: null keys every 5th record, null values every 7th, two
+/// headers (one with a null value) on every 3rd, explicit timestamps.
+type TestRecord = (Option<String>, Option<String>, Vec<(String, Option<String>)>, i64);
+
+fn record(i: usize) -> TestRecord {
+    let key = (i % 5 != 0).then(|| format!("key-{i}"));
+    let value = (i % 7 != 3).then(|| format!("value {i} {}", "x".repeat(i % 50)));
+    let headers = if i % 3 == 0 {
+        vec![("trace".to_string(), Some(format!("t{i}"))), ("empty".to_string(), None)]
+    } else {
+        vec![]
+    };
+    (key, value, headers, BASE_TS + (i as i64) * 7)
+}
+
+/// How Kafka's console consumer prints record `i` (see `record`).
+fn expected_line(i: usize, offset: i64) -> Consumed {
+    let (key, value, headers, ts) = record(i);
+    Consumed {
+        timestamp: format!("CreateTime:{ts}"),
+        partition: 0,
+        offset,
+        headers: if headers.is_empty() {
+            "NO_HEADERS".into()
+        } else {
+            headers
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", v.as_deref().unwrap_or("null")))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        key: key.unwrap_or_else(|| "null".into()),
+        value: value.unwrap_or_else(|| "null".into()),
+    }
+}
+
+fn metadata(conn: &mut Conn, topic: &str, version: i16) -> MetadataResponse {
+    let req = MetadataRequest {
+        topics: Some(vec![MetadataRequestTopic { name: Some(topic.into()), ..Default::default() }]),
+        allow_auto_topic_creation: false,
+        ..Default::default()
+    };
+    conn.call(version, &req)
+}
+
+/// Produces records `range` as one batch built by kprod's writer, at Produce `version`; returns the base
+/// offset the broker assigned.
+fn produce_batch(
+    conn: &mut Conn,
+    version: i16,
+    topic: &str,
+    topic_id: kprod::protocol::primitives::Uuid,
+    params: BatchParams,
+    range: std::ops::Range<usize>,
+) -> i64 {
+    let mut w = RecordBatchWriter::new(Vec::new(), BatchParams { base_timestamp: BASE_TS, ..params });
+    for i in range {
+        let (k, v, h, ts) = record(i);
+        let before = w.size_in_bytes();
+        let predicted =
+            w.next_record_size(ts, k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes), &h);
+        w.append(ts, k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes), &h).unwrap();
+        assert_eq!(w.size_in_bytes() - before, predicted, "record_size is exact");
+    }
+    let mut compressor = kprod::compression::Compressor::new(params.compression, None).unwrap();
+    let batch = w.seal(Some(&mut compressor), &mut Vec::new()).unwrap();
+    let req = ProduceRequest {
+        acks: -1,
+        timeout_ms: 30_000,
+        topic_data: vec![TopicProduceData {
+            name: topic.into(),
+            topic_id,
+            partition_data: vec![PartitionProduceData { index: 0, records: Some(Bytes::from(batch)) }],
+        }],
+        ..Default::default()
+    };
+    let resp = conn.call(version, &req);
+    let p = &resp.responses[0].partition_responses[0];
+    assert_eq!(p.error_code, ErrorCode::NONE, "Produce v{version}: {:?}", p.error_message);
+    p.base_offset
+}
+
+/// Produces records `range` at `version` and returns the partition's error code.
+fn try_produce(
+    conn: &mut Conn,
+    version: i16,
+    topic: &str,
+    params: BatchParams,
+    range: std::ops::Range<usize>,
+) -> ErrorCode {
+    let mut w = RecordBatchWriter::new(Vec::new(), BatchParams { base_timestamp: BASE_TS, ..params });
+    for i in range {
+        let (k, v, h, ts) = record(i);
+        w.append(ts, k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes), &h).unwrap();
+    }
+    let mut compressor = kprod::compression::Compressor::new(params.compression, None).unwrap();
+    let batch = w.seal(Some(&mut compressor), &mut Vec::new()).unwrap();
+    let req = ProduceRequest {
+        acks: -1,
+        timeout_ms: 30_000,
+        topic_data: vec![TopicProduceData {
+            name: topic.into(),
+            partition_data: vec![PartitionProduceData { index: 0, records: Some(Bytes::from(batch)) }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    conn.call(version, &req).responses[0].partition_responses[0].error_code
+}
+
+/// For each codec: Metadata finds the leader, four batches go out at four Produce versions (the oldest,
+/// the first flexible one, and the two newest the broker offers), and Kafka's console consumer reads back
+/// exactly the keys, values, headers and timestamps written.
+#[test]
+fn produce_every_codec_read_back_by_console_consumer() {
+    use kprod::compression::CompressionType;
+
+    let bs = bootstrap("KAFKA_BOOTSTRAP");
+    let cluster = cluster_name("KPROD_KAFKA_NAME_1");
+    let mut conn = Conn::connect(&first_broker(&bs));
+    // Kafka validates client_software_name/version (v3+): empty names get INVALID_REQUEST.
+    let hello =
+        ApiVersionsRequest { client_software_name: "kprod".into(), client_software_version: "0.1.0".into() };
+    let versions = conn.call(4, &hello);
+    assert_eq!(versions.error_code, ErrorCode::NONE);
+    let (_, produce_max) = versions.range(ApiKey::PRODUCE).unwrap();
+    let (_, metadata_max) = versions.range(ApiKey::METADATA).unwrap();
+    let produce_max = produce_max.min(ProduceRequest::MAX_VERSION);
+    let metadata_max = metadata_max.min(MetadataResponse::MAX_VERSION);
+
+    for codec in [
+        CompressionType::None,
+        CompressionType::Gzip,
+        CompressionType::Snappy,
+        CompressionType::Lz4,
+        CompressionType::Zstd,
+    ] {
+        let topic = unique_topic(&format!("interop-{}", codec.name()));
+        create_topic(&cluster, &topic, 1, 1);
+
+        // Metadata at the oldest and newest versions agree on the leader.
+        let old = metadata(&mut conn, &topic, 1);
+        let new = metadata(&mut conn, &topic, metadata_max);
+        for m in [&old, &new] {
+            assert_eq!(m.topics.len(), 1);
+            assert_eq!(m.topics[0].error_code, ErrorCode::NONE, "metadata for {topic}");
+            assert_eq!(m.topics[0].partitions[0].leader_id, new.topics[0].partitions[0].leader_id);
+        }
+        let leader = new.topics[0].partitions[0].leader_id;
+        let broker = new.brokers.iter().find(|b| b.node_id == leader).unwrap();
+        let mut lconn = Conn::connect(&format!("{}:{}", broker.host, broker.port));
+        let topic_id = new.topics[0].topic_id;
+        assert_ne!(topic_id, kprod::protocol::primitives::Uuid::ZERO, "metadata v10+ gives a topic id");
+
+        let params = BatchParams { compression: codec, ..BatchParams::default() };
+        // zstd needs Produce v7+ (KIP-110); older versions must be refused, not stored.
+        let oldest = if codec == CompressionType::Zstd { 7 } else { 3 };
+        if codec == CompressionType::Zstd {
+            let mut req_conn = Conn::connect(&format!("{}:{}", broker.host, broker.port));
+            let err = try_produce(&mut req_conn, 6, &topic, params, 0..1);
+            assert_eq!(err, ErrorCode::UNSUPPORTED_COMPRESSION_TYPE, "zstd over Produce v6");
+        }
+        let produce_versions = [oldest, 9, produce_max - 1, produce_max];
+        let mut next = 0i64;
+        for (n, v) in produce_versions.iter().enumerate() {
+            let base = produce_batch(&mut lconn, *v, &topic, topic_id, params, n * 25..(n + 1) * 25);
+            assert_eq!(base, next, "{codec:?} Produce v{v} base offset");
+            next += 25;
+        }
+
+        let got = consume(&cluster, &topic, 100, 30_000, &[]);
+        let want: Vec<Consumed> = (0..100).map(|i| expected_line(i, i as i64)).collect();
+        assert_eq!(got, want, "{codec:?}: console consumer output");
+    }
+}
