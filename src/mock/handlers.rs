@@ -1,0 +1,790 @@
+//! Request dispatch and the handlers for ApiVersions, Metadata, Produce and InitProducerId. The
+//! transaction coordinator's APIs are in [`txn`](super::txn).
+
+use std::time::Duration;
+
+use crate::protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
+use crate::protocol::messages::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+use crate::protocol::messages::metadata::{
+    MetadataRequest, MetadataResponse, MetadataResponseBroker, MetadataResponsePartition,
+    MetadataResponseTopic,
+};
+use crate::protocol::messages::produce::{
+    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse,
+    TopicProduceResponse,
+};
+use crate::protocol::primitives::Uuid;
+use crate::protocol::record::{decode_batches, OwnedRecord};
+use crate::protocol::{
+    decode_request_header, encode_response, ApiKey, ErrorCode, Message, Reader, RequestHeader,
+};
+
+use super::faults::{ConnFault, Injected};
+use super::log::BatchHeader;
+use super::server::Shared;
+use super::state::{now_ms, valid_topic_name, State, TxnMeta, TxnState, TRANSACTION_MAX_TIMEOUT_MS};
+use super::txn;
+use super::RequestRecord;
+
+/// What the connection does after a request.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// Send this response frame.
+    Frame(Vec<u8>),
+    /// Send the first `n` bytes of this frame, then close.
+    Cut(Vec<u8>, usize),
+    /// Send nothing (a Produce with acks 0).
+    NoResponse,
+    /// Close the connection without answering.
+    Close,
+}
+
+/// A handled request: the reply and the broker's configured response delay.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub reply: Reply,
+    pub delay: Duration,
+}
+
+/// What a handler decided.
+pub(crate) enum Answer<R> {
+    /// Send this response.
+    Respond(R),
+    /// Send nothing.
+    Silent,
+    /// Close the connection.
+    Close,
+}
+
+/// The APIs (and versions: exactly the codec's) the mock serves, in key order.
+pub(crate) fn supported_apis() -> Vec<ApiVersion> {
+    fn range<M: Message>() -> ApiVersion {
+        ApiVersion { api_key: M::API_KEY.0, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION }
+    }
+    let mut v = vec![
+        range::<ProduceRequest>(),
+        range::<MetadataRequest>(),
+        range::<ApiVersionsRequest>(),
+        range::<InitProducerIdRequest>(),
+    ];
+    v.extend(txn::supported_apis());
+    v.sort_by_key(|a| a.api_key);
+    v
+}
+
+/// Decodes a request body of type `M` at `version`: the header's tagged fields first when the version is
+/// flexible. `None` for versions outside the codec's range or malformed bodies.
+pub(crate) fn parse<M: Message>(mut r: Reader<'_>, version: i16) -> Option<M> {
+    if !(M::MIN_VERSION..=M::MAX_VERSION).contains(&version) {
+        return None;
+    }
+    if version >= M::FLEXIBLE_FROM {
+        RequestHeader::decode_tagged(&mut r).ok()?;
+    }
+    M::decode_body(r.rest(), version).ok()
+}
+
+/// The request's context for the handlers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ctx {
+    pub node_id: i32,
+    pub version: i16,
+}
+
+fn delay_of(st: &State, node_id: i32) -> Duration {
+    st.broker(node_id).map_or(Duration::ZERO, |b| b.delay)
+}
+
+/// Handles one request frame (without its size prefix) received by broker `node_id`.
+pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
+    let Ok((header, r)) = decode_request_header(body) else {
+        return Outcome { reply: Reply::Close, delay: Duration::ZERO };
+    };
+    let api = header.request_api_key;
+    let version = header.request_api_version;
+    let corr = header.correlation_id;
+    let record = RequestRecord {
+        broker: node_id,
+        api_key: api,
+        api_version: version,
+        correlation_id: corr,
+        client_id: header.client_id,
+    };
+    let cx = Ctx { node_id, version };
+    match api {
+        ApiKey::API_VERSIONS => api_versions(shared, cx, record, r, corr),
+        ApiKey::PRODUCE => produce(shared, cx, record, r, corr),
+        ApiKey::METADATA => run(shared, cx, record, r, corr, metadata_touched, metadata),
+        ApiKey::INIT_PRODUCER_ID => run(shared, cx, record, r, corr, |_, _| Vec::new(), init_producer_id),
+        _ => txn::dispatch(shared, cx, record, r, corr),
+    }
+}
+
+/// Records a request that could not be served and closes the connection (what Kafka does for an API or
+/// version it does not know, or a body it cannot parse).
+pub(crate) fn refuse(shared: &Shared, record: RequestRecord) -> Outcome {
+    let mut st = shared.state.lock();
+    let delay = delay_of(&st, record.broker);
+    st.record_request(record);
+    Outcome { reply: Reply::Close, delay }
+}
+
+/// Encodes a response, applying a connection fault that fires after processing.
+fn finish<M: Message>(answer: Answer<M>, version: i16, corr: i32, fault: Option<ConnFault>) -> Reply {
+    match (answer, fault) {
+        (Answer::Close, _) | (_, Some(ConnFault::DropAfter)) | (_, Some(ConnFault::DropBefore)) => {
+            Reply::Close
+        }
+        (Answer::Silent, Some(ConnFault::CutAfter(_))) => Reply::Close,
+        (Answer::Silent, None) => Reply::NoResponse,
+        (Answer::Respond(m), fault) => {
+            let mut out = Vec::new();
+            if encode_response(&mut out, version, corr, &m).is_err() {
+                return Reply::Close;
+            }
+            match fault {
+                Some(ConnFault::CutAfter(n)) => Reply::Cut(out, n),
+                _ => Reply::Frame(out),
+            }
+        }
+    }
+}
+
+/// The common path: parse, then under the state lock record the request, apply connection faults
+/// (scoped by the partitions `touched` names) and run the handler.
+pub(crate) fn run<Q: Message, R: Message>(
+    shared: &Shared,
+    cx: Ctx,
+    record: RequestRecord,
+    r: Reader<'_>,
+    corr: i32,
+    touched: impl FnOnce(&State, &Q) -> Vec<(String, i32)>,
+    process: impl FnOnce(&mut State, Ctx, &Q) -> Answer<R>,
+) -> Outcome {
+    let Some(req) = parse::<Q>(r, cx.version) else { return refuse(shared, record) };
+    let api = record.api_key;
+    let mut st = shared.state.lock();
+    let delay = delay_of(&st, cx.node_id);
+    st.record_request(record);
+    let fault = if st.faults.has_conn_faults() {
+        let touched = touched(&st, &req);
+        st.faults.take_conn(api, &touched)
+    } else {
+        None
+    };
+    if fault == Some(ConnFault::DropBefore) {
+        return Outcome { reply: Reply::Close, delay };
+    }
+    let answer = process(&mut st, cx, &req);
+    drop(st);
+    Outcome { reply: finish(answer, cx.version, corr, fault), delay }
+}
+
+fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
+    let supported = (ApiVersionsRequest::MIN_VERSION..=ApiVersionsRequest::MAX_VERSION).contains(&cx.version);
+    if !supported {
+        // KIP-511: answer UNSUPPORTED_VERSION in the v0 layout with our ranges, so the client can retry.
+        let mut st = shared.state.lock();
+        let delay = delay_of(&st, cx.node_id);
+        st.record_request(record);
+        drop(st);
+        let body = ApiVersionsResponse {
+            error_code: ErrorCode::UNSUPPORTED_VERSION,
+            api_keys: supported_apis(),
+            ..Default::default()
+        };
+        return Outcome { reply: finish(Answer::Respond(body), 0, corr, None), delay };
+    }
+    run(
+        shared,
+        cx,
+        record,
+        r,
+        corr,
+        |_, _| Vec::new(),
+        |st, _, _: &ApiVersionsRequest| {
+            let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
+            Answer::Respond(ApiVersionsResponse {
+                error_code: code,
+                api_keys: supported_apis(),
+                throttle_time_ms: st.faults.throttle(ApiKey::API_VERSIONS),
+                ..Default::default()
+            })
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Metadata
+
+fn metadata_touched(st: &State, req: &MetadataRequest) -> Vec<(String, i32)> {
+    let names: Vec<String> = match &req.topics {
+        None => st.topics.keys().cloned().collect(),
+        Some(ts) if ts.is_empty() => st.topics.keys().cloned().collect(),
+        Some(ts) => ts
+            .iter()
+            .filter_map(|t| t.name.clone().or_else(|| st.topic_by_id(t.topic_id).map(str::to_owned)))
+            .collect(),
+    };
+    names
+        .into_iter()
+        .flat_map(|n| {
+            let count = st.topics.get(&n).map_or(0, |t| t.partitions.len());
+            (0..i32::try_from(count).unwrap_or(0)).map(move |p| (n.clone(), p))
+        })
+        .collect()
+}
+
+fn topic_error(code: ErrorCode, name: Option<String>, id: Uuid) -> MetadataResponseTopic {
+    MetadataResponseTopic { error_code: code, name, topic_id: id, ..Default::default() }
+}
+
+fn describe_topic(st: &mut State, inj: &Injected, name: &str) -> MetadataResponseTopic {
+    if let Some(code) = inj.all.filter(|c| *c != ErrorCode::NONE) {
+        return topic_error(code, Some(name.to_owned()), Uuid::ZERO);
+    }
+    let Some(t) = st.topics.get(name) else {
+        return topic_error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name.to_owned()), Uuid::ZERO);
+    };
+    let id = t.id;
+    let mut partitions = Vec::with_capacity(t.partitions.len());
+    let snapshot: Vec<(i32, i32, Vec<i32>, Vec<i32>)> =
+        t.partitions.iter().map(|p| (p.leader, p.leader_epoch, p.replicas.clone(), p.isr.clone())).collect();
+    for (i, (leader, leader_epoch, replicas, isr)) in snapshot.into_iter().enumerate() {
+        let index = i32::try_from(i).unwrap_or(i32::MAX);
+        let injected =
+            st.faults.take_error(ApiKey::METADATA, Some((name, index))).filter(|c| *c != ErrorCode::NONE);
+        let mut error_code = if leader == -1 { ErrorCode::LEADER_NOT_AVAILABLE } else { ErrorCode::NONE };
+        let mut leader_id = leader;
+        if let Some(code) = injected {
+            error_code = code;
+            if code == ErrorCode::LEADER_NOT_AVAILABLE {
+                leader_id = -1;
+            }
+        }
+        let offline_replicas = replicas.iter().copied().filter(|&r| !st.broker_up(r)).collect();
+        partitions.push(MetadataResponsePartition {
+            error_code,
+            partition_index: index,
+            leader_id,
+            leader_epoch,
+            replica_nodes: replicas,
+            isr_nodes: isr,
+            offline_replicas,
+        });
+    }
+    MetadataResponseTopic {
+        error_code: ErrorCode::NONE,
+        name: Some(name.to_owned()),
+        topic_id: id,
+        is_internal: false,
+        partitions,
+        ..Default::default()
+    }
+}
+
+fn metadata(st: &mut State, cx: Ctx, req: &MetadataRequest) -> Answer<MetadataResponse> {
+    let v = cx.version;
+    let inj = Injected::new(&mut st.faults, ApiKey::METADATA);
+    let all = match &req.topics {
+        None => true,
+        Some(t) => v == 0 && t.is_empty(),
+    };
+    let allow_auto = st.settings.auto_create_topics && (v < 4 || req.allow_auto_topic_creation);
+    let mut topics = Vec::new();
+    if all {
+        let names: Vec<String> = st.topics.keys().cloned().collect();
+        for n in names {
+            topics.push(describe_topic(st, &inj, &n));
+        }
+    } else {
+        for t in req.topics.iter().flatten() {
+            let name = match &t.name {
+                Some(n) => n.clone(),
+                None if v >= 12 => match st.topic_by_id(t.topic_id) {
+                    Some(n) => n.to_owned(),
+                    None => {
+                        topics.push(topic_error(ErrorCode::UNKNOWN_TOPIC_ID, None, t.topic_id));
+                        continue;
+                    }
+                },
+                None => {
+                    topics.push(topic_error(ErrorCode::INVALID_REQUEST, None, t.topic_id));
+                    continue;
+                }
+            };
+            if st.topics.contains_key(&name) {
+                topics.push(describe_topic(st, &inj, &name));
+            } else if !valid_topic_name(&name) {
+                topics.push(topic_error(ErrorCode::INVALID_TOPIC_EXCEPTION, Some(name), Uuid::ZERO));
+            } else if allow_auto {
+                // Like a Kafka 4.x (KRaft) broker: the topic is created, but this response still says
+                // UNKNOWN_TOPIC_OR_PARTITION; it is usable from the next request.
+                let rf =
+                    st.settings.default_replication_factor.min(i16::try_from(st.brokers.len()).unwrap_or(1));
+                let partitions = st.settings.default_partitions;
+                let code = match st.create_topic(&name, partitions, rf) {
+                    Ok(()) => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                    Err(e) => e.code(),
+                };
+                topics.push(topic_error(code, Some(name), Uuid::ZERO));
+            } else {
+                topics.push(topic_error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name), Uuid::ZERO));
+            }
+        }
+    }
+    let brokers = st
+        .up_brokers()
+        .map(|b| MetadataResponseBroker {
+            node_id: b.node_id,
+            host: b.host.clone(),
+            port: b.port,
+            rack: None,
+        })
+        .collect();
+    Answer::Respond(MetadataResponse {
+        throttle_time_ms: st.faults.throttle(ApiKey::METADATA),
+        brokers,
+        cluster_id: Some(st.cluster_id.clone()),
+        controller_id: st.up_brokers().map(|b| b.node_id).min().unwrap_or(-1),
+        topics,
+        ..Default::default()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Produce
+
+/// A partition's records after the checks that need no cluster state.
+struct Prepared {
+    header: BatchHeader,
+    /// The batch's size in bytes.
+    size: usize,
+    /// What the log's validation (run later, after the leadership and ISR checks) will say: the batch
+    /// (empty in null-sink mode) and its records, or an error.
+    content: Result<(Vec<u8>, Vec<OwnedRecord>), ErrorCode>,
+}
+
+/// The size of the batch at the start of `b` (with its 12-byte offset and length prefix) when it is
+/// complete, `None` when it is not, like Kafka's `ByteBufferLogInputStream.nextBatchSize`: a size below
+/// the smallest record or a magic other than 0 to 2 is CORRUPT_MESSAGE.
+fn next_batch_size(b: &[u8]) -> Result<Option<usize>, ErrorCode> {
+    let Some(s) = b.get(8..12) else { return Ok(None) };
+    let size = i32::from_be_bytes([s[0], s[1], s[2], s[3]]);
+    if size < 14 {
+        return Err(ErrorCode::CORRUPT_MESSAGE);
+    }
+    let Some(&magic) = b.get(16) else { return Ok(None) };
+    if magic > 2 {
+        return Err(ErrorCode::CORRUPT_MESSAGE);
+    }
+    let total = usize::try_from(size).map_or(usize::MAX, |n| n.saturating_add(12));
+    Ok((b.len() >= total).then_some(total))
+}
+
+/// The checks of Kafka's `ProduceRequest.validateRecords` (made before the leadership check): exactly one
+/// complete batch, magic 2, zstd only from Produce v7. The log's own checks (base offset 0, CRC, a
+/// client may not write control batches, record counts and offset deltas, records that decompress and
+/// decode) are run here too, without the lock, but reported later, in Kafka's order. In null-sink mode
+/// only the framing is checked.
+fn prepare(records: Option<&[u8]>, version: i16, null_sink: bool) -> Result<Prepared, ErrorCode> {
+    let buf = records.unwrap_or_default();
+    let total = next_batch_size(buf)?.ok_or(ErrorCode::INVALID_RECORD)?;
+    let (first, rest) = buf.split_at(total);
+    if next_batch_size(rest)?.is_some() {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    if first.get(16).copied() != Some(2) {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    if total < 61 {
+        return Err(ErrorCode::CORRUPT_MESSAGE);
+    }
+    let header = BatchHeader::peek(first).ok_or(ErrorCode::CORRUPT_MESSAGE)?;
+    if header.attributes & 0x07 == 4 && version < 7 {
+        return Err(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE);
+    }
+    let content = if null_sink {
+        if header.last_offset_delta < 0 {
+            Err(ErrorCode::INVALID_RECORD)
+        } else {
+            Ok((Vec::new(), Vec::new()))
+        }
+    } else {
+        validate_batch(first)
+    };
+    Ok(Prepared { header, size: total, content })
+}
+
+/// The log's validation of one complete batch (`UnifiedLog.analyzeAndValidateRecords` and
+/// `LogValidator`).
+fn validate_batch(first: &[u8]) -> Result<(Vec<u8>, Vec<OwnedRecord>), ErrorCode> {
+    let batch = match decode_batches(first).next() {
+        Some(Ok(b)) => b,
+        Some(Err(_)) | None => return Err(ErrorCode::CORRUPT_MESSAGE),
+    };
+    if batch.base_offset != 0 || batch.is_control() {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    if batch.record_count <= 0 || i64::from(batch.last_offset_delta) + 1 != i64::from(batch.record_count) {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    if batch.producer_id >= 0 && batch.base_sequence < 0 {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    let records = batch.decode_records().map_err(|_| ErrorCode::CORRUPT_MESSAGE)?;
+    if records.iter().enumerate().any(|(i, r)| usize::try_from(r.offset_delta).ok() != Some(i)) {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    Ok((first.to_vec(), records))
+}
+
+fn produce_error(index: i32, code: ErrorCode) -> PartitionProduceResponse {
+    PartitionProduceResponse {
+        index,
+        error_code: code,
+        base_offset: -1,
+        log_append_time_ms: -1,
+        log_start_offset: -1,
+        ..Default::default()
+    }
+}
+
+fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
+    let Some(req) = parse::<ProduceRequest>(r, cx.version) else { return refuse(shared, record) };
+    let null_sink = shared.null_sink;
+    // Decoding, CRC checks and decompression happen before taking the lock.
+    let prepared: Vec<Vec<Result<Prepared, ErrorCode>>> = req
+        .topic_data
+        .iter()
+        .map(|t| {
+            t.partition_data.iter().map(|p| prepare(p.records.as_deref(), cx.version, null_sink)).collect()
+        })
+        .collect();
+
+    let mut st = shared.state.lock();
+    let delay = delay_of(&st, cx.node_id);
+    st.record_request(record);
+    let names: Vec<Option<String>> = req
+        .topic_data
+        .iter()
+        .map(|t| {
+            if cx.version >= 13 {
+                st.topic_by_id(t.topic_id).map(str::to_owned)
+            } else {
+                Some(t.name.clone())
+            }
+        })
+        .collect();
+    let fault = if st.faults.has_conn_faults() {
+        let touched: Vec<(String, i32)> = req
+            .topic_data
+            .iter()
+            .zip(&names)
+            .filter_map(|(t, n)| n.as_ref().map(|n| (t, n)))
+            .flat_map(|(t, n)| t.partition_data.iter().map(move |p| (n.clone(), p.index)))
+            .collect();
+        st.faults.take_conn(ApiKey::PRODUCE, &touched)
+    } else {
+        None
+    };
+    if fault == Some(ConnFault::DropBefore) {
+        return Outcome { reply: Reply::Close, delay };
+    }
+    let inj = Injected::new(&mut st.faults, ApiKey::PRODUCE);
+    let mut any_error = false;
+    let mut leaders = Vec::new();
+    let mut responses = Vec::with_capacity(req.topic_data.len());
+    for ((t, name), preps) in req.topic_data.iter().zip(&names).zip(prepared) {
+        let mut partition_responses = Vec::with_capacity(t.partition_data.len());
+        for (p, prep) in t.partition_data.iter().zip(preps) {
+            let resp = match name {
+                None => produce_error(p.index, ErrorCode::UNKNOWN_TOPIC_ID),
+                Some(name) => {
+                    produce_partition(&mut st, cx, &req, &inj, name, p.index, prep, null_sink, &mut leaders)
+                }
+            };
+            any_error |= resp.error_code != ErrorCode::NONE;
+            partition_responses.push(resp);
+        }
+        responses.push(TopicProduceResponse {
+            name: t.name.clone(),
+            topic_id: t.topic_id,
+            partition_responses,
+        });
+    }
+    let node_endpoints = if cx.version >= 10 {
+        leaders.sort_unstable();
+        leaders.dedup();
+        leaders
+            .iter()
+            .filter_map(|&id| st.broker(id))
+            .map(|b| NodeEndpoint { node_id: b.node_id, host: b.host.clone(), port: b.port, rack: None })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let throttle_time_ms = st.faults.throttle(ApiKey::PRODUCE);
+    drop(st);
+    let answer = if req.acks == 0 {
+        // Kafka sends nothing for acks 0, but closes the connection when a partition failed so the client
+        // notices (and refreshes its metadata).
+        if any_error {
+            Answer::Close
+        } else {
+            Answer::Silent
+        }
+    } else {
+        Answer::Respond(ProduceResponse { responses, throttle_time_ms, node_endpoints })
+    };
+    Outcome { reply: finish(answer, cx.version, corr, fault), delay }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn produce_partition(
+    st: &mut State,
+    cx: Ctx,
+    req: &ProduceRequest,
+    inj: &Injected,
+    name: &str,
+    index: i32,
+    prep: Result<Prepared, ErrorCode>,
+    null_sink: bool,
+    leaders: &mut Vec<i32>,
+) -> PartitionProduceResponse {
+    // Kafka's order: KafkaApis (topic exists, records framing), then ReplicaManager (acks, leadership,
+    // ISR), then the log (size, validation, duplicates, transaction verification, producer state).
+    if let Some(code) = inj.partition(&mut st.faults, name, index).filter(|c| *c != ErrorCode::NONE) {
+        return produce_error(index, code);
+    }
+    let Some(topic) = st.topics.get(name) else {
+        return produce_error(index, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    };
+    let min_insync = st.min_insync(topic);
+    let log_append_time = topic.config.log_append_time;
+    let max_bytes = topic.config.max_message_bytes.unwrap_or(super::state::DEFAULT_MAX_MESSAGE_BYTES);
+    let Some(part) = st.partition(name, index) else {
+        return produce_error(index, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    };
+    let prep = match prep {
+        Ok(p) => p,
+        Err(code) => return produce_error(index, code),
+    };
+    if !matches!(req.acks, -1..=1) {
+        return produce_error(index, ErrorCode::INVALID_REQUIRED_ACKS);
+    }
+    if part.leader != cx.node_id {
+        let mut resp = produce_error(index, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        if part.leader >= 0 {
+            resp.current_leader =
+                LeaderIdAndEpoch { leader_id: part.leader, leader_epoch: part.leader_epoch };
+            leaders.push(part.leader);
+        }
+        return resp;
+    }
+    if req.acks == -1 && i32::try_from(part.isr.len()).unwrap_or(i32::MAX) < min_insync {
+        return produce_error(index, ErrorCode::NOT_ENOUGH_REPLICAS);
+    }
+    if i64::try_from(prep.size).unwrap_or(i64::MAX) > i64::from(max_bytes) {
+        return produce_error(index, ErrorCode::MESSAGE_TOO_LARGE);
+    }
+    let (bytes, records) = match prep.content {
+        Ok(c) => c,
+        Err(code) => return produce_error(index, code),
+    };
+    let h = prep.header;
+    if let Some(meta) = part.log.find_duplicate(&h) {
+        return PartitionProduceResponse {
+            index,
+            error_code: ErrorCode::NONE,
+            base_offset: meta.first_offset,
+            // Kafka answers a duplicate with the original batch's max timestamp as the append time.
+            log_append_time_ms: meta.timestamp,
+            log_start_offset: 0,
+            ..Default::default()
+        };
+    }
+    if h.transactional() && h.has_producer_id() && !part.log.has_open_txn(h.producer_id, h.producer_epoch) {
+        // KIP-890 verification: the first transactional write to a partition must be known to the
+        // coordinator (AddPartitionsToTxn; implicitly added for Produce v12+, transactions v2).
+        if part.log.producer_epoch(h.producer_id).is_some_and(|e| h.producer_epoch < e) {
+            return produce_error(index, ErrorCode::INVALID_PRODUCER_EPOCH);
+        }
+        let verified = req
+            .transactional_id
+            .as_deref()
+            .and_then(|id| st.txns.get_mut(id))
+            .filter(|m| m.producer_id == h.producer_id && m.producer_epoch == h.producer_epoch)
+            .is_some_and(|m| verify_partition(m, name, index, cx.version >= 12));
+        if !verified {
+            return produce_error(index, ErrorCode::INVALID_TXN_STATE);
+        }
+    }
+    let Some(part) = st.partition_mut(name, index) else {
+        return produce_error(index, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    };
+    if let Err(code) = part.log.check_producer(&h) {
+        return produce_error(index, code);
+    }
+    let append_time = log_append_time.then(now_ms);
+    let leader_epoch = part.leader_epoch;
+    let base = part.log.append(&h, bytes, records, leader_epoch, append_time, !null_sink);
+    PartitionProduceResponse {
+        index,
+        error_code: ErrorCode::NONE,
+        base_offset: base,
+        log_append_time_ms: append_time.unwrap_or(-1),
+        log_start_offset: 0,
+        ..Default::default()
+    }
+}
+
+/// True when the transaction `m` contains the partition; with `implicit` (transactions v2), an
+/// open or complete transaction of the right producer takes the partition in.
+fn verify_partition(m: &mut TxnMeta, topic: &str, partition: i32, implicit: bool) -> bool {
+    let key = (topic.to_owned(), partition);
+    if m.state == TxnState::Ongoing && m.partitions.contains(&key) {
+        return true;
+    }
+    if implicit {
+        m.partitions.insert(key);
+        m.state = TxnState::Ongoing;
+        return true;
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------------------------------
+// InitProducerId
+
+fn init_error(st: &State, code: ErrorCode) -> Answer<InitProducerIdResponse> {
+    Answer::Respond(InitProducerIdResponse {
+        throttle_time_ms: st.faults.throttle(ApiKey::INIT_PRODUCER_ID),
+        error_code: code,
+        producer_id: -1,
+        producer_epoch: -1,
+        ..Default::default()
+    })
+}
+
+/// PRODUCER_FENCED, or INVALID_PRODUCER_EPOCH for clients too old to know it (as Kafka converts it).
+pub(crate) fn fenced(version: i16, first_version_with_fenced: i16) -> ErrorCode {
+    if version < first_version_with_fenced {
+        ErrorCode::INVALID_PRODUCER_EPOCH
+    } else {
+        ErrorCode::PRODUCER_FENCED
+    }
+}
+
+fn init_producer_id(st: &mut State, cx: Ctx, req: &InitProducerIdRequest) -> Answer<InitProducerIdResponse> {
+    if let Some(code) =
+        Injected::new(&mut st.faults, ApiKey::INIT_PRODUCER_ID).all.filter(|c| *c != ErrorCode::NONE)
+    {
+        return init_error(st, code);
+    }
+    let throttle_time_ms = st.faults.throttle(ApiKey::INIT_PRODUCER_ID);
+    let ok = |producer_id, producer_epoch| {
+        Answer::Respond(InitProducerIdResponse {
+            throttle_time_ms,
+            error_code: ErrorCode::NONE,
+            producer_id,
+            producer_epoch,
+            ..Default::default()
+        })
+    };
+    let Some(txn_id) = req.transactional_id.as_deref() else {
+        // Idempotent producer: always a fresh producer id (also when it asks to bump its epoch).
+        let id = st.allocate_producer_id();
+        return ok(id, 0);
+    };
+    if txn_id.is_empty() {
+        return init_error(st, ErrorCode::INVALID_REQUEST);
+    }
+    if st.coordinator_for(txn_id).map(|b| b.node_id) != Some(cx.node_id) {
+        return init_error(st, ErrorCode::NOT_COORDINATOR);
+    }
+    if req.transaction_timeout_ms <= 0 || req.transaction_timeout_ms > TRANSACTION_MAX_TIMEOUT_MS {
+        return init_error(st, ErrorCode::INVALID_TRANSACTION_TIMEOUT);
+    }
+    let expected = (cx.version >= 3 && req.producer_id >= 0).then_some((req.producer_id, req.producer_epoch));
+    let Some(meta) = st.txns.get(txn_id).cloned() else {
+        let id = st.allocate_producer_id();
+        st.txns.insert(
+            txn_id.to_owned(),
+            TxnMeta {
+                producer_id: id,
+                producer_epoch: 0,
+                last_producer_id: -1,
+                last_producer_epoch: -1,
+                timeout_ms: req.transaction_timeout_ms,
+                state: TxnState::Empty,
+                partitions: Default::default(),
+                groups: Default::default(),
+            },
+        );
+        return ok(id, 0);
+    };
+    // Kafka's `isValidProducerId`: the expected id must be the current one, with the current or the last
+    // epoch (a retry).
+    if let Some((pid, epoch)) = expected {
+        let valid =
+            pid == meta.producer_id && (epoch == meta.producer_epoch || epoch == meta.last_producer_epoch);
+        if !valid {
+            return init_error(st, fenced(cx.version, 4));
+        }
+    }
+    if meta.state == TxnState::Ongoing {
+        // Fence the current producer: bump the epoch, abort its transaction with the new epoch, and make
+        // the client retry (which bumps the epoch once more), as Kafka does.
+        if let Some(m) = st.txns.get_mut(txn_id) {
+            m.producer_epoch = m.producer_epoch.saturating_add(1);
+            m.last_producer_epoch = -1;
+        }
+        txn::complete(st, txn_id, false);
+        return init_error(st, ErrorCode::CONCURRENT_TRANSACTIONS);
+    }
+    // Kafka's `prepareIncrementProducerEpoch`.
+    let (pid, epoch, last_epoch) = match expected {
+        Some((_, e)) if e != meta.producer_epoch && e == meta.last_producer_epoch => {
+            // A retry of a successful call: the current epoch, not bumped again.
+            (meta.producer_id, meta.producer_epoch, meta.last_producer_epoch)
+        }
+        _ if meta.producer_epoch >= i16::MAX - 1 => (st.allocate_producer_id(), 0, -1),
+        Some(_) => (meta.producer_id, meta.producer_epoch + 1, meta.producer_epoch),
+        None => (meta.producer_id, meta.producer_epoch + 1, -1),
+    };
+    if let Some(m) = st.txns.get_mut(txn_id) {
+        m.last_producer_id = m.producer_id;
+        m.last_producer_epoch = last_epoch;
+        m.producer_id = pid;
+        m.producer_epoch = epoch;
+        m.timeout_ms = req.transaction_timeout_ms;
+        m.state = TxnState::Empty;
+        m.partitions.clear();
+        m.groups.clear();
+    }
+    ok(pid, epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advertised_ranges_match_the_codec() {
+        let apis = supported_apis();
+        let produce = apis.iter().find(|a| a.api_key == 0).unwrap();
+        assert_eq!((produce.min_version, produce.max_version), (3, 13));
+        assert!(apis.windows(2).all(|w| w[0].api_key < w[1].api_key));
+    }
+
+    #[test]
+    fn prepare_rejects_garbage_without_panicking() {
+        for len in 0..80 {
+            let buf = vec![0xffu8; len];
+            assert!(prepare(Some(&buf), 9, false).is_err());
+            assert!(prepare(Some(&buf), 9, true).is_err());
+        }
+        assert_eq!(prepare(None, 9, false).err(), Some(ErrorCode::INVALID_RECORD));
+    }
+}
