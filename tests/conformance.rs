@@ -11,7 +11,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::wire::Conn;
+use common::client::Client;
 use common::*;
 use kprod::protocol::messages::api_versions::ApiVersionsRequest;
 use kprod::protocol::messages::init_producer_id::InitProducerIdRequest;
@@ -44,7 +44,7 @@ fn batch(pid: i64, epoch: i16, seq: i32, n: usize) -> Bytes {
     Bytes::from(w.seal(None, &mut Vec::new()).unwrap())
 }
 
-fn produce(conn: &mut Conn, version: i16, topic: &str, records: Bytes) -> (ErrorCode, i64) {
+fn produce(conn: &mut Client, version: i16, topic: &str, records: Bytes) -> (ErrorCode, i64) {
     let req = ProduceRequest {
         acks: -1,
         timeout_ms: 10_000,
@@ -63,7 +63,7 @@ fn produce(conn: &mut Conn, version: i16, topic: &str, records: Bytes) -> (Error
 /// InitProducerId, retried while the broker answers a retriable error (a fresh Kafka answers
 /// COORDINATOR_LOAD_IN_PROGRESS until it has fetched a block of producer ids from the controller).
 fn init_producer_id(
-    conn: &mut Conn,
+    conn: &mut Client,
     req: InitProducerIdRequest,
 ) -> kprod::protocol::messages::init_producer_id::InitProducerIdResponse {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -81,7 +81,7 @@ fn init_producer_id(
 /// Runs the scenario against the broker leading partition 0 of `topic`, reached through `bootstrap`.
 fn scenario(bootstrap: &str, topic: &str) -> Vec<Outcome> {
     let first = bootstrap.split(',').next().unwrap();
-    let mut conn = Conn::connect(first);
+    let mut conn = Client::connect(first);
     let hello =
         ApiVersionsRequest { client_software_name: "kprod".into(), client_software_version: "0.1.0".into() };
     let versions = conn.call(3, &hello);
@@ -98,7 +98,7 @@ fn scenario(bootstrap: &str, topic: &str) -> Vec<Outcome> {
     );
     let leader = meta.topics[0].partitions[0].leader_id;
     let b = meta.brokers.iter().find(|b| b.node_id == leader).unwrap();
-    let mut lconn = Conn::connect(&format!("{}:{}", b.host, b.port));
+    let mut lconn = Client::connect(&format!("{}:{}", b.host, b.port));
 
     let init = init_producer_id(
         &mut conn,

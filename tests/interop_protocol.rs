@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::wire::Conn;
+use common::client::Client;
 use common::*;
 use kprod::protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 use kprod::protocol::{ApiKey, ErrorCode, Message};
@@ -16,7 +16,7 @@ fn first_broker(bootstrap: &str) -> String {
 #[test]
 fn api_versions_every_version_and_fallback() {
     let bs = bootstrap("KAFKA_BOOTSTRAP");
-    let mut conn = Conn::connect(&first_broker(&bs));
+    let mut conn = Client::connect(&first_broker(&bs));
     for v in ApiVersionsResponse::MIN_VERSION..=ApiVersionsResponse::MAX_VERSION {
         let req = ApiVersionsRequest {
             client_software_name: "kprod".into(),
@@ -105,7 +105,7 @@ fn expected_line(i: usize, offset: i64) -> Consumed {
     }
 }
 
-fn metadata(conn: &mut Conn, topic: &str, version: i16) -> MetadataResponse {
+fn metadata(conn: &mut Client, topic: &str, version: i16) -> MetadataResponse {
     let req = MetadataRequest {
         topics: Some(vec![MetadataRequestTopic { name: Some(topic.into()), ..Default::default() }]),
         allow_auto_topic_creation: false,
@@ -117,7 +117,7 @@ fn metadata(conn: &mut Conn, topic: &str, version: i16) -> MetadataResponse {
 /// Produces records `range` as one batch built by kprod's writer, at Produce `version`; returns the base
 /// offset the broker assigned.
 fn produce_batch(
-    conn: &mut Conn,
+    conn: &mut Client,
     version: i16,
     topic: &str,
     topic_id: kprod::protocol::primitives::Uuid,
@@ -153,7 +153,7 @@ fn produce_batch(
 
 /// Produces records `range` at `version` and returns the partition's error code.
 fn try_produce(
-    conn: &mut Conn,
+    conn: &mut Client,
     version: i16,
     topic: &str,
     params: BatchParams,
@@ -188,7 +188,7 @@ fn produce_every_codec_read_back_by_console_consumer() {
 
     let bs = bootstrap("KAFKA_BOOTSTRAP");
     let cluster = cluster_name("KPROD_KAFKA_NAME_1");
-    let mut conn = Conn::connect(&first_broker(&bs));
+    let mut conn = Client::connect(&first_broker(&bs));
     // Kafka validates client_software_name/version (v3+): empty names get INVALID_REQUEST.
     let hello =
         ApiVersionsRequest { client_software_name: "kprod".into(), client_software_version: "0.1.0".into() };
@@ -219,7 +219,7 @@ fn produce_every_codec_read_back_by_console_consumer() {
         }
         let leader = new.topics[0].partitions[0].leader_id;
         let broker = new.brokers.iter().find(|b| b.node_id == leader).unwrap();
-        let mut lconn = Conn::connect(&format!("{}:{}", broker.host, broker.port));
+        let mut lconn = Client::connect(&format!("{}:{}", broker.host, broker.port));
         let topic_id = new.topics[0].topic_id;
         assert_ne!(topic_id, kprod::protocol::primitives::Uuid::ZERO, "metadata v10+ gives a topic id");
 
@@ -227,7 +227,7 @@ fn produce_every_codec_read_back_by_console_consumer() {
         // zstd needs Produce v7+ (KIP-110); older versions must be refused, not stored.
         let oldest = if codec == CompressionType::Zstd { 7 } else { 3 };
         if codec == CompressionType::Zstd {
-            let mut req_conn = Conn::connect(&format!("{}:{}", broker.host, broker.port));
+            let mut req_conn = Client::connect(&format!("{}:{}", broker.host, broker.port));
             let err = try_produce(&mut req_conn, 6, &topic, params, 0..1);
             assert_eq!(err, ErrorCode::UNSUPPORTED_COMPRESSION_TYPE, "zstd over Produce v6");
         }

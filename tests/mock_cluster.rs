@@ -2,6 +2,10 @@
 #![cfg(feature = "mock")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::client::*;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -10,125 +14,11 @@ use bytes::Bytes;
 use kprod::mock::{MockCluster, MockError};
 use kprod::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use kprod::protocol::messages::init_producer_id::InitProducerIdRequest;
-use kprod::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
-use kprod::protocol::messages::produce::{
-    PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData,
-};
+use kprod::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
+use kprod::protocol::messages::produce::ProduceRequest;
 use kprod::protocol::primitives::Uuid;
 use kprod::protocol::record::{BatchParams, RecordBatchWriter, TimestampType, NO_HEADERS};
-use kprod::protocol::{decode_response, encode_request, frame, ApiKey, ErrorCode, Message, Request};
-
-// ---------------------------------------------------------------------------------------------------
-// A minimal blocking client
-
-struct Client {
-    stream: TcpStream,
-    next_id: i32,
-}
-
-impl Client {
-    fn connect(addr: &str) -> Client {
-        let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        stream.set_nodelay(true).unwrap();
-        Client { stream, next_id: 1 }
-    }
-
-    fn to(cluster: &MockCluster, node_id: i32) -> Client {
-        Client::connect(&cluster.broker_address(node_id).unwrap().to_string())
-    }
-
-    /// Sends a request without waiting; returns its correlation id.
-    fn send<R: Request>(&mut self, version: i16, body: &R) -> i32 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut out = Vec::new();
-        encode_request(&mut out, version, id, Some("mock-test"), body).unwrap();
-        self.stream.write_all(&out).unwrap();
-        id
-    }
-
-    /// Reads one response frame body; an error when the connection closed.
-    fn read_frame(&mut self) -> std::io::Result<Vec<u8>> {
-        let mut len = [0u8; 4];
-        self.stream.read_exact(&mut len)?;
-        let n = frame::frame_len(&len, frame::DEFAULT_MAX_FRAME).unwrap();
-        assert!(n.is_none() || n == Some(0));
-        let mut buf = vec![0u8; i32::from_be_bytes(len) as usize];
-        self.stream.read_exact(&mut buf)?;
-        Ok(buf)
-    }
-
-    fn recv<R: Request>(&mut self, version: i16, id: i32) -> R::Response {
-        let buf = self.read_frame().unwrap_or_else(|e| panic!("{} response: {e}", R::API_KEY));
-        decode_response::<R>(&buf, version, id).unwrap()
-    }
-
-    fn call<R: Request>(&mut self, version: i16, body: &R) -> R::Response {
-        let id = self.send(version, body);
-        self.recv::<R>(version, id)
-    }
-
-    /// True when the broker closed the connection (reads hit end of file or a reset).
-    fn is_closed(&mut self) -> bool {
-        let mut b = [0u8; 1];
-        !matches!(self.stream.read(&mut b), Ok(n) if n > 0)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Helpers
-
-#[derive(Clone, Copy)]
-struct Producer {
-    id: i64,
-    epoch: i16,
-}
-
-const NONE: Producer = Producer { id: -1, epoch: -1 };
-
-fn batch(p: Producer, seq: i32, transactional: bool, values: &[&str]) -> Bytes {
-    let params = BatchParams {
-        producer_id: p.id,
-        producer_epoch: p.epoch,
-        base_sequence: if p.id >= 0 { seq } else { -1 },
-        is_transactional: transactional,
-        base_timestamp: 1_700_000_000_000,
-        ..BatchParams::default()
-    };
-    let mut w = RecordBatchWriter::new(Vec::new(), params);
-    for (i, v) in values.iter().enumerate() {
-        let key = format!("k{i}");
-        let ts = 1_700_000_000_000 + i as i64;
-        if i == 0 {
-            w.append(ts, Some(key.as_bytes()), Some(v.as_bytes()), &[("h", Some(&b"x"[..]))]).unwrap();
-        } else {
-            w.append(ts, Some(key.as_bytes()), Some(v.as_bytes()), NO_HEADERS).unwrap();
-        }
-    }
-    Bytes::from(w.seal(None, &mut Vec::new()).unwrap())
-}
-
-fn produce_req(topic: &str, partition: i32, acks: i16, records: Bytes) -> ProduceRequest {
-    ProduceRequest {
-        transactional_id: None,
-        acks,
-        timeout_ms: 5000,
-        topic_data: vec![TopicProduceData {
-            name: topic.into(),
-            topic_id: Uuid::ZERO,
-            partition_data: vec![PartitionProduceData { index: partition, records: Some(records) }],
-        }],
-    }
-}
-
-fn first(r: &ProduceResponse) -> &PartitionProduceResponse {
-    &r.responses[0].partition_responses[0]
-}
-
-fn produce(c: &mut Client, topic: &str, partition: i32, records: Bytes) -> PartitionProduceResponse {
-    first(&c.call(9, &produce_req(topic, partition, -1, records))).clone()
-}
+use kprod::protocol::{encode_request, ApiKey, ErrorCode, Message};
 
 fn init_pid(c: &mut Client, txn: Option<&str>) -> Producer {
     let r = c.call(
@@ -152,17 +42,9 @@ fn values(cluster: &MockCluster, topic: &str, p: i32) -> Vec<String> {
         .collect()
 }
 
-fn metadata(c: &mut Client, version: i16, topics: Option<&[&str]>) -> MetadataResponse {
-    let req = MetadataRequest {
-        topics: topics.map(|ts| {
-            ts.iter()
-                .map(|t| MetadataRequestTopic { name: Some((*t).into()), ..Default::default() })
-                .collect()
-        }),
-        allow_auto_topic_creation: true,
-        ..Default::default()
-    };
-    c.call(version, &req)
+/// A client connected to one mock broker.
+fn client_to(cluster: &MockCluster, node_id: i32) -> Client {
+    Client::connect(&cluster.broker_address(node_id).unwrap().to_string())
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -171,7 +53,7 @@ fn metadata(c: &mut Client, version: i16, topics: Option<&[&str]>) -> MetadataRe
 #[test]
 fn api_versions_advertises_the_codec_ranges() {
     let cluster = MockCluster::new(1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     for v in 0..=4 {
         let r = c.call(v, &ApiVersionsRequest::default());
         assert_eq!(r.error_code, ErrorCode::NONE);
@@ -218,7 +100,7 @@ fn metadata_lists_brokers_topics_and_round_robin_leaders() {
     assert_eq!(cluster.create_topic("u", 1, 4).unwrap_err().code(), ErrorCode::INVALID_REPLICATION_FACTOR);
     assert_eq!(cluster.create_topic("u", 0, 1).unwrap_err().code(), ErrorCode::INVALID_PARTITIONS);
 
-    let mut c = Client::to(&cluster, 2);
+    let mut c = client_to(&cluster, 2);
     for v in [0, 1, 4, 9, 12, 13] {
         let r = metadata(&mut c, v, Some(&["t"]));
         assert_eq!(r.brokers.len(), 3);
@@ -256,7 +138,7 @@ fn metadata_lists_brokers_topics_and_round_robin_leaders() {
 #[test]
 fn metadata_auto_creates_topics_like_kraft() {
     let cluster = MockCluster::builder().brokers(2).default_partitions(4).build().unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let r = metadata(&mut c, 12, Some(&["auto"]));
     // Kafka 4.x creates the topic but still answers UNKNOWN_TOPIC_OR_PARTITION this time.
     assert_eq!(r.topics[0].error_code, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "being created");
@@ -269,7 +151,7 @@ fn metadata_auto_creates_topics_like_kraft() {
     assert_eq!(r.topics[0].error_code, ErrorCode::INVALID_TOPIC_EXCEPTION);
 
     let strict = MockCluster::builder().auto_create_topics(false).build().unwrap();
-    let mut c = Client::to(&strict, 1);
+    let mut c = client_to(&strict, 1);
     let r = metadata(&mut c, 12, Some(&["auto"]));
     assert_eq!(r.topics[0].error_code, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
     assert!(strict.topics().is_empty());
@@ -279,7 +161,7 @@ fn metadata_auto_creates_topics_like_kraft() {
 fn produce_stores_records_and_assigns_offsets() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 2, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let r = produce(&mut c, "t", 1, batch(NONE, 0, false, &["a", "b", "c"]));
     assert_eq!((r.error_code, r.base_offset, r.log_append_time_ms), (ErrorCode::NONE, 0, -1));
     // v3 (the oldest) and v13 (topic ids) as well.
@@ -325,7 +207,7 @@ fn produce_stores_records_and_assigns_offsets() {
 fn produce_validates_batches() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     // A flipped byte in the records breaks the CRC.
     let mut bad = batch(NONE, 0, false, &["a"]).to_vec();
     let last = bad.len() - 1;
@@ -361,7 +243,7 @@ fn compressed_batches_are_decompressed_and_checked() {
     use kprod::compression::{CompressionType, Compressor};
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let mut expected = Vec::new();
     for codec in [CompressionType::Gzip, CompressionType::Snappy, CompressionType::Lz4, CompressionType::Zstd]
     {
@@ -414,7 +296,7 @@ fn log_append_time_topics_stamp_the_broker_time() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     cluster.set_topic_config("t", "message.timestamp.type", "LogAppendTime").unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let before =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let r = produce(&mut c, "t", 0, batch(NONE, 0, false, &["a", "b"]));
@@ -432,7 +314,7 @@ fn log_append_time_topics_stamp_the_broker_time() {
 fn acks_zero_gets_no_response() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     c.send(9, &produce_req("t", 0, 0, batch(NONE, 0, false, &["a"])));
     let id = c.send(12, &MetadataRequest::default());
     // The first frame back answers the metadata request: the produce got none.
@@ -453,7 +335,7 @@ fn pushed_errors_are_returned_in_order_and_scoped() {
         Some(("t", 0)),
         &[ErrorCode::NOT_LEADER_OR_FOLLOWER, ErrorCode::NONE, ErrorCode::KAFKA_STORAGE_ERROR],
     );
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     // Partition 1 is not affected.
     assert_eq!(produce(&mut c, "t", 1, batch(NONE, 0, false, &["p1"])).error_code, ErrorCode::NONE);
     assert_eq!(
@@ -490,11 +372,11 @@ fn drop_before_processing_stores_nothing() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     cluster.drop_before_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     c.send(9, &produce_req("t", 0, -1, batch(NONE, 0, false, &["lost"])));
     assert!(c.is_closed());
     assert!(cluster.partition_records("t", 0).is_empty());
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     assert_eq!(produce(&mut c, "t", 0, batch(NONE, 0, false, &["a"])).base_offset, 0);
 }
 
@@ -502,7 +384,7 @@ fn drop_before_processing_stores_nothing() {
 fn lost_ack_then_retry_is_deduplicated() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let p = init_pid(&mut c, None);
     assert_eq!(produce(&mut c, "t", 0, batch(p, 0, false, &["a", "b"])).base_offset, 0);
 
@@ -513,7 +395,7 @@ fn lost_ack_then_retry_is_deduplicated() {
     assert_eq!(values(&cluster, "t", 0), ["a", "b", "c"], "but the records were written");
 
     // The producer retries the same batch on a new connection: Kafka answers NONE with the original offset.
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let r = produce(&mut c, "t", 0, retry);
     assert_eq!((r.error_code, r.base_offset), (ErrorCode::NONE, 2));
     assert_eq!(values(&cluster, "t", 0), ["a", "b", "c"], "not written twice");
@@ -524,7 +406,7 @@ fn lost_ack_then_retry_is_deduplicated() {
 fn idempotence_checks_like_kafka() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let p = init_pid(&mut c, None);
     let mut offsets = Vec::new();
     for seq in 0..6 {
@@ -574,7 +456,7 @@ fn idempotence_checks_like_kafka() {
 #[test]
 fn init_producer_id_allocates_and_bumps() {
     let cluster = MockCluster::new(1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let a = init_pid(&mut c, None);
     let b = init_pid(&mut c, None);
     assert_ne!(a.id, b.id);
@@ -610,7 +492,7 @@ fn init_producer_id_allocates_and_bumps() {
 fn transactional_writes_need_the_coordinator() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let p = init_pid(&mut c, Some("tx"));
     // Without AddPartitionsToTxn the partition is not in the transaction (KIP-890 verification).
     let mut req = produce_req("t", 0, -1, batch(p, 0, true, &["a"]));
@@ -653,7 +535,7 @@ fn leader_move_answers_not_leader_or_follower() {
     let cluster = MockCluster::new(3).unwrap();
     cluster.create_topic("t", 1, 3).unwrap();
     assert_eq!(cluster.leader("t", 0), Some(1));
-    let mut c1 = Client::to(&cluster, 1);
+    let mut c1 = client_to(&cluster, 1);
     assert_eq!(produce(&mut c1, "t", 0, batch(NONE, 0, false, &["a"])).error_code, ErrorCode::NONE);
     cluster.move_leader("t", 0, 3).unwrap();
     assert_eq!((cluster.leader("t", 0), cluster.leader_epoch("t", 0)), (Some(3), Some(1)));
@@ -671,7 +553,7 @@ fn leader_move_answers_not_leader_or_follower() {
     // Metadata shows the move; the new leader accepts.
     let m = metadata(&mut c1, 12, Some(&["t"]));
     assert_eq!((m.topics[0].partitions[0].leader_id, m.topics[0].partitions[0].leader_epoch), (3, 1));
-    let mut c3 = Client::to(&cluster, 3);
+    let mut c3 = client_to(&cluster, 3);
     let r = produce(&mut c3, "t", 0, batch(NONE, 0, false, &["b"]));
     assert_eq!((r.error_code, r.base_offset), (ErrorCode::NONE, 1));
     assert_eq!(cluster.partition_records("t", 0)[1].partition_leader_epoch, 1);
@@ -682,7 +564,7 @@ fn leader_move_answers_not_leader_or_follower() {
 fn min_insync_replicas_with_acks_all() {
     let cluster = MockCluster::builder().brokers(3).min_insync_replicas(2).build().unwrap();
     cluster.create_topic("t", 1, 3).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     assert_eq!(produce(&mut c, "t", 0, batch(NONE, 0, false, &["a"])).error_code, ErrorCode::NONE);
     cluster.set_isr("t", 0, &[1]).unwrap();
     assert_eq!(
@@ -713,12 +595,12 @@ fn broker_down_refuses_connections_and_moves_leaders() {
     // Partition 1 was led by broker 2 (replicas 2, 3): broker 3 took over; the ISRs shrank.
     assert_eq!((cluster.leader("t", 1), cluster.leader_epoch("t", 1)), (Some(3), Some(1)));
     assert_eq!(cluster.isr("t", 1), Some(vec![3]));
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let m = metadata(&mut c, 12, Some(&["t"]));
     assert_eq!(m.brokers.len(), 2);
     assert_eq!(m.topics[0].partitions[1].offline_replicas, [2]);
     // ISR 1 < min.insync 2: acks=all fails on the new leader.
-    let mut c3 = Client::to(&cluster, 3);
+    let mut c3 = client_to(&cluster, 3);
     assert_eq!(
         produce(&mut c3, "t", 1, batch(NONE, 0, false, &["x"])).error_code,
         ErrorCode::NOT_ENOUGH_REPLICAS
@@ -746,8 +628,8 @@ fn broker_delay_and_throttle() {
     let cluster = MockCluster::new(2).unwrap();
     cluster.set_broker_delay(2, Duration::from_millis(300)).unwrap();
     cluster.set_throttle(ApiKey::METADATA, 250);
-    let mut c1 = Client::to(&cluster, 1);
-    let mut c2 = Client::to(&cluster, 2);
+    let mut c1 = client_to(&cluster, 1);
+    let mut c2 = client_to(&cluster, 2);
     let t = Instant::now();
     c1.call(4, &ApiVersionsRequest::default());
     assert!(t.elapsed() < Duration::from_millis(250), "broker 1 is not delayed");
@@ -768,19 +650,19 @@ fn broker_delay_and_throttle() {
 fn close_after_bytes_cuts_the_response() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.close_after_bytes(ApiKey::METADATA, None, 6);
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     c.send(12, &MetadataRequest::default());
     let mut got = Vec::new();
     let _ = c.stream.read_to_end(&mut got);
     assert_eq!(got.len(), 6, "size prefix and two bytes of the correlation id, then EOF");
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     assert_eq!(metadata(&mut c, 12, None).brokers.len(), 1);
 }
 
 #[test]
 fn request_log_records_every_request() {
     let cluster = MockCluster::new(2).unwrap();
-    let mut c = Client::to(&cluster, 2);
+    let mut c = client_to(&cluster, 2);
     c.call(3, &ApiVersionsRequest::default());
     metadata(&mut c, 12, None);
     let log = cluster.requests();
@@ -823,7 +705,7 @@ fn hostile_input_closes_the_connection_only() {
 fn null_sink_acknowledges_without_storing() {
     let cluster = MockCluster::builder().null_sink(true).build().unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     let p = init_pid(&mut c, None);
     assert_eq!(produce(&mut c, "t", 0, batch(p, 0, false, &["a", "b"])).base_offset, 0);
     // No CRC check in null-sink mode, but offsets and idempotence still work.
@@ -848,7 +730,7 @@ fn add_partitions_and_drop_shut_down() {
     assert_eq!(cluster.partition_count("t"), Some(5));
     assert_eq!(cluster.leader("t", 4), Some(1));
     assert_eq!(cluster.add_partitions("t", 3).unwrap_err().code(), ErrorCode::INVALID_PARTITIONS);
-    let mut c = Client::to(&cluster, 1);
+    let mut c = client_to(&cluster, 1);
     assert_eq!(metadata(&mut c, 12, Some(&["t"])).topics[0].partitions.len(), 5);
     // Dropping the cluster with clients still connected closes everything and returns promptly.
     let addr = cluster.broker_address(1).unwrap();
@@ -869,7 +751,7 @@ fn the_cluster_is_shareable_across_threads() {
         .map(|i| {
             let cluster = std::sync::Arc::clone(&cluster);
             std::thread::spawn(move || {
-                let mut c = Client::to(&cluster, 1);
+                let mut c = client_to(&cluster, 1);
                 let p = init_pid(&mut c, None);
                 for seq in 0..25 {
                     let v = format!("{i}-{seq}");
@@ -1018,7 +900,7 @@ mod txn {
         seq: i32,
         vals: &[&str],
     ) -> ErrorCode {
-        let mut c = Client::to(cluster, cluster.leader("t", part).unwrap());
+        let mut c = client_to(cluster, cluster.leader("t", part).unwrap());
         let mut req = produce_req("t", part, -1, batch(p, seq, true, vals));
         req.transactional_id = Some(id.into());
         first(&c.call(9, &req)).error_code
@@ -1027,7 +909,7 @@ mod txn {
     #[test]
     fn find_coordinator_single_and_batched() {
         let cluster = MockCluster::new(3).unwrap();
-        let mut c = Client::to(&cluster, 1);
+        let mut c = client_to(&cluster, 1);
         let node = coordinator(&mut c, "tx", KEY_TYPE_TRANSACTION);
         assert!((1..=3).contains(&node));
         for v in 0..=3 {
@@ -1056,7 +938,7 @@ mod txn {
         assert!(spread.len() > 1, "coordinators are spread over the brokers");
         // The coordinator moves when its broker goes down.
         cluster.broker_down(node).unwrap();
-        let mut c = Client::to(&cluster, if node == 1 { 2 } else { 1 });
+        let mut c = client_to(&cluster, if node == 1 { 2 } else { 1 });
         assert_ne!(coordinator(&mut c, "tx", KEY_TYPE_TRANSACTION), node);
         // Injected errors and an invalid key type.
         cluster.push_errors(ApiKey::FIND_COORDINATOR, None, &[ErrorCode::COORDINATOR_NOT_AVAILABLE]);
@@ -1071,11 +953,11 @@ mod txn {
         let cluster = MockCluster::new(3).unwrap();
         cluster.create_topic("t", 2, 3).unwrap();
         cluster.create_topic("in", 1, 1).unwrap();
-        let mut any = Client::to(&cluster, 1);
+        let mut any = client_to(&cluster, 1);
         let tc = coordinator(&mut any, "tx", KEY_TYPE_TRANSACTION);
         let gc = coordinator(&mut any, "g", KEY_TYPE_GROUP);
         let other = if tc == 1 { 2 } else { 1 };
-        let r = Client::to(&cluster, other).call(
+        let r = client_to(&cluster, other).call(
             4,
             &InitProducerIdRequest {
                 transactional_id: Some("tx".into()),
@@ -1084,7 +966,7 @@ mod txn {
             },
         );
         assert_eq!(r.error_code, ErrorCode::NOT_COORDINATOR);
-        let mut c = Client::to(&cluster, tc);
+        let mut c = client_to(&cluster, tc);
         let p = init_pid(&mut c, Some("tx"));
 
         // Unknown partitions fail the request; nothing is added.
@@ -1096,7 +978,7 @@ mod txn {
         assert_eq!(txn_produce(&cluster, "tx", p, 0, 0, &["a0", "a1"]), ErrorCode::NONE);
         assert_eq!(txn_produce(&cluster, "tx", p, 1, 0, &["b0"]), ErrorCode::NONE);
         assert_eq!(add_offsets(&mut c, "tx", p, "g"), ErrorCode::NONE);
-        let mut g = Client::to(&cluster, gc);
+        let mut g = client_to(&cluster, gc);
         if gc != tc {
             assert_eq!(commit_offset(&mut c, 3, "tx", p, "g", 42), ErrorCode::NOT_COORDINATOR);
         }
@@ -1151,7 +1033,7 @@ mod txn {
     fn fencing_by_epoch() {
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("t", 1, 1).unwrap();
-        let mut c = Client::to(&cluster, 1);
+        let mut c = client_to(&cluster, 1);
         let old = init_pid(&mut c, Some("tx"));
         assert_eq!(add_partitions(&mut c, 3, "tx", old, &[("t", 0)]), [ErrorCode::NONE]);
         assert_eq!(txn_produce(&cluster, "tx", old, 0, 0, &["zombie"]), ErrorCode::NONE);
@@ -1193,7 +1075,7 @@ mod txn {
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("t", 2, 1).unwrap();
         cluster.create_topic("in", 1, 1).unwrap();
-        let mut c = Client::to(&cluster, 1);
+        let mut c = client_to(&cluster, 1);
         let p = init_pid(&mut c, Some("tx"));
         assert_eq!(add_partitions(&mut c, 3, "tx", p, &[("t", 0)]), [ErrorCode::NONE]);
         // The brokers' v4+ form: per transaction, verify only.
@@ -1244,7 +1126,7 @@ mod txn {
     fn end_txn_v5_bumps_the_epoch() {
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("t", 1, 1).unwrap();
-        let mut c = Client::to(&cluster, 1);
+        let mut c = client_to(&cluster, 1);
         let p = init_pid(&mut c, Some("tx"));
         // Transactions v2: Produce v12 adds the partition, EndTxn v5 bumps the epoch and returns it.
         let mut req = produce_req("t", 0, -1, batch(p, 0, true, &["a"]));
@@ -1282,7 +1164,7 @@ mod txn {
     fn lost_end_txn_response_then_retry() {
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("t", 1, 1).unwrap();
-        let mut c = Client::to(&cluster, 1);
+        let mut c = client_to(&cluster, 1);
         let p = init_pid(&mut c, Some("tx"));
         assert_eq!(add_partitions(&mut c, 3, "tx", p, &[("t", 0)]), [ErrorCode::NONE]);
         assert_eq!(txn_produce(&cluster, "tx", p, 0, 0, &["a"]), ErrorCode::NONE);
@@ -1298,7 +1180,7 @@ mod txn {
             },
         );
         assert!(c.is_closed());
-        let mut c = Client::to(&cluster, 1);
+        let mut c = client_to(&cluster, 1);
         assert_eq!(
             end(&mut c, 3, "tx", p, true),
             ErrorCode::NONE,

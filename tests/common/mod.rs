@@ -4,7 +4,7 @@
 //! broker is a test failure, never a silent skip.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod wire;
+pub mod client;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
