@@ -14,7 +14,6 @@
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[allow(missing_docs)] // being written (issue 5)
 pub mod accumulator;
 pub mod compression;
 #[allow(missing_docs)] // being written (issue 5)
@@ -24,6 +23,5 @@ pub mod error;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
-#[allow(missing_docs)] // being written (issue 5)
 pub mod partitioner;
 pub mod protocol;
