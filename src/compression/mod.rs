@@ -161,7 +161,11 @@ pub struct Compressor {
     ty: CompressionType,
     level: i32,
     zstd: Option<zstd::bulk::Compressor<'static>>,
+    /// Raw deflate state for gzip, reset per batch instead of rebuilt.
+    deflate: Option<flate2::Compress>,
     snappy: snap::raw::Encoder,
+    /// zstd's output buffer, kept across batches so steady-state compression does not allocate.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Compressor {
@@ -184,7 +188,14 @@ impl Compressor {
             CompressionType::Zstd => Some(zstd::bulk::Compressor::new(level).map_err(|e| corrupt(ty, e))?),
             _ => None,
         };
-        Ok(Compressor { ty, level, zstd, snappy: snap::raw::Encoder::new() })
+        let deflate = match ty {
+            CompressionType::Gzip => {
+                let l = if level < 0 { 6 } else { level as u32 };
+                Some(flate2::Compress::new(flate2::Compression::new(l), false))
+            }
+            _ => None,
+        };
+        Ok(Compressor { ty, level, zstd, deflate, snappy: snap::raw::Encoder::new(), scratch: Vec::new() })
     }
 
     /// The codec.
@@ -198,10 +209,8 @@ impl Compressor {
         match ty {
             CompressionType::None => out.extend_from_slice(input),
             CompressionType::Gzip => {
-                let level = if self.level < 0 { 6 } else { self.level as u32 };
-                let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::new(level));
-                enc.write_all(input).map_err(|e| corrupt(ty, e))?;
-                enc.finish().map_err(|e| corrupt(ty, e))?;
+                let d = self.deflate.as_mut().ok_or_else(|| corrupt(ty, "no deflate context"))?;
+                gzip_into(d, input, out).map_err(|e| corrupt(ty, e))?;
             }
             CompressionType::Snappy => {
                 out.extend_from_slice(&XERIAL_HEADER);
@@ -226,12 +235,40 @@ impl Compressor {
             }
             CompressionType::Zstd => {
                 let z = self.zstd.as_mut().ok_or_else(|| corrupt(ty, "no zstd context"))?;
-                let c = z.compress(input).map_err(|e| corrupt(ty, e))?;
-                out.extend_from_slice(&c);
+                // compress_to_buffer writes from the start of the Vec, so go through our own buffer.
+                self.scratch.clear();
+                self.scratch.reserve(zstd::zstd_safe::compress_bound(input.len()));
+                z.compress_to_buffer(input, &mut self.scratch).map_err(|e| corrupt(ty, e))?;
+                out.extend_from_slice(&self.scratch);
             }
         }
         Ok(())
     }
+}
+
+/// Appends an RFC 1952 gzip member holding `input` to `out`, deflating with the reused `d`.
+fn gzip_into(d: &mut flate2::Compress, input: &[u8], out: &mut Vec<u8>) -> Result<(), std::io::Error> {
+    // Header: magic, deflate, no flags, no mtime, no extra flags, OS unknown.
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    d.reset();
+    let start_in = d.total_in();
+    loop {
+        let consumed = (d.total_in() - start_in) as usize;
+        out.reserve(input.len().saturating_sub(consumed) / 2 + 64);
+        let rest = input.get(consumed..).unwrap_or_default();
+        let status = d
+            .compress_vec(rest, out, flate2::FlushCompress::Finish)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        if status == flate2::Status::StreamEnd {
+            break;
+        }
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(input);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    // ISIZE is the input length modulo 2^32.
+    out.extend_from_slice(&(input.len() as u32).to_le_bytes());
+    Ok(())
 }
 
 /// A reusable decompressor for every codec.
