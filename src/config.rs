@@ -1,1 +1,1412 @@
-//! (being written)
+//! Producer configuration under the Java producer's property names.
+//!
+//! One static table, [`PROPERTIES`], describes every property kprod knows: its Java type, default, valid
+//! values, importance and whether kprod supports it. Parsing ([`ProducerConfig::set`]), range checks and the
+//! generated reference ([`configuration_markdown`], written to `docs/configuration.md`) all read that
+//! table, so they cannot disagree.
+//!
+//! Defaults and ranges are Kafka 4.3.1's `ProducerConfig`, with one deliberate difference:
+//! `enable.idempotence` defaults to `false` until kprod implements the idempotent producer.
+//!
+//! ```
+//! use std::time::Duration;
+//! use kprod::config::ProducerConfig;
+//!
+//! let config = ProducerConfig::builder()
+//!     .bootstrap_servers("127.0.0.1:9092")
+//!     .linger(Duration::from_millis(10))
+//!     .build()?;
+//! assert_eq!(config.batch_size(), 16384);
+//!
+//! let same = ProducerConfig::from_properties([("bootstrap.servers", "127.0.0.1:9092"), ("linger.ms", "10")])?;
+//! assert_eq!(same.linger(), config.linger());
+//! # Ok::<(), kprod::error::Error>(())
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use crate::compression::CompressionType;
+use crate::error::Error;
+
+/// A property's type, as the Java `ConfigDef` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PropertyType {
+    /// Free text.
+    String,
+    /// Comma-separated values.
+    List,
+    /// 32-bit signed integer.
+    Int,
+    /// 64-bit signed integer (all `*.ms` durations).
+    Long,
+    /// 16-bit signed integer.
+    Short,
+    /// Floating point.
+    Double,
+    /// `true` or `false`, case-insensitive.
+    Boolean,
+    /// A Java class name.
+    Class,
+    /// Secret text.
+    Password,
+}
+
+impl PropertyType {
+    /// The type's name in lower case, e.g. `long`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PropertyType::String => "string",
+            PropertyType::List => "list",
+            PropertyType::Int => "int",
+            PropertyType::Long => "long",
+            PropertyType::Short => "short",
+            PropertyType::Double => "double",
+            PropertyType::Boolean => "boolean",
+            PropertyType::Class => "class",
+            PropertyType::Password => "password",
+        }
+    }
+
+    /// The representable range of an integer type.
+    fn int_bounds(self) -> Option<(i64, i64)> {
+        match self {
+            PropertyType::Int => Some((i32::MIN.into(), i32::MAX.into())),
+            PropertyType::Long => Some((i64::MIN, i64::MAX)),
+            PropertyType::Short => Some((i16::MIN.into(), i16::MAX.into())),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PropertyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The values a property accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Validity {
+    /// Any value of the type.
+    Any,
+    /// An integer at least this.
+    AtLeast(i64),
+    /// An integer in this inclusive range.
+    Between(i64, i64),
+    /// One of these strings, exactly.
+    OneOf(&'static [&'static str]),
+    /// A non-empty value.
+    NonEmpty,
+    /// A rule checked in code, described here.
+    Described(&'static str),
+}
+
+impl fmt::Display for Validity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Validity::Any => f.write_str("any"),
+            Validity::AtLeast(min) => write!(f, "[{min},...]"),
+            Validity::Between(min, max) => write!(f, "[{min},...,{max}]"),
+            Validity::OneOf(values) => f.write_str(&values.join(", ")),
+            Validity::NonEmpty => f.write_str("non-empty"),
+            Validity::Described(text) => f.write_str(text),
+        }
+    }
+}
+
+/// How much a property matters, as the Java documentation ranks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Importance {
+    /// Usually needs setting.
+    High,
+    /// Often worth tuning.
+    Medium,
+    /// Rarely changed.
+    Low,
+}
+
+impl Importance {
+    /// `high`, `medium` or `low`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Importance::High => "high",
+            Importance::Medium => "medium",
+            Importance::Low => "low",
+        }
+    }
+}
+
+/// Whether kprod implements a property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// Implemented.
+    Yes,
+    /// Accepted, but some values or effects are not implemented; the text says which.
+    Partly(&'static str),
+    /// Not implemented: any value but the Java default is an [`Error::Unsupported`]; the text says why.
+    No(&'static str),
+}
+
+/// One row of [`PROPERTIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PropertyDef {
+    /// The Java property name, e.g. `linger.ms`.
+    pub name: &'static str,
+    /// The Java type.
+    pub ty: PropertyType,
+    /// kprod's default as text (`None`: no default); equals Java's unless `java_default` says otherwise.
+    pub default: Option<&'static str>,
+    /// The Java producer's default where kprod's differs.
+    pub java_default: Option<&'static str>,
+    /// Accepted values.
+    pub valid: Validity,
+    /// How much it matters.
+    pub importance: Importance,
+    /// Whether kprod implements it.
+    pub support: Support,
+    /// One line saying what it does.
+    pub doc: &'static str,
+}
+
+const fn prop(
+    name: &'static str,
+    ty: PropertyType,
+    default: Option<&'static str>,
+    valid: Validity,
+    importance: Importance,
+    support: Support,
+    doc: &'static str,
+) -> PropertyDef {
+    PropertyDef { name, ty, default, java_default: None, valid, importance, support, doc }
+}
+
+use Importance::{High, Low, Medium};
+use PropertyType as T;
+use Validity::{AtLeast, Between, Described, NonEmpty, OneOf};
+
+const ACKS_VALUES: &[&str] = &["all", "-1", "0", "1"];
+const COMPRESSION_VALUES: &[&str] = &["none", "gzip", "snappy", "lz4", "zstd"];
+const NO_SERIALIZERS: &str = "kprod sends bytes; serialize keys and values before calling send";
+const NO_TLS: &str = "TLS is not supported yet";
+const NO_SASL: &str = "SASL is not supported yet";
+const NO_METRICS: &str = "kprod has no Java metrics registry";
+
+/// Every property kprod knows, in documentation order.
+///
+/// Keys starting with `ssl.` or `sasl.` that are not listed are also refused as unsupported, not unknown.
+pub static PROPERTIES: &[PropertyDef] = &[
+    prop("bootstrap.servers", T::List, None, NonEmpty, High, Support::Yes,
+        "Comma-separated host:port pairs used only to discover the cluster; not needed when mock.num.brokers > 0."),
+    prop("client.id", T::String, Some(""), Validity::Any, Medium, Support::Yes,
+        "Name sent with every request so brokers can attribute it in logs and quotas."),
+    prop("acks", T::String, Some("all"), OneOf(ACKS_VALUES), Low, Support::Yes,
+        "Replicas that must have a record before it counts as sent: all (same as -1), 1 (the leader) or 0 (no response)."),
+    prop("linger.ms", T::Long, Some("5"), AtLeast(0), Medium, Support::Yes,
+        "How long a batch may wait for more records before it is sent."),
+    prop("batch.size", T::Int, Some("16384"), AtLeast(0), Medium, Support::Yes,
+        "Target size in bytes of one partition's batch; 0 disables batching."),
+    prop("buffer.memory", T::Long, Some("33554432"), AtLeast(0), High, Support::Yes,
+        "Bytes of memory for records not yet sent; send blocks when it is used up."),
+    prop("max.block.ms", T::Long, Some("60000"), AtLeast(0), Medium, Support::Yes,
+        "Longest a send may block waiting for metadata or buffer memory."),
+    prop("compression.type", T::String, Some("none"), OneOf(COMPRESSION_VALUES), High, Support::Yes,
+        "Codec applied to each batch."),
+    prop("compression.gzip.level", T::Int, Some("-1"), Described("[1,...,9] or -1"), Medium, Support::Yes,
+        "gzip level; -1 lets the codec choose."),
+    prop("compression.lz4.level", T::Int, Some("9"), Between(1, 17), Medium, Support::Yes,
+        "lz4 level; higher compresses better and slower."),
+    prop("compression.zstd.level", T::Int, Some("3"), Between(-131_072, 22), Medium, Support::Yes,
+        "zstd level; negative levels trade ratio for speed."),
+    prop("max.in.flight.requests.per.connection", T::Int, Some("5"), AtLeast(1), Low, Support::Yes,
+        "Most unanswered produce requests on one broker connection."),
+    prop("retries", T::Int, Some("2147483647"), Between(0, i32::MAX as i64), High, Support::Yes,
+        "How often a failed batch is resent; delivery.timeout.ms normally ends retrying first."),
+    prop("retry.backoff.ms", T::Long, Some("100"), AtLeast(0), Low, Support::Yes,
+        "First wait before retrying a failed request; it grows exponentially up to retry.backoff.max.ms."),
+    prop("retry.backoff.max.ms", T::Long, Some("1000"), AtLeast(0), Low, Support::Yes,
+        "Ceiling of the retry backoff; below retry.backoff.ms it is used as a constant backoff."),
+    prop("delivery.timeout.ms", T::Int, Some("120000"), AtLeast(0), Medium, Support::Yes,
+        "Time from send to success or failure, retries included; at least linger.ms + request.timeout.ms."),
+    prop("request.timeout.ms", T::Int, Some("30000"), AtLeast(0), Medium, Support::Yes,
+        "How long to wait for a broker's response before retrying or failing the request."),
+    prop("max.request.size", T::Int, Some("1048576"), AtLeast(0), Medium, Support::Yes,
+        "Largest produce request in bytes; also the largest record."),
+    prop("metadata.max.age.ms", T::Long, Some("300000"), AtLeast(0), Low, Support::Yes,
+        "Metadata is refreshed at least this often, even when nothing fails."),
+    prop("metadata.max.idle.ms", T::Long, Some("300000"), AtLeast(5000), Low, Support::Yes,
+        "A topic not produced to for this long is dropped from the metadata cache."),
+    prop("partitioner.class", T::Class, Some("default"),
+        Described("default, murmur2, consistent_random, round_robin"), Medium,
+        Support::Partly("custom partitioners are installed with the producer builder; of Java's classes only RoundRobinPartitioner is recognised"),
+        "How records get partitions: default/murmur2 is Java's (murmur2 of the key, else sticky), consistent_random is librdkafka's (CRC32 of the key, else random), round_robin cycles."),
+    prop("partitioner.adaptive.partitioning.enable", T::Boolean, Some("true"), Validity::Any, Low, Support::Yes,
+        "Keyless records favour partitions whose brokers keep up; false picks sticky partitions uniformly."),
+    prop("partitioner.availability.timeout.ms", T::Long, Some("0"), AtLeast(0), Low, Support::Yes,
+        "A partition whose broker has not taken a batch for this long is skipped by the adaptive partitioner; 0 disables."),
+    prop("partitioner.ignore.keys", T::Boolean, Some("false"), Validity::Any, Medium, Support::Yes,
+        "Partition keyed records as if they had no key."),
+    prop("send.buffer.bytes", T::Int, Some("131072"), AtLeast(-1), Medium, Support::Yes,
+        "Socket send buffer (SO_SNDBUF) in bytes; -1 keeps the OS default."),
+    prop("receive.buffer.bytes", T::Int, Some("32768"), AtLeast(-1), Medium, Support::Yes,
+        "Socket receive buffer (SO_RCVBUF) in bytes; -1 keeps the OS default."),
+    prop("reconnect.backoff.ms", T::Long, Some("50"), AtLeast(0), Low, Support::Yes,
+        "First wait before reconnecting to a broker; setting it alone also sets reconnect.backoff.max.ms."),
+    prop("reconnect.backoff.max.ms", T::Long, Some("1000"), AtLeast(0), Low, Support::Yes,
+        "Ceiling of the exponentially growing reconnect backoff."),
+    prop("socket.connection.setup.timeout.ms", T::Long, Some("10000"), AtLeast(0), Medium, Support::Yes,
+        "How long a connection attempt may take before it is abandoned; grows on repeated failures."),
+    prop("socket.connection.setup.timeout.max.ms", T::Long, Some("30000"), AtLeast(0), Medium, Support::Yes,
+        "Ceiling of the growing connection setup timeout."),
+    prop("connections.max.idle.ms", T::Long, Some("540000"), Validity::Any, Medium, Support::Yes,
+        "Connections idle this long are closed; a negative value keeps them open."),
+    PropertyDef {
+        java_default: Some("true"),
+        ..prop("enable.idempotence", T::Boolean, Some("false"), Validity::Any, Low,
+            Support::Partly("true is refused until the idempotent producer lands; Java's default is true, kprod's false"),
+            "Exactly-once writes per partition via producer ids and sequence numbers.")
+    },
+    prop("transactional.id", T::String, Some("null"), NonEmpty, Low,
+        Support::Partly("setting it is refused until transactions land"),
+        "Identity of a transactional producer, stable across restarts."),
+    prop("transaction.timeout.ms", T::Int, Some("60000"), AtLeast(0), Low,
+        Support::Partly("accepted; takes effect with transactions"),
+        "How long the coordinator lets a transaction stay open before aborting it."),
+    prop("mock.num.brokers", T::Int, Some("0"), AtLeast(0), Low, Support::Yes,
+        "kprod only: when above 0, run against an in-process mock cluster of this many brokers (needs the mock feature) and ignore bootstrap.servers."),
+    prop("key.serializer", T::Class, None, Validity::Any, High, Support::No(NO_SERIALIZERS),
+        "Java class turning keys into bytes."),
+    prop("value.serializer", T::Class, None, Validity::Any, High, Support::No(NO_SERIALIZERS),
+        "Java class turning values into bytes."),
+    prop("interceptor.classes", T::List, Some(""), Validity::Any, Low,
+        Support::No("Java interceptors cannot be loaded; wrap the producer or use delivery callbacks"),
+        "Java classes that see every record before it is sent."),
+    prop("security.protocol", T::String, Some("PLAINTEXT"), OneOf(&["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]),
+        Medium, Support::No("only PLAINTEXT is supported for now"),
+        "Transport to the brokers: plain TCP, TLS, SASL or both."),
+    prop("sasl.mechanism", T::String, Some("GSSAPI"), Validity::Any, Medium, Support::No(NO_SASL),
+        "SASL mechanism used to authenticate."),
+    prop("sasl.jaas.config", T::Password, Some("null"), Validity::Any, Medium, Support::No(NO_SASL),
+        "JAAS login settings for SASL."),
+    prop("ssl.truststore.location", T::String, Some("null"), Validity::Any, High, Support::No(NO_TLS),
+        "File of certificates trusted when verifying brokers."),
+    prop("ssl.keystore.location", T::String, Some("null"), Validity::Any, High, Support::No(NO_TLS),
+        "File holding the client's own certificate and key."),
+    prop("client.dns.lookup", T::String, Some("use_all_dns_ips"),
+        OneOf(&["use_all_dns_ips", "resolve_canonical_bootstrap_servers_only"]), Medium,
+        Support::No("kprod always tries every address a host name resolves to"),
+        "How host names are resolved to addresses."),
+    prop("metadata.recovery.strategy", T::String, Some("rebootstrap"), Described("rebootstrap, none (case-insensitive)"),
+        Low, Support::No("re-bootstrapping is not configurable yet"),
+        "What to do when no known broker is reachable."),
+    prop("metadata.recovery.rebootstrap.trigger.ms", T::Long, Some("300000"), AtLeast(0), Low,
+        Support::No("re-bootstrapping is not configurable yet"),
+        "How long without usable metadata before re-bootstrapping."),
+    prop("metric.reporters", T::List, Some("org.apache.kafka.common.metrics.JmxReporter"), Validity::Any, Low,
+        Support::No(NO_METRICS), "Java classes that receive metrics."),
+    prop("metrics.num.samples", T::Int, Some("2"), AtLeast(1), Low, Support::No(NO_METRICS),
+        "Samples kept per metric."),
+    prop("metrics.sample.window.ms", T::Long, Some("30000"), AtLeast(0), Low, Support::No(NO_METRICS),
+        "Time covered by one metric sample."),
+    prop("metrics.recording.level", T::String, Some("INFO"), OneOf(&["INFO", "DEBUG", "TRACE"]), Low,
+        Support::No(NO_METRICS), "Which metrics are recorded."),
+    prop("enable.metrics.push", T::Boolean, Some("true"), Validity::Any, Low,
+        Support::No("pushing client metrics to brokers (KIP-714) is not supported"),
+        "Push client metrics to brokers that ask for them."),
+    prop("config.providers", T::List, Some(""), Validity::Any, Low,
+        Support::No("Java config providers cannot be loaded; resolve values before passing them"),
+        "Java classes that expand variables in property values."),
+    prop("transaction.two.phase.commit.enable", T::Boolean, Some("false"), Validity::Any, Low,
+        Support::No("two-phase commit (KIP-939) is not supported"),
+        "Let an external coordinator complete transactions."),
+    prop("security.providers", T::String, Some("null"), Validity::Any, Low, Support::No(NO_TLS),
+        "Java security provider classes."),
+];
+
+/// The table row for `name`, if kprod knows the property.
+pub fn property(name: &str) -> Option<&'static PropertyDef> {
+    PROPERTIES.iter().find(|p| p.name == name)
+}
+
+/// What `acks` asks of the brokers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Acks {
+    /// No response is awaited (`acks=0`).
+    None,
+    /// The partition leader has written the record (`acks=1`).
+    Leader,
+    /// Every in-sync replica has the record (`acks=all`, `acks=-1`).
+    #[default]
+    All,
+}
+
+impl Acks {
+    /// The value sent in produce requests: 0, 1 or -1.
+    pub fn as_i16(self) -> i16 {
+        match self {
+            Acks::None => 0,
+            Acks::Leader => 1,
+            Acks::All => -1,
+        }
+    }
+}
+
+impl fmt::Display for Acks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Acks::None => "0",
+            Acks::Leader => "1",
+            Acks::All => "all",
+        })
+    }
+}
+
+/// Which partitioner the producer uses (`partitioner.class`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum PartitionerKind {
+    /// Java's built-in behaviour: murmur2 of the key, else the sticky (optionally adaptive) partitioner.
+    #[default]
+    Default,
+    /// librdkafka's `consistent_random`: CRC32 of the key, else a random partition.
+    ConsistentRandom,
+    /// Java's `RoundRobinPartitioner`: each record goes to the next partition.
+    RoundRobin,
+    /// A user partitioner supplied to the producer builder.
+    Custom,
+}
+
+impl PartitionerKind {
+    /// The `partitioner.class` value naming it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionerKind::Default => "default",
+            PartitionerKind::ConsistentRandom => "consistent_random",
+            PartitionerKind::RoundRobin => "round_robin",
+            PartitionerKind::Custom => "custom",
+        }
+    }
+}
+
+impl fmt::Display for PartitionerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Typed producer configuration. Build it with [`ProducerConfig::builder`],
+/// [`ProducerConfig::from_properties`] or [`ProducerConfig::set`]; [`ProducerConfig::validate`] applies
+/// the cross-property rules.
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    bootstrap_servers: Vec<String>,
+    client_id: String,
+    acks: Acks,
+    linger: Duration,
+    batch_size: usize,
+    buffer_memory: usize,
+    max_block: Duration,
+    compression_type: CompressionType,
+    compression_gzip_level: i32,
+    compression_lz4_level: i32,
+    compression_zstd_level: i32,
+    max_in_flight_requests_per_connection: usize,
+    retries: u32,
+    retry_backoff: Duration,
+    retry_backoff_max: Duration,
+    delivery_timeout: Duration,
+    request_timeout: Duration,
+    max_request_size: usize,
+    metadata_max_age: Duration,
+    metadata_max_idle: Duration,
+    partitioner: PartitionerKind,
+    partitioner_adaptive_partitioning: bool,
+    partitioner_availability_timeout: Duration,
+    partitioner_ignore_keys: bool,
+    send_buffer_bytes: Option<usize>,
+    receive_buffer_bytes: Option<usize>,
+    reconnect_backoff: Duration,
+    reconnect_backoff_max: Duration,
+    socket_connection_setup_timeout: Duration,
+    socket_connection_setup_timeout_max: Duration,
+    connections_max_idle: Option<Duration>,
+    enable_idempotence: bool,
+    transactional_id: Option<String>,
+    transaction_timeout: Duration,
+    mock_num_brokers: u32,
+    /// Keys set by the user; Java's adjustments depend on whether a key was given, not on its value.
+    explicit: BTreeSet<&'static str>,
+}
+
+impl Default for ProducerConfig {
+    /// Kafka 4.x's defaults, except `enable.idempotence=false`; `bootstrap.servers` is empty.
+    fn default() -> Self {
+        let ms = Duration::from_millis;
+        ProducerConfig {
+            bootstrap_servers: Vec::new(),
+            client_id: String::new(),
+            acks: Acks::All,
+            linger: ms(5),
+            batch_size: 16_384,
+            buffer_memory: 33_554_432,
+            max_block: ms(60_000),
+            compression_type: CompressionType::None,
+            compression_gzip_level: -1,
+            compression_lz4_level: 9,
+            compression_zstd_level: 3,
+            max_in_flight_requests_per_connection: 5,
+            retries: i32::MAX as u32,
+            retry_backoff: ms(100),
+            retry_backoff_max: ms(1000),
+            delivery_timeout: ms(120_000),
+            request_timeout: ms(30_000),
+            max_request_size: 1_048_576,
+            metadata_max_age: ms(300_000),
+            metadata_max_idle: ms(300_000),
+            partitioner: PartitionerKind::Default,
+            partitioner_adaptive_partitioning: true,
+            partitioner_availability_timeout: Duration::ZERO,
+            partitioner_ignore_keys: false,
+            send_buffer_bytes: Some(131_072),
+            receive_buffer_bytes: Some(32_768),
+            reconnect_backoff: ms(50),
+            reconnect_backoff_max: ms(1000),
+            socket_connection_setup_timeout: ms(10_000),
+            socket_connection_setup_timeout_max: ms(30_000),
+            connections_max_idle: Some(ms(540_000)),
+            enable_idempotence: false,
+            transactional_id: None,
+            transaction_timeout: ms(60_000),
+            mock_num_brokers: 0,
+            explicit: BTreeSet::new(),
+        }
+    }
+}
+
+/// Generates getters for `Copy` fields.
+macro_rules! getters {
+    ($( $(#[$doc:meta])* $name:ident: $ty:ty; )*) => {
+        impl ProducerConfig {
+            $( $(#[$doc])* pub fn $name(&self) -> $ty { self.$name } )*
+        }
+    };
+}
+
+getters! {
+    /// `acks`.
+    acks: Acks;
+    /// `linger.ms`.
+    linger: Duration;
+    /// `batch.size` in bytes.
+    batch_size: usize;
+    /// `buffer.memory` in bytes.
+    buffer_memory: usize;
+    /// `max.block.ms`.
+    max_block: Duration;
+    /// `compression.type`.
+    compression_type: CompressionType;
+    /// `compression.gzip.level` (-1: the codec's default).
+    compression_gzip_level: i32;
+    /// `compression.lz4.level`.
+    compression_lz4_level: i32;
+    /// `compression.zstd.level`.
+    compression_zstd_level: i32;
+    /// `max.in.flight.requests.per.connection`.
+    max_in_flight_requests_per_connection: usize;
+    /// `retries`.
+    retries: u32;
+    /// `retry.backoff.ms`; after [`validate`](Self::validate), never above `retry.backoff.max.ms`.
+    retry_backoff: Duration;
+    /// `retry.backoff.max.ms`.
+    retry_backoff_max: Duration;
+    /// `delivery.timeout.ms`; after [`validate`](Self::validate), at least linger + request timeout.
+    delivery_timeout: Duration;
+    /// `request.timeout.ms`.
+    request_timeout: Duration;
+    /// `max.request.size` in bytes.
+    max_request_size: usize;
+    /// `metadata.max.age.ms`.
+    metadata_max_age: Duration;
+    /// `metadata.max.idle.ms`.
+    metadata_max_idle: Duration;
+    /// `partitioner.class`.
+    partitioner: PartitionerKind;
+    /// `partitioner.adaptive.partitioning.enable`.
+    partitioner_adaptive_partitioning: bool;
+    /// `partitioner.availability.timeout.ms` (zero: disabled).
+    partitioner_availability_timeout: Duration;
+    /// `partitioner.ignore.keys`.
+    partitioner_ignore_keys: bool;
+    /// `send.buffer.bytes`; `None` keeps the OS default.
+    send_buffer_bytes: Option<usize>;
+    /// `receive.buffer.bytes`; `None` keeps the OS default.
+    receive_buffer_bytes: Option<usize>;
+    /// `reconnect.backoff.ms`.
+    reconnect_backoff: Duration;
+    /// `reconnect.backoff.max.ms`.
+    reconnect_backoff_max: Duration;
+    /// `socket.connection.setup.timeout.ms`.
+    socket_connection_setup_timeout: Duration;
+    /// `socket.connection.setup.timeout.max.ms`.
+    socket_connection_setup_timeout_max: Duration;
+    /// `connections.max.idle.ms`; `None` never closes idle connections.
+    connections_max_idle: Option<Duration>;
+    /// `enable.idempotence`.
+    enable_idempotence: bool;
+    /// `transaction.timeout.ms`.
+    transaction_timeout: Duration;
+    /// `mock.num.brokers` (0: no mock cluster).
+    mock_num_brokers: u32;
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn opt_count(v: Option<usize>) -> i64 {
+    v.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl ProducerConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ProducerConfigBuilder {
+        ProducerConfigBuilder { config: ProducerConfig::default(), error: None }
+    }
+
+    /// A validated configuration from Java-style `(key, value)` pairs, applied in order.
+    pub fn from_properties<I, K, V>(pairs: I) -> Result<ProducerConfig, Error>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut config = ProducerConfig::default();
+        for (key, value) in pairs {
+            config.set(key.as_ref(), value.as_ref())?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `bootstrap.servers`, as `host:port` strings.
+    pub fn bootstrap_servers(&self) -> &[String] {
+        &self.bootstrap_servers
+    }
+
+    /// `client.id` (empty: the producer picks one).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// `transactional.id`.
+    pub fn transactional_id(&self) -> Option<&str> {
+        self.transactional_id.as_deref()
+    }
+
+    /// True when the user set `key` (by property or builder), as opposed to leaving the default.
+    pub fn is_explicit(&self, key: &str) -> bool {
+        self.explicit.contains(key)
+    }
+
+    /// Sets one property by its Java name. The value is parsed and range-checked now; rules that
+    /// involve other properties wait for [`validate`](Self::validate).
+    ///
+    /// Unknown keys, malformed and out-of-range values are [`Error::Config`] naming the key; keys kprod
+    /// does not implement are [`Error::Unsupported`] unless the value is Java's default.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), Error> {
+        let Some(def) = property(key) else {
+            return Err(unknown_key(key));
+        };
+        // Java trims every value before parsing.
+        let v = value.trim();
+        if let Support::No(why) = def.support {
+            let is_default = def.default.is_some_and(|d| d.eq_ignore_ascii_case(v));
+            return if is_default { Ok(()) } else { Err(Error::Unsupported(format!("{key}: {why}"))) };
+        }
+        let n = match def.ty.int_bounds() {
+            Some(_) => parse_number(def, v)?,
+            None => 0,
+        };
+        if let Validity::OneOf(values) = def.valid {
+            if !values.contains(&v) {
+                return Err(Error::config(key, format!("'{v}' is not one of: {}", values.join(", "))));
+            }
+        }
+        let ms = || Duration::from_millis(u64::try_from(n).unwrap_or(0));
+        let size = || usize::try_from(n).unwrap_or(usize::MAX);
+        match def.name {
+            "bootstrap.servers" => {
+                self.bootstrap_servers =
+                    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+                if self.bootstrap_servers.is_empty() {
+                    return Err(Error::config(key, "must not be empty"));
+                }
+            }
+            "client.id" => self.client_id = v.to_string(),
+            "acks" => {
+                self.acks = match v {
+                    "0" => Acks::None,
+                    "1" => Acks::Leader,
+                    _ => Acks::All,
+                }
+            }
+            "linger.ms" => self.linger = ms(),
+            "batch.size" => self.batch_size = size(),
+            "buffer.memory" => self.buffer_memory = size(),
+            "max.block.ms" => self.max_block = ms(),
+            "compression.type" => {
+                self.compression_type = v.parse().map_err(|e| Error::config(key, format!("{e}")))?
+            }
+            "compression.gzip.level" => {
+                check_level(CompressionType::Gzip, key, n)?;
+                self.compression_gzip_level = n as i32;
+            }
+            "compression.lz4.level" => self.compression_lz4_level = n as i32,
+            "compression.zstd.level" => self.compression_zstd_level = n as i32,
+            "max.in.flight.requests.per.connection" => self.max_in_flight_requests_per_connection = size(),
+            "retries" => self.retries = u32::try_from(n).unwrap_or(u32::MAX),
+            "retry.backoff.ms" => self.retry_backoff = ms(),
+            "retry.backoff.max.ms" => self.retry_backoff_max = ms(),
+            "delivery.timeout.ms" => self.delivery_timeout = ms(),
+            "request.timeout.ms" => self.request_timeout = ms(),
+            "max.request.size" => self.max_request_size = size(),
+            "metadata.max.age.ms" => self.metadata_max_age = ms(),
+            "metadata.max.idle.ms" => self.metadata_max_idle = ms(),
+            "partitioner.class" => self.partitioner = parse_partitioner(key, v)?,
+            "partitioner.adaptive.partitioning.enable" => {
+                self.partitioner_adaptive_partitioning = parse_bool(key, v)?
+            }
+            "partitioner.availability.timeout.ms" => self.partitioner_availability_timeout = ms(),
+            "partitioner.ignore.keys" => self.partitioner_ignore_keys = parse_bool(key, v)?,
+            "send.buffer.bytes" => self.send_buffer_bytes = (n >= 0).then(size),
+            "receive.buffer.bytes" => self.receive_buffer_bytes = (n >= 0).then(size),
+            "reconnect.backoff.ms" => self.reconnect_backoff = ms(),
+            "reconnect.backoff.max.ms" => self.reconnect_backoff_max = ms(),
+            "socket.connection.setup.timeout.ms" => self.socket_connection_setup_timeout = ms(),
+            "socket.connection.setup.timeout.max.ms" => self.socket_connection_setup_timeout_max = ms(),
+            "connections.max.idle.ms" => self.connections_max_idle = (n >= 0).then(ms),
+            "enable.idempotence" => self.enable_idempotence = parse_bool(key, v)?,
+            "transactional.id" => {
+                if v.is_empty() {
+                    return Err(Error::config(key, "must not be empty"));
+                }
+                self.transactional_id = Some(v.to_string());
+            }
+            "transaction.timeout.ms" => self.transaction_timeout = ms(),
+            "mock.num.brokers" => self.mock_num_brokers = u32::try_from(n).unwrap_or(u32::MAX),
+            _ => return Err(unknown_key(key)),
+        }
+        self.explicit.insert(def.name);
+        Ok(())
+    }
+
+    /// The integer value of a numeric property, in the table's units (-1 for "none").
+    fn numeric(&self, key: &str) -> Option<i64> {
+        Some(match key {
+            "linger.ms" => millis(self.linger),
+            "batch.size" => count(self.batch_size),
+            "buffer.memory" => count(self.buffer_memory),
+            "max.block.ms" => millis(self.max_block),
+            "compression.gzip.level" => self.compression_gzip_level.into(),
+            "compression.lz4.level" => self.compression_lz4_level.into(),
+            "compression.zstd.level" => self.compression_zstd_level.into(),
+            "max.in.flight.requests.per.connection" => count(self.max_in_flight_requests_per_connection),
+            "retries" => self.retries.into(),
+            "retry.backoff.ms" => millis(self.retry_backoff),
+            "retry.backoff.max.ms" => millis(self.retry_backoff_max),
+            "delivery.timeout.ms" => millis(self.delivery_timeout),
+            "request.timeout.ms" => millis(self.request_timeout),
+            "max.request.size" => count(self.max_request_size),
+            "metadata.max.age.ms" => millis(self.metadata_max_age),
+            "metadata.max.idle.ms" => millis(self.metadata_max_idle),
+            "partitioner.availability.timeout.ms" => millis(self.partitioner_availability_timeout),
+            "send.buffer.bytes" => opt_count(self.send_buffer_bytes),
+            "receive.buffer.bytes" => opt_count(self.receive_buffer_bytes),
+            "reconnect.backoff.ms" => millis(self.reconnect_backoff),
+            "reconnect.backoff.max.ms" => millis(self.reconnect_backoff_max),
+            "socket.connection.setup.timeout.ms" => millis(self.socket_connection_setup_timeout),
+            "socket.connection.setup.timeout.max.ms" => millis(self.socket_connection_setup_timeout_max),
+            "connections.max.idle.ms" => self.connections_max_idle.map_or(-1, millis),
+            "transaction.timeout.ms" => millis(self.transaction_timeout),
+            "mock.num.brokers" => self.mock_num_brokers.into(),
+            _ => return None,
+        })
+    }
+
+    /// Checks every value and the rules between properties, and applies Java's adjustments, once.
+    ///
+    /// - `bootstrap.servers` must hold `host:port` entries (unless `mock.num.brokers` > 0).
+    /// - Every numeric property is within its range, compression levels within their codec's.
+    /// - `delivery.timeout.ms` < `linger.ms` + `request.timeout.ms` is an error when the user set
+    ///   `delivery.timeout.ms`, and otherwise raises it to that sum (Java logs a warning and does the same).
+    /// - `reconnect.backoff.ms` set without `reconnect.backoff.max.ms` makes the maximum equal the base
+    ///   (Java's way of turning exponential reconnect backoff off).
+    /// - `retry.backoff.ms` above `retry.backoff.max.ms` is lowered to it: Java then backs off by the
+    ///   maximum from the first retry.
+    /// - `enable.idempotence=true` must come with `acks=all`, `retries` > 0 and at most 5 in-flight
+    ///   requests (as in Java), and is then [`Error::Unsupported`] until kprod implements it;
+    ///   `transactional.id` likewise needs idempotence not disabled and is then unsupported.
+    pub fn validate(&mut self) -> Result<(), Error> {
+        if self.mock_num_brokers > 0 {
+            if !cfg!(feature = "mock") {
+                return Err(Error::Unsupported(
+                    "mock.num.brokers: kprod was built without the `mock` feature".to_string(),
+                ));
+            }
+        } else {
+            if self.bootstrap_servers.is_empty() {
+                return Err(Error::config("bootstrap.servers", "missing; it has no default"));
+            }
+            for server in &self.bootstrap_servers {
+                check_host_port(server)?;
+            }
+        }
+        for def in PROPERTIES.iter().filter(|d| !matches!(d.support, Support::No(_))) {
+            if let Some(n) = self.numeric(def.name) {
+                check_number(def, n)?;
+            }
+        }
+        check_level(CompressionType::Gzip, "compression.gzip.level", self.compression_gzip_level.into())?;
+        check_level(CompressionType::Lz4, "compression.lz4.level", self.compression_lz4_level.into())?;
+        check_level(CompressionType::Zstd, "compression.zstd.level", self.compression_zstd_level.into())?;
+
+        let floor = self.linger.saturating_add(self.request_timeout);
+        // Java adds the two as ints and caps at i32::MAX milliseconds.
+        let floor = floor.min(Duration::from_millis(i32::MAX as u64));
+        if self.delivery_timeout < floor {
+            if self.is_explicit("delivery.timeout.ms") {
+                return Err(Error::config(
+                    "delivery.timeout.ms",
+                    format!(
+                        "{} ms is less than linger.ms + request.timeout.ms ({} ms)",
+                        millis(self.delivery_timeout),
+                        millis(floor)
+                    ),
+                ));
+            }
+            self.delivery_timeout = floor;
+        }
+        if self.is_explicit("reconnect.backoff.ms") && !self.is_explicit("reconnect.backoff.max.ms") {
+            self.reconnect_backoff_max = self.reconnect_backoff;
+        }
+        self.retry_backoff = self.retry_backoff.min(self.retry_backoff_max);
+
+        if self.transactional_id.is_some()
+            && self.is_explicit("enable.idempotence")
+            && !self.enable_idempotence
+        {
+            return Err(Error::config(
+                "transactional.id",
+                "needs enable.idempotence=true, which is set to false",
+            ));
+        }
+        if self.enable_idempotence {
+            if self.acks != Acks::All {
+                return Err(Error::config("acks", "must be all when enable.idempotence=true"));
+            }
+            if self.retries == 0 {
+                return Err(Error::config("retries", "must be above 0 when enable.idempotence=true"));
+            }
+            if self.max_in_flight_requests_per_connection > 5 {
+                return Err(Error::config(
+                    "max.in.flight.requests.per.connection",
+                    format!(
+                        "must be at most 5 when enable.idempotence=true, got {}",
+                        self.max_in_flight_requests_per_connection
+                    ),
+                ));
+            }
+            return Err(Error::Unsupported("enable.idempotence=true is not yet supported".to_string()));
+        }
+        if self.transactional_id.is_some() {
+            return Err(Error::Unsupported(
+                "transactional.id: transactions are not yet supported".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn unknown_key(key: &str) -> Error {
+    if key.starts_with("ssl.") || key.starts_with("sasl.") {
+        let what = if key.starts_with("ssl.") { NO_TLS } else { NO_SASL };
+        return Error::Unsupported(format!("{key}: {what}"));
+    }
+    let closest = PROPERTIES
+        .iter()
+        .map(|p| (edit_distance(key, p.name), p.name))
+        .min()
+        .filter(|(d, name)| *d <= (name.len() / 3).max(2));
+    match closest {
+        Some((_, name)) => Error::config(key, format!("unknown property; did you mean {name}?")),
+        None => Error::config(key, "unknown property"),
+    }
+}
+
+/// Levenshtein distance, for suggesting the key a typo meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+fn parse_number(def: &PropertyDef, v: &str) -> Result<i64, Error> {
+    let n: i64 = v
+        .parse()
+        .map_err(|_| Error::config(def.name, format!("'{v}' is not a number of type {}", def.ty)))?;
+    check_number(def, n)?;
+    Ok(n)
+}
+
+fn check_number(def: &PropertyDef, n: i64) -> Result<(), Error> {
+    if let Some((lo, hi)) = def.ty.int_bounds() {
+        if n < lo || n > hi {
+            return Err(Error::config(def.name, format!("{n} does not fit type {}", def.ty)));
+        }
+    }
+    let ok = match def.valid {
+        AtLeast(min) => n >= min,
+        Between(min, max) => (min..=max).contains(&n),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(def.name, format!("{n} is outside {}", def.valid)))
+    }
+}
+
+fn check_level(codec: CompressionType, key: &str, level: i64) -> Result<(), Error> {
+    let Some((min, max)) = codec.level_range() else {
+        return Ok(());
+    };
+    // Java's gzip validator is [1..9] or -1: 0 (no compression) is refused.
+    let gzip_zero = codec == CompressionType::Gzip && level == 0;
+    if level < i64::from(min) || level > i64::from(max) || gzip_zero {
+        let range = if codec == CompressionType::Gzip {
+            "1 to 9 or -1".to_string()
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(Error::config(key, format!("{level} is not a {} level ({range})", codec.name())));
+    }
+    Ok(())
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, Error> {
+    if v.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if v.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(Error::config(key, format!("'{v}' is neither true nor false")))
+    }
+}
+
+fn parse_partitioner(key: &str, v: &str) -> Result<PartitionerKind, Error> {
+    match v {
+        "" | "default" | "murmur2" => Ok(PartitionerKind::Default),
+        "consistent_random" => Ok(PartitionerKind::ConsistentRandom),
+        "round_robin" | "org.apache.kafka.clients.producer.RoundRobinPartitioner" => {
+            Ok(PartitionerKind::RoundRobin)
+        }
+        "custom" => Err(Error::config(key, "a custom partitioner is given to the producer builder, not as a property")),
+        other => Err(Error::config(
+            key,
+            format!("'{other}' is not one of default, murmur2, consistent_random, round_robin (Java classes cannot be loaded)"),
+        )),
+    }
+}
+
+fn check_host_port(server: &str) -> Result<(), Error> {
+    let valid = server
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.trim_matches(['[', ']']).is_empty() && port.parse::<u16>().is_ok());
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::config("bootstrap.servers", format!("'{server}' is not host:port")))
+    }
+}
+
+/// Builds a [`ProducerConfig`] with typed setters; [`build`](Self::build) validates it.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ProducerConfigBuilder {
+    config: ProducerConfig,
+    /// The first error from [`property`](Self::property), reported by `build`.
+    error: Option<Error>,
+}
+
+/// Generates typed builder setters that record their key as explicitly set.
+macro_rules! setters {
+    ($( $(#[$doc:meta])* $name:ident: $ty:ty => $key:literal; )*) => {
+        impl ProducerConfigBuilder {
+            $(
+                $(#[$doc])*
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.config.$name = value;
+                    self.config.explicit.insert($key);
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    /// `acks`.
+    acks: Acks => "acks";
+    /// `linger.ms`.
+    linger: Duration => "linger.ms";
+    /// `batch.size` in bytes.
+    batch_size: usize => "batch.size";
+    /// `buffer.memory` in bytes.
+    buffer_memory: usize => "buffer.memory";
+    /// `max.block.ms`.
+    max_block: Duration => "max.block.ms";
+    /// `compression.type`.
+    compression_type: CompressionType => "compression.type";
+    /// `compression.gzip.level`.
+    compression_gzip_level: i32 => "compression.gzip.level";
+    /// `compression.lz4.level`.
+    compression_lz4_level: i32 => "compression.lz4.level";
+    /// `compression.zstd.level`.
+    compression_zstd_level: i32 => "compression.zstd.level";
+    /// `max.in.flight.requests.per.connection`.
+    max_in_flight_requests_per_connection: usize => "max.in.flight.requests.per.connection";
+    /// `retries`.
+    retries: u32 => "retries";
+    /// `retry.backoff.ms`.
+    retry_backoff: Duration => "retry.backoff.ms";
+    /// `retry.backoff.max.ms`.
+    retry_backoff_max: Duration => "retry.backoff.max.ms";
+    /// `delivery.timeout.ms`.
+    delivery_timeout: Duration => "delivery.timeout.ms";
+    /// `request.timeout.ms`.
+    request_timeout: Duration => "request.timeout.ms";
+    /// `max.request.size` in bytes.
+    max_request_size: usize => "max.request.size";
+    /// `metadata.max.age.ms`.
+    metadata_max_age: Duration => "metadata.max.age.ms";
+    /// `metadata.max.idle.ms`.
+    metadata_max_idle: Duration => "metadata.max.idle.ms";
+    /// `partitioner.class`; [`PartitionerKind::Custom`] is for producers given their own partitioner.
+    partitioner: PartitionerKind => "partitioner.class";
+    /// `partitioner.adaptive.partitioning.enable`.
+    partitioner_adaptive_partitioning: bool => "partitioner.adaptive.partitioning.enable";
+    /// `partitioner.availability.timeout.ms`.
+    partitioner_availability_timeout: Duration => "partitioner.availability.timeout.ms";
+    /// `partitioner.ignore.keys`.
+    partitioner_ignore_keys: bool => "partitioner.ignore.keys";
+    /// `send.buffer.bytes`; `None` keeps the OS default.
+    send_buffer_bytes: Option<usize> => "send.buffer.bytes";
+    /// `receive.buffer.bytes`; `None` keeps the OS default.
+    receive_buffer_bytes: Option<usize> => "receive.buffer.bytes";
+    /// `reconnect.backoff.ms`.
+    reconnect_backoff: Duration => "reconnect.backoff.ms";
+    /// `reconnect.backoff.max.ms`.
+    reconnect_backoff_max: Duration => "reconnect.backoff.max.ms";
+    /// `socket.connection.setup.timeout.ms`.
+    socket_connection_setup_timeout: Duration => "socket.connection.setup.timeout.ms";
+    /// `socket.connection.setup.timeout.max.ms`.
+    socket_connection_setup_timeout_max: Duration => "socket.connection.setup.timeout.max.ms";
+    /// `connections.max.idle.ms`; `None` never closes idle connections.
+    connections_max_idle: Option<Duration> => "connections.max.idle.ms";
+    /// `enable.idempotence` (`true` is not supported yet).
+    enable_idempotence: bool => "enable.idempotence";
+    /// `transaction.timeout.ms`.
+    transaction_timeout: Duration => "transaction.timeout.ms";
+    /// `mock.num.brokers` (needs the `mock` feature).
+    mock_num_brokers: u32 => "mock.num.brokers";
+}
+
+impl ProducerConfigBuilder {
+    /// `bootstrap.servers` as a comma-separated `host:port` list.
+    pub fn bootstrap_servers(self, servers: impl AsRef<str>) -> Self {
+        self.property("bootstrap.servers", servers)
+    }
+
+    /// `client.id`.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.config.client_id = id.into();
+        self.config.explicit.insert("client.id");
+        self
+    }
+
+    /// `transactional.id` (not supported yet).
+    pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
+        self.config.transactional_id = Some(id.into());
+        self.config.explicit.insert("transactional.id");
+        self
+    }
+
+    /// Any property by its Java name, as [`ProducerConfig::set`]; the first error is returned by `build`.
+    pub fn property(mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        if self.error.is_none() {
+            if let Err(e) = self.config.set(key.as_ref(), value.as_ref()) {
+                self.error = Some(e);
+            }
+        }
+        self
+    }
+
+    /// The validated configuration, or the first error.
+    pub fn build(self) -> Result<ProducerConfig, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut config = self.config;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+fn markdown_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// The Markdown reference of every property, as committed in `docs/configuration.md`.
+pub fn configuration_markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# kprod configuration\n\n");
+    out.push_str(
+        "<!-- Generated from src/config.rs by kprod::config::configuration_markdown(); do not edit.\n     \
+         Regenerate with: KPROD_BLESS=1 cargo test --test config_docs -->\n\n",
+    );
+    out.push_str(
+        "kprod takes the Java producer's property names, types and defaults (Kafka 4.3.1), through \
+         `ProducerConfig::from_properties`, `ProducerConfig::set` or the builder's `property`. Durations are \
+         milliseconds. An unknown key is an error that suggests the closest known key; a key kprod does not \
+         implement is an `Unsupported` error unless its value is Java's default, which is accepted and ignored. \
+         Keys starting with `ssl.` or `sasl.` are unsupported for now. One default differs from Java's: \
+         `enable.idempotence` is `false` until the idempotent producer lands.\n\n",
+    );
+    out.push_str("| Property | Type | Default | Valid values | Importance | Supported | Description |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    for p in PROPERTIES {
+        let default = match (p.default, p.java_default) {
+            (None, _) => "(none)".to_string(),
+            (Some(""), _) => "\"\"".to_string(),
+            (Some(d), None) => format!("`{d}`"),
+            (Some(d), Some(java)) => format!("`{d}` (Java: `{java}`)"),
+        };
+        let support = match p.support {
+            Support::Yes => "yes".to_string(),
+            Support::Partly(why) => format!("partly: {why}"),
+            Support::No(why) => format!("no: {why}"),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            p.name,
+            p.ty,
+            markdown_cell(&default),
+            markdown_cell(&p.valid.to_string()),
+            p.importance.name(),
+            markdown_cell(&support),
+            markdown_cell(p.doc),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn base() -> ProducerConfig {
+        let mut c = ProducerConfig::default();
+        c.set("bootstrap.servers", "127.0.0.1:9092").unwrap();
+        c
+    }
+
+    fn config_key(e: &Error) -> &str {
+        match e {
+            Error::Config { key, .. } => key,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    /// Printed by `ProducerConfig.configDef().configKeys()` of kafka-clients 4.3.1: name, type, default.
+    const JAVA_4_3_1: &[(&str, &str, Option<&str>)] = &[
+        ("acks", "STRING", Some("all")),
+        ("batch.size", "INT", Some("16384")),
+        ("bootstrap.servers", "LIST", None),
+        ("buffer.memory", "LONG", Some("33554432")),
+        ("client.id", "STRING", Some("")),
+        ("compression.gzip.level", "INT", Some("-1")),
+        ("compression.lz4.level", "INT", Some("9")),
+        ("compression.type", "STRING", Some("none")),
+        ("compression.zstd.level", "INT", Some("3")),
+        ("connections.max.idle.ms", "LONG", Some("540000")),
+        ("delivery.timeout.ms", "INT", Some("120000")),
+        ("enable.idempotence", "BOOLEAN", Some("true")),
+        ("key.serializer", "CLASS", None),
+        ("linger.ms", "LONG", Some("5")),
+        ("max.block.ms", "LONG", Some("60000")),
+        ("max.in.flight.requests.per.connection", "INT", Some("5")),
+        ("max.request.size", "INT", Some("1048576")),
+        ("metadata.max.age.ms", "LONG", Some("300000")),
+        ("metadata.max.idle.ms", "LONG", Some("300000")),
+        ("partitioner.adaptive.partitioning.enable", "BOOLEAN", Some("true")),
+        ("partitioner.availability.timeout.ms", "LONG", Some("0")),
+        ("partitioner.ignore.keys", "BOOLEAN", Some("false")),
+        ("receive.buffer.bytes", "INT", Some("32768")),
+        ("reconnect.backoff.max.ms", "LONG", Some("1000")),
+        ("reconnect.backoff.ms", "LONG", Some("50")),
+        ("request.timeout.ms", "INT", Some("30000")),
+        ("retries", "INT", Some("2147483647")),
+        ("retry.backoff.max.ms", "LONG", Some("1000")),
+        ("retry.backoff.ms", "LONG", Some("100")),
+        ("security.protocol", "STRING", Some("PLAINTEXT")),
+        ("send.buffer.bytes", "INT", Some("131072")),
+        ("socket.connection.setup.timeout.max.ms", "LONG", Some("30000")),
+        ("socket.connection.setup.timeout.ms", "LONG", Some("10000")),
+        ("transaction.timeout.ms", "INT", Some("60000")),
+        ("transactional.id", "STRING", Some("null")),
+        ("value.serializer", "CLASS", None),
+    ];
+
+    #[test]
+    fn table_matches_java_defaults() {
+        for (name, ty, default) in JAVA_4_3_1 {
+            let p = property(name).unwrap();
+            assert_eq!(p.ty.name().to_uppercase(), *ty, "{name}");
+            assert_eq!(p.java_default.or(p.default), *default, "{name}");
+        }
+    }
+
+    #[test]
+    fn table_names_unique_and_documented() {
+        let mut names = BTreeSet::new();
+        for p in PROPERTIES {
+            assert!(names.insert(p.name), "duplicate {}", p.name);
+            assert!(!p.doc.is_empty(), "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn struct_defaults_match_table() {
+        // Setting each supported property to its table default must leave the default struct unchanged.
+        let defaults = ProducerConfig::default();
+        for p in PROPERTIES.iter().filter(|p| !matches!(p.support, Support::No(_))) {
+            let (Some(d), true) = (p.default, p.name != "transactional.id" && p.name != "bootstrap.servers")
+            else {
+                continue;
+            };
+            let mut c = ProducerConfig::default();
+            c.set(p.name, d).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            assert_eq!(c.numeric(p.name), defaults.numeric(p.name), "{}", p.name);
+        }
+        assert_eq!(defaults.acks(), Acks::All);
+        assert_eq!(defaults.compression_type(), CompressionType::None);
+        assert_eq!(defaults.partitioner(), PartitionerKind::Default);
+        assert!(defaults.partitioner_adaptive_partitioning());
+        assert!(!defaults.partitioner_ignore_keys());
+        assert!(!defaults.enable_idempotence());
+        assert_eq!(defaults.retries(), 2_147_483_647);
+        assert_eq!(defaults.linger(), ms(5));
+        assert_eq!(defaults.delivery_timeout(), ms(120_000));
+    }
+
+    #[test]
+    fn parses_each_type() {
+        let mut c = base();
+        c.set("linger.ms", " 20 ").unwrap();
+        c.set("batch.size", "0").unwrap();
+        c.set("acks", "-1").unwrap();
+        assert_eq!(c.acks(), Acks::All);
+        c.set("acks", "1").unwrap();
+        assert_eq!(c.acks(), Acks::Leader);
+        c.set("compression.type", "zstd").unwrap();
+        c.set("partitioner.ignore.keys", "TRUE").unwrap();
+        c.set("send.buffer.bytes", "-1").unwrap();
+        c.set("connections.max.idle.ms", "-1").unwrap();
+        c.set("client.id", "me").unwrap();
+        c.set("bootstrap.servers", "a:1, b:2,").unwrap();
+        c.set("partitioner.class", "org.apache.kafka.clients.producer.RoundRobinPartitioner").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.linger(), ms(20));
+        assert_eq!(c.batch_size(), 0);
+        assert_eq!(c.compression_type(), CompressionType::Zstd);
+        assert!(c.partitioner_ignore_keys());
+        assert_eq!(c.send_buffer_bytes(), None);
+        assert_eq!(c.connections_max_idle(), None);
+        assert_eq!(c.client_id(), "me");
+        assert_eq!(c.bootstrap_servers(), ["a:1", "b:2"]);
+        assert_eq!(c.partitioner(), PartitionerKind::RoundRobin);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let mut c = base();
+        for (key, value) in [
+            ("linger.ms", "-1"),
+            ("linger.ms", "soon"),
+            ("batch.size", "3000000000"),
+            ("acks", "ALL"),
+            ("compression.type", "GZIP"),
+            ("enable.idempotence", "yes"),
+            ("metadata.max.idle.ms", "1000"),
+            ("compression.gzip.level", "0"),
+            ("compression.lz4.level", "18"),
+            ("max.in.flight.requests.per.connection", "0"),
+            ("bootstrap.servers", " , "),
+            ("transactional.id", ""),
+            ("partitioner.class", "custom"),
+        ] {
+            let e = c.set(key, value).unwrap_err();
+            assert_eq!(config_key(&e), key, "{key}={value}");
+            assert!(e.to_string().contains(key));
+        }
+    }
+
+    #[test]
+    fn unknown_key_suggests_closest() {
+        let e = ProducerConfig::default().set("lingr.ms", "5").unwrap_err();
+        assert_eq!(config_key(&e), "lingr.ms");
+        assert!(e.to_string().contains("did you mean linger.ms?"), "{e}");
+        let e = ProducerConfig::default().set("completely.different", "5").unwrap_err();
+        assert!(!e.to_string().contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn unsupported_java_keys() {
+        let mut c = base();
+        let e = c.set("key.serializer", "org.example.Ser").unwrap_err();
+        assert!(matches!(&e, Error::Unsupported(m) if m.starts_with("key.serializer")), "{e:?}");
+        assert!(matches!(c.set("ssl.truststore.type", "PKCS12"), Err(Error::Unsupported(_))));
+        assert!(matches!(c.set("security.protocol", "SSL"), Err(Error::Unsupported(_))));
+        // Java's default value is harmless and accepted.
+        c.set("security.protocol", "plaintext").unwrap();
+        c.set("interceptor.classes", "").unwrap();
+    }
+
+    #[test]
+    fn idempotence_and_transactions_unsupported() {
+        let mut c = base();
+        c.set("enable.idempotence", "true").unwrap();
+        assert!(matches!(c.validate(), Err(Error::Unsupported(m)) if m.contains("enable.idempotence")));
+        c.set("acks", "1").unwrap();
+        assert_eq!(config_key(&c.validate().unwrap_err()), "acks");
+
+        let mut c = base();
+        c.set("transactional.id", "tx").unwrap();
+        assert!(matches!(c.validate(), Err(Error::Unsupported(m)) if m.contains("transactional.id")));
+        c.set("enable.idempotence", "false").unwrap();
+        assert_eq!(config_key(&c.validate().unwrap_err()), "transactional.id");
+
+        let e =
+            ProducerConfig::builder().bootstrap_servers("h:1").enable_idempotence(true).build().unwrap_err();
+        assert!(matches!(e, Error::Unsupported(_)));
+    }
+
+    #[test]
+    fn delivery_timeout_cross_check() {
+        let mut c = base();
+        c.set("delivery.timeout.ms", "1000").unwrap();
+        assert_eq!(config_key(&c.validate().unwrap_err()), "delivery.timeout.ms");
+        // Not set by the user: raised to linger + request timeout, as Java does.
+        let mut c = base();
+        c.set("linger.ms", "200000").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.delivery_timeout(), ms(230_000));
+    }
+
+    #[test]
+    fn backoff_adjustments() {
+        let mut c = base();
+        c.set("reconnect.backoff.ms", "2000").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.reconnect_backoff_max(), ms(2000));
+        let mut c = base();
+        c.set("reconnect.backoff.ms", "2000").unwrap();
+        c.set("reconnect.backoff.max.ms", "500").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.reconnect_backoff_max(), ms(500));
+        let mut c = base();
+        c.set("retry.backoff.ms", "2000").unwrap();
+        c.validate().unwrap();
+        assert_eq!((c.retry_backoff(), c.retry_backoff_max()), (ms(1000), ms(1000)));
+    }
+
+    #[test]
+    fn builder_checks_ranges_and_bootstrap() {
+        let e = ProducerConfig::builder().build().unwrap_err();
+        assert_eq!(config_key(&e), "bootstrap.servers");
+        let e = ProducerConfig::builder().bootstrap_servers("localhost").build().unwrap_err();
+        assert_eq!(config_key(&e), "bootstrap.servers");
+        let e = ProducerConfig::builder()
+            .bootstrap_servers("h:1")
+            .compression_zstd_level(23)
+            .build()
+            .unwrap_err();
+        assert_eq!(config_key(&e), "compression.zstd.level");
+        let e = ProducerConfig::builder().bootstrap_servers("h:1").batch_size(1 << 31).build().unwrap_err();
+        assert_eq!(config_key(&e), "batch.size");
+        let e =
+            ProducerConfig::builder().bootstrap_servers("h:1").property("linger", "5").build().unwrap_err();
+        assert_eq!(config_key(&e), "linger");
+        let c = ProducerConfig::builder()
+            .bootstrap_servers("[::1]:9092")
+            .linger(ms(0))
+            .acks(Acks::None)
+            .client_id("c")
+            .build()
+            .unwrap();
+        assert_eq!(c.acks().as_i16(), 0);
+        assert!(c.is_explicit("linger.ms"));
+        assert!(!c.is_explicit("batch.size"));
+    }
+
+    #[test]
+    fn from_properties_applies_in_order() {
+        let c = ProducerConfig::from_properties(vec![
+            ("bootstrap.servers".to_string(), "h:1".to_string()),
+            ("linger.ms".to_string(), "1".to_string()),
+            ("linger.ms".to_string(), "7".to_string()),
+        ])
+        .unwrap();
+        assert_eq!(c.linger(), ms(7));
+    }
+
+    #[test]
+    fn mock_brokers_need_feature_or_replace_bootstrap() {
+        let r = ProducerConfig::from_properties([("mock.num.brokers", "3")]);
+        if cfg!(feature = "mock") {
+            assert_eq!(r.unwrap().mock_num_brokers(), 3);
+        } else {
+            assert!(matches!(r, Err(Error::Unsupported(m)) if m.contains("mock.num.brokers")));
+        }
+    }
+
+    #[test]
+    fn markdown_lists_every_property() {
+        let md = configuration_markdown();
+        for p in PROPERTIES {
+            assert!(md.contains(&format!("| `{}` |", p.name)), "{}", p.name);
+        }
+        assert!(md.contains("`false` (Java: `true`)"));
+    }
+}

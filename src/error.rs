@@ -1,1 +1,286 @@
-//! (being written)
+//! The crate's one public error type, [`Error`], and [`SendError`], which hands a refused record back.
+//!
+//! `Error` is `Clone` because one failed produce request fails every record of its batches: the same
+//! error is delivered to many callbacks. That is why the I/O error is held in an [`Arc`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::protocol::{ErrorCode, ProtocolError};
+
+/// Everything that can go wrong in kprod.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configuration property is missing, malformed, out of range or inconsistent with another.
+    #[error("invalid configuration {key}: {message}")]
+    Config {
+        /// The Java property name, e.g. `linger.ms`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A feature kprod does not implement (yet); the text names the property or feature.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// An operation did not complete in time; the text says which.
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// No buffer memory became free within `max.block.ms`.
+    #[error("no {size} bytes of buffer memory became free within max.block.ms ({max_block:?})")]
+    BufferExhausted {
+        /// The bytes asked for.
+        size: usize,
+        /// How long the send waited.
+        max_block: Duration,
+    },
+    /// A record is larger than `max.request.size` or `buffer.memory` allows.
+    #[error("record of {size} bytes exceeds the maximum of {max} bytes")]
+    RecordTooLarge {
+        /// The record's serialized size.
+        size: usize,
+        /// The limit it broke.
+        max: usize,
+    },
+    /// The topic or partition did not appear in metadata within `max.block.ms`.
+    #[error("{} not present in metadata within max.block.ms", describe_partition(.topic, *.partition))]
+    UnknownTopicOrPartition {
+        /// The topic.
+        topic: String,
+        /// The partition, when the record named one.
+        partition: Option<i32>,
+    },
+    /// The producer has been closed.
+    #[error("the producer is closed")]
+    Closed,
+    /// A broker answered with an error code.
+    #[error("broker error {code}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Broker {
+        /// The Kafka error code; its `Display` gives the name.
+        code: ErrorCode,
+        /// The broker's error message, when it sent one.
+        message: Option<String>,
+    },
+    /// A request or response could not be encoded or decoded.
+    #[error("protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// A socket or other I/O operation failed.
+    #[error("I/O: {0}")]
+    Io(Arc<std::io::Error>),
+    /// The producer hit an error it cannot recover from and must be closed.
+    #[error("fatal: {reason}")]
+    Fatal {
+        /// Why.
+        reason: String,
+    },
+    /// The record was not acknowledged within `delivery.timeout.ms`.
+    #[error("delivery.timeout.ms expired before the record was acknowledged")]
+    DeliveryTimeout,
+    /// A user callback panicked; the text is the panic message when it was a string.
+    #[error("a callback panicked: {0}")]
+    CallbackPanicked(String),
+}
+
+fn describe_partition(topic: &str, partition: Option<i32>) -> String {
+    match partition {
+        Some(p) => format!("partition {topic}-{p}"),
+        None => format!("topic {topic}"),
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(Arc::new(e))
+    }
+}
+
+impl Error {
+    /// A [`Config`](Error::Config) error for `key`.
+    pub(crate) fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config { key: key.into(), message: message.into() }
+    }
+
+    /// True when trying the same operation again may succeed.
+    ///
+    /// Follows Java's exception hierarchy: timeouts (including buffer exhaustion and delivery timeout)
+    /// and missing metadata are retriable there, as are broker codes Kafka marks retriable.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Broker { code, .. } => code.is_retriable(),
+            Error::Io(_)
+            | Error::Timeout(_)
+            | Error::BufferExhausted { .. }
+            | Error::UnknownTopicOrPartition { .. }
+            | Error::DeliveryTimeout => true,
+            Error::Config { .. }
+            | Error::Unsupported(_)
+            | Error::RecordTooLarge { .. }
+            | Error::Closed
+            | Error::Protocol(_)
+            | Error::Fatal { .. }
+            | Error::CallbackPanicked(_) => false,
+        }
+    }
+
+    /// True when the producer cannot continue and must be closed.
+    ///
+    /// Besides [`Fatal`](Error::Fatal), the broker codes Java's producer treats as fatal: being fenced by
+    /// a newer instance and the authorization failures on the producer id or cluster.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Error::Fatal { .. } => true,
+            Error::Broker { code, .. } => matches!(
+                *code,
+                ErrorCode::PRODUCER_FENCED
+                    | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                    | ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+            ),
+            _ => false,
+        }
+    }
+
+    /// The broker error code, for [`Broker`](Error::Broker) errors.
+    pub fn broker_code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Broker { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// A send that was refused before the record was accepted; the record is handed back to the caller.
+///
+/// `Debug` and `Display` do not require `R: Debug`, so records of any type can travel in it.
+pub struct SendError<R> {
+    /// Why the send was refused.
+    pub error: Error,
+    /// The record, unchanged.
+    pub record: R,
+}
+
+impl<R> SendError<R> {
+    /// Wraps `record` with the reason it was refused.
+    pub fn new(error: Error, record: R) -> Self {
+        SendError { error, record }
+    }
+
+    /// The record, to retry or drop.
+    pub fn into_record(self) -> R {
+        self.record
+    }
+
+    /// Why the send was refused.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// Splits into the error and the record.
+    pub fn into_parts(self) -> (Error, R) {
+        (self.error, self.record)
+    }
+}
+
+impl<R> fmt::Debug for SendError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendError").field("error", &self.error).finish_non_exhaustive()
+    }
+}
+
+impl<R> fmt::Display for SendError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "send refused: {}", self.error)
+    }
+}
+
+impl<R> std::error::Error for SendError<R> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl<R> From<SendError<R>> for Error {
+    fn from(e: SendError<R>) -> Self {
+        e.error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_clone_send_sync() {
+        fn assert_traits<T: Clone + Send + Sync + 'static>() {}
+        assert_traits::<Error>();
+        let e = Error::from(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"));
+        let copy = e.clone();
+        assert_eq!(e.to_string(), copy.to_string());
+        assert!(e.to_string().contains("reset"));
+    }
+
+    #[test]
+    fn broker_error_displays_code_name() {
+        let e = Error::Broker { code: ErrorCode::NOT_LEADER_OR_FOLLOWER, message: None };
+        assert_eq!(e.to_string(), "broker error NOT_LEADER_OR_FOLLOWER (6)");
+        let e = Error::Broker { code: ErrorCode::MESSAGE_TOO_LARGE, message: Some("too big".into()) };
+        assert_eq!(e.to_string(), "broker error MESSAGE_TOO_LARGE (10): too big");
+        assert_eq!(e.broker_code(), Some(ErrorCode::MESSAGE_TOO_LARGE));
+    }
+
+    #[test]
+    fn retriable_follows_broker_code_and_java_hierarchy() {
+        assert!(Error::Broker { code: ErrorCode::NOT_LEADER_OR_FOLLOWER, message: None }.is_retriable());
+        assert!(!Error::Broker { code: ErrorCode::MESSAGE_TOO_LARGE, message: None }.is_retriable());
+        assert!(Error::Timeout("metadata".into()).is_retriable());
+        assert!(Error::DeliveryTimeout.is_retriable());
+        assert!(Error::BufferExhausted { size: 10, max_block: Duration::from_secs(1) }.is_retriable());
+        assert!(Error::from(std::io::Error::other("x")).is_retriable());
+        assert!(!Error::Closed.is_retriable());
+        assert!(!Error::config("linger.ms", "bad").is_retriable());
+        assert!(!Error::RecordTooLarge { size: 2, max: 1 }.is_retriable());
+    }
+
+    #[test]
+    fn fatal_errors() {
+        assert!(Error::Fatal { reason: "fenced".into() }.is_fatal());
+        assert!(Error::Broker { code: ErrorCode::PRODUCER_FENCED, message: None }.is_fatal());
+        assert!(!Error::Broker { code: ErrorCode::NOT_LEADER_OR_FOLLOWER, message: None }.is_fatal());
+        assert!(!Error::Closed.is_fatal());
+    }
+
+    #[test]
+    fn config_error_names_key() {
+        let e = Error::config("linger.ms", "must be at least 0");
+        assert_eq!(e.to_string(), "invalid configuration linger.ms: must be at least 0");
+    }
+
+    #[test]
+    fn unknown_topic_display() {
+        let e = Error::UnknownTopicOrPartition { topic: "t".into(), partition: Some(3) };
+        assert_eq!(e.to_string(), "partition t-3 not present in metadata within max.block.ms");
+        let e = Error::UnknownTopicOrPartition { topic: "t".into(), partition: None };
+        assert_eq!(e.to_string(), "topic t not present in metadata within max.block.ms");
+    }
+
+    #[test]
+    fn send_error_returns_record_without_debug_bound() {
+        struct Opaque(u32);
+        let e = SendError::new(Error::Closed, Opaque(7));
+        assert_eq!(format!("{e:?}"), "SendError { error: Closed, .. }");
+        assert_eq!(e.to_string(), "send refused: the producer is closed");
+        assert!(matches!(e.error(), Error::Closed));
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(e.into_record().0, 7);
+        let (err, rec) = SendError::new(Error::Closed, Opaque(8)).into_parts();
+        assert!(matches!(err, Error::Closed));
+        assert_eq!(rec.0, 8);
+    }
+
+    #[test]
+    fn protocol_error_converts() {
+        let e: Error = ProtocolError::Truncated { needed: 4 }.into();
+        assert!(matches!(e, Error::Protocol(_)));
+        assert!(!e.is_retriable());
+    }
+}

@@ -11,17 +11,23 @@
 //! - [`protocol`]: a pure codec (no threads, no sockets) for the Kafka wire protocol, requests and
 //!   responses in both directions, and the v2 record batch format.
 //! - [`compression`]: the four Kafka codecs (gzip, snappy, lz4, zstd).
+//! - [`config`]: [`ProducerConfig`] with the Java producer's property names and Kafka 4.x defaults
+//!   (`docs/configuration.md` is generated from its table); [`Error`], the one public error type.
+//! - [`partitioner`]: Java's murmur2 and uniform sticky partitioners, librdkafka's, and a trait.
+//! - [`accumulator`]: the `BufferPool` that bounds batch memory.
+//! - `mock` (feature `mock`): an in-process Kafka cluster with fault injection.
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod accumulator;
 pub mod compression;
-#[allow(missing_docs)] // being written (issue 5)
 pub mod config;
-#[allow(missing_docs)] // being written (issue 5)
 pub mod error;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 pub mod partitioner;
 pub mod protocol;
+
+pub use config::{Acks, PartitionerKind, ProducerConfig, ProducerConfigBuilder};
+pub use error::{Error, SendError};
