@@ -1,0 +1,456 @@
+//! Java's `ProducerBatch`, `ProduceRequestResult` and `FutureRecordMetadata`: one open or sealed record
+//! batch for one partition, the shared outcome its records wait on, and the per-record handle.
+//!
+//! Per-record bookkeeping costs no heap allocation unless the caller passes a callback: every record's
+//! [`RecordHandle`] shares the batch's one [`ProduceRequestResult`] and remembers only its offset delta
+//! and timestamp, so its outcome is `base_offset + offset_delta` once the batch completes. Callbacks, when
+//! given, are kept in one `Vec` per batch (allocated on the first callback) with their offset delta.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::compression::{CompressionType, Compressor};
+use crate::error::Error;
+use crate::protocol::record::{BatchParams, RecordBatchWriter, RecordHeader, NO_TIMESTAMP};
+
+/// A topic and partition; the topic name is shared so cloning never allocates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    /// The topic name.
+    pub topic: Arc<str>,
+    /// The partition index.
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    /// A topic-partition.
+    pub fn new(topic: impl Into<Arc<str>>, partition: i32) -> Self {
+        TopicPartition { topic: topic.into(), partition }
+    }
+}
+
+impl fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+/// What the broker said about a successfully written batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchAck {
+    /// The offset the broker gave the batch's first record.
+    pub base_offset: i64,
+    /// The broker's append time for topics with `LogAppendTime`, else [`NO_TIMESTAMP`].
+    pub log_append_time: i64,
+}
+
+/// The outcome of one record (Java's `RecordMetadata`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMetadata {
+    /// Where the record went.
+    pub topic_partition: TopicPartition,
+    /// Its offset in the partition.
+    pub offset: i64,
+    /// Its timestamp: the log-append time when the topic uses one, else the record's create time.
+    pub timestamp: i64,
+}
+
+/// A completion callback, run once with the record's outcome.
+pub type Callback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send>;
+
+/// The outcome shared by all records of one batch (Java's `ProduceRequestResult`): set once, waited on
+/// by every [`RecordHandle`] of the batch and by `flush`.
+pub struct ProduceRequestResult {
+    /// Guards the batch outcome, `None` until the batch completes; set exactly once.
+    outcome: Mutex<Option<Result<BatchAck, Error>>>,
+    done: Condvar,
+}
+
+impl fmt::Debug for ProduceRequestResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProduceRequestResult").field("outcome", &*self.outcome.lock()).finish()
+    }
+}
+
+impl ProduceRequestResult {
+    fn new() -> Self {
+        ProduceRequestResult { outcome: Mutex::new(None), done: Condvar::new() }
+    }
+
+    /// Records the outcome and wakes every waiter; later calls are ignored (first outcome wins).
+    fn set(&self, outcome: Result<BatchAck, Error>) -> bool {
+        let mut guard = self.outcome.lock();
+        if guard.is_some() {
+            return false;
+        }
+        *guard = Some(outcome);
+        drop(guard);
+        self.done.notify_all();
+        true
+    }
+
+    /// True once the batch has completed.
+    pub fn is_done(&self) -> bool {
+        self.outcome.lock().is_some()
+    }
+
+    /// The outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out.
+    pub fn wait(&self, timeout: Option<Duration>) -> Option<Result<BatchAck, Error>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut guard = self.outcome.lock();
+        loop {
+            if let Some(outcome) = guard.as_ref() {
+                return Some(outcome.clone());
+            }
+            match deadline {
+                None => self.done.wait(&mut guard),
+                Some(d) => {
+                    if self.done.wait_until(&mut guard, d).timed_out() {
+                        return guard.clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One record's future outcome (Java's `FutureRecordMetadata`): the batch's shared result plus the
+/// record's position in it. Cloning is cheap (reference counts only).
+#[derive(Debug, Clone)]
+pub struct RecordHandle {
+    result: Arc<ProduceRequestResult>,
+    topic_partition: TopicPartition,
+    offset_delta: i32,
+    timestamp: i64,
+}
+
+impl RecordHandle {
+    /// The record's offset within its batch.
+    pub fn offset_delta(&self) -> i32 {
+        self.offset_delta
+    }
+
+    /// The partition the record was appended to.
+    pub fn topic_partition(&self) -> &TopicPartition {
+        &self.topic_partition
+    }
+
+    /// True once the outcome is known.
+    pub fn is_done(&self) -> bool {
+        self.result.is_done()
+    }
+
+    /// The outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out.
+    pub fn get(&self, timeout: Option<Duration>) -> Option<Result<RecordMetadata, Error>> {
+        let outcome = self.result.wait(timeout)?;
+        Some(record_outcome(&outcome, &self.topic_partition, self.offset_delta, self.timestamp))
+    }
+}
+
+/// A record's outcome derived from its batch's.
+fn record_outcome(
+    outcome: &Result<BatchAck, Error>,
+    tp: &TopicPartition,
+    offset_delta: i32,
+    timestamp: i64,
+) -> Result<RecordMetadata, Error> {
+    match outcome {
+        Ok(ack) => Ok(RecordMetadata {
+            topic_partition: tp.clone(),
+            offset: ack.base_offset + i64::from(offset_delta),
+            timestamp: if ack.log_append_time != NO_TIMESTAMP { ack.log_append_time } else { timestamp },
+        }),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// A callback waiting for its record's outcome (Java's `Thunk`).
+struct Thunk {
+    offset_delta: i32,
+    timestamp: i64,
+    callback: Callback,
+}
+
+impl fmt::Debug for Thunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Thunk").field("offset_delta", &self.offset_delta).finish_non_exhaustive()
+    }
+}
+
+/// The callbacks of a completed batch with their outcomes, to run on a callback thread (never the I/O
+/// thread). Iterating yields each callback with its record's outcome, in offset order.
+pub struct Completions {
+    thunks: std::vec::IntoIter<Thunk>,
+    outcome: Result<BatchAck, Error>,
+    topic_partition: TopicPartition,
+}
+
+impl fmt::Debug for Completions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Completions")
+            .field("topic_partition", &self.topic_partition)
+            .field("remaining", &self.thunks.len())
+            .finish()
+    }
+}
+
+impl Completions {
+    /// Runs every callback in order.
+    pub fn run(self) {
+        for (callback, outcome) in self {
+            callback(outcome);
+        }
+    }
+}
+
+impl Iterator for Completions {
+    type Item = (Callback, Result<RecordMetadata, Error>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let t = self.thunks.next()?;
+        let outcome = record_outcome(&self.outcome, &self.topic_partition, t.offset_delta, t.timestamp);
+        Some((t.callback, outcome))
+    }
+}
+
+/// Why [`ProducerBatch::seal`] failed; the batch's buffer is gone and its records must fail.
+pub type SealError = crate::protocol::ProtocolError;
+
+/// One batch of records for one partition (Java's `ProducerBatch`).
+///
+/// A batch is open (records are encoded straight into its pooled buffer), then sealed (header and CRC
+/// written, compressed once), then completed with [`done`](Self::done). While the accumulator compresses
+/// it outside the partition lock it is briefly neither (see [`is_sealing`](Self::is_sealing)).
+#[derive(Debug)]
+pub struct ProducerBatch {
+    topic_partition: TopicPartition,
+    /// Unique within the accumulator; finds the batch again after sealing outside the lock.
+    pub(crate) id: u64,
+    writer: Option<RecordBatchWriter>,
+    sealed: Option<Vec<u8>>,
+    /// Bytes charged to the buffer pool for this batch's buffer.
+    pub(crate) alloc_size: usize,
+    record_count: i32,
+    /// Uncompressed size, kept when the writer is taken away for sealing.
+    size_in_bytes: usize,
+    full: bool,
+    created: Instant,
+    last_attempt: Instant,
+    attempts: u32,
+    result: Arc<ProduceRequestResult>,
+    thunks: Vec<Thunk>,
+}
+
+impl ProducerBatch {
+    /// A new open batch in `buf` (allocated from the pool with `alloc_size` bytes) whose base timestamp is
+    /// `base_timestamp` (normally its first record's).
+    pub fn new(
+        topic_partition: TopicPartition,
+        id: u64,
+        buf: Vec<u8>,
+        alloc_size: usize,
+        params: BatchParams,
+        now: Instant,
+    ) -> Self {
+        let writer = RecordBatchWriter::new(buf, params);
+        ProducerBatch {
+            topic_partition,
+            id,
+            size_in_bytes: writer.size_in_bytes(),
+            writer: Some(writer),
+            sealed: None,
+            alloc_size,
+            record_count: 0,
+            full: false,
+            created: now,
+            last_attempt: now,
+            attempts: 0,
+            result: Arc::new(ProduceRequestResult::new()),
+            thunks: Vec::new(),
+        }
+    }
+
+    /// Appends a record if it fits in `max_batch_size` bytes (uncompressed, header included), or if the
+    /// batch is empty: a record larger than `batch.size` gets a batch of its own, as in Java.
+    ///
+    /// Returns `Ok(None)` and marks the batch full when the record does not fit or the batch is no longer
+    /// open; `callback` is taken only when the record is appended.
+    #[allow(clippy::too_many_arguments)]
+    pub fn try_append<H: RecordHeader>(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[H],
+        callback: &mut Option<Callback>,
+        max_batch_size: usize,
+    ) -> Result<Option<RecordHandle>, Error> {
+        let Some(writer) = self.writer.as_mut().filter(|_| !self.full) else {
+            return Ok(None);
+        };
+        let size = writer.next_record_size(timestamp, key, value, headers);
+        if !writer.is_empty() && writer.size_in_bytes().saturating_add(size) > max_batch_size {
+            self.full = true;
+            return Ok(None);
+        }
+        let offset_delta = writer.append(timestamp, key, value, headers)?;
+        self.size_in_bytes = writer.size_in_bytes();
+        self.record_count = writer.record_count();
+        if let Some(callback) = callback.take() {
+            self.thunks.push(Thunk { offset_delta, timestamp, callback });
+        }
+        Ok(Some(RecordHandle {
+            result: Arc::clone(&self.result),
+            topic_partition: self.topic_partition.clone(),
+            offset_delta,
+            timestamp,
+        }))
+    }
+
+    /// The partition this batch is for.
+    pub fn topic_partition(&self) -> &TopicPartition {
+        &self.topic_partition
+    }
+
+    /// Records appended.
+    pub fn record_count(&self) -> i32 {
+        self.record_count
+    }
+
+    /// Size of the records so far, uncompressed, header included; the sealed size once sealed.
+    pub fn size_in_bytes(&self) -> usize {
+        self.sealed.as_ref().map_or(self.size_in_bytes, Vec::len)
+    }
+
+    /// True when no more records will be appended: one did not fit, or the batch is sealed.
+    pub fn is_full(&self) -> bool {
+        self.full || self.writer.is_none()
+    }
+
+    /// Stops appends (Java's `closeForRecordAppends`).
+    pub fn close_for_appends(&mut self) {
+        self.full = true;
+    }
+
+    /// True while the accumulator compresses this batch outside the partition lock: it holds neither a
+    /// writer nor sealed bytes and must not be drained yet.
+    pub fn is_sealing(&self) -> bool {
+        self.writer.is_none() && self.sealed.is_none()
+    }
+
+    /// True once [`seal`](Self::seal) has produced the bytes to send.
+    pub fn is_sealed(&self) -> bool {
+        self.sealed.is_some()
+    }
+
+    /// When the batch was created.
+    pub fn created(&self) -> Instant {
+        self.created
+    }
+
+    /// Send attempts so far (0 until the first retry is queued).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// When the batch was last queued for a retry (its creation time before that).
+    pub fn last_attempt(&self) -> Instant {
+        self.last_attempt
+    }
+
+    /// Marks a failed attempt at `now`, before the batch is queued again.
+    pub(crate) fn record_retry(&mut self, now: Instant) {
+        self.attempts = self.attempts.saturating_add(1);
+        self.last_attempt = now;
+    }
+
+    /// True when the batch has waited at least `timeout` since creation (Java's `hasReachedDeliveryTimeout`).
+    pub fn has_reached_delivery_timeout(&self, now: Instant, timeout: Duration) -> bool {
+        now.saturating_duration_since(self.created) >= timeout
+    }
+
+    /// The shared outcome all records of this batch wait on.
+    pub fn result(&self) -> &Arc<ProduceRequestResult> {
+        &self.result
+    }
+
+    /// The writer, for sealing outside the partition lock; the batch is then [sealing](Self::is_sealing).
+    pub(crate) fn take_writer(&mut self) -> Option<RecordBatchWriter> {
+        self.full = true;
+        self.writer.take()
+    }
+
+    /// Installs the bytes produced from the writer taken with [`take_writer`](Self::take_writer).
+    pub(crate) fn install_sealed(&mut self, bytes: Vec<u8>) {
+        self.sealed = Some(bytes);
+    }
+
+    /// Seals the batch if it is still open: writes the header and CRC, compressing with `compressor`
+    /// (which must match the batch's codec; ignored for uncompressed batches) through `scratch`. The
+    /// sealed bytes stay in the pooled buffer. Does nothing for a batch already sealed.
+    pub fn seal(
+        &mut self,
+        compressor: Option<&mut Compressor>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), SealError> {
+        if let Some(writer) = self.take_writer() {
+            self.sealed = Some(seal_writer(writer, compressor, scratch)?);
+        }
+        Ok(())
+    }
+
+    /// The sealed bytes to send, once [`seal`](Self::seal)ed.
+    pub fn sealed_bytes(&self) -> Option<&[u8]> {
+        self.sealed.as_deref()
+    }
+
+    /// The sealed bytes, mutable (to [`restamp`](crate::protocol::record::restamp) them for idempotence).
+    pub fn sealed_bytes_mut(&mut self) -> Option<&mut [u8]> {
+        self.sealed.as_deref_mut()
+    }
+
+    /// Completes the batch (Java's `done`): sets the shared outcome, waking every [`RecordHandle`], and
+    /// returns the callbacks to run with their outcomes. `None` when the batch had already completed.
+    pub fn done(&mut self, outcome: Result<BatchAck, Error>) -> Option<Completions> {
+        if !self.result.set(outcome.clone()) {
+            return None;
+        }
+        Some(Completions {
+            thunks: std::mem::take(&mut self.thunks).into_iter(),
+            outcome,
+            topic_partition: self.topic_partition.clone(),
+        })
+    }
+
+    /// Fails the batch with `error` (Java's `abort`).
+    pub fn abort(&mut self, error: Error) -> Option<Completions> {
+        self.done(Err(error))
+    }
+
+    /// The batch's buffer (open or sealed), to give back to the pool; `None` while sealing.
+    pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
+        self.sealed.take().or_else(|| self.writer.take().map(RecordBatchWriter::into_buffer))
+    }
+}
+
+/// Seals `writer`, leaving the result in the writer's own (pooled) buffer: for compressed batches the
+/// compressed bytes are copied back from `scratch` so pool accounting stays per buffer and `scratch`
+/// keeps its allocation for the next batch.
+pub(crate) fn seal_writer(
+    writer: RecordBatchWriter,
+    compressor: Option<&mut Compressor>,
+    scratch: &mut Vec<u8>,
+) -> Result<Vec<u8>, SealError> {
+    if writer.params().compression == CompressionType::None {
+        return writer.seal(None, scratch);
+    }
+    // `seal` returns the former `scratch` and leaves the pooled buffer in `scratch`; swap them back.
+    let compressed = writer.seal(compressor, scratch)?;
+    let mut pooled = std::mem::replace(scratch, compressed);
+    pooled.clear();
+    pooled.extend_from_slice(scratch);
+    Ok(pooled)
+}

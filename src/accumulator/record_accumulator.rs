@@ -1,0 +1,593 @@
+//! Java's `RecordAccumulator`: per-partition queues of [`ProducerBatch`]es that application threads
+//! append to and the sender thread drains.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::batch::{seal_writer, Callback, Completions, ProduceRequestResult, RecordHandle, TopicPartition};
+use super::buffer_pool::{BufferPool, BufferPoolError};
+use super::ProducerBatch;
+use crate::compression::{CompressionType, Compressor};
+use crate::error::{Error, SendError};
+use crate::protocol::record::batch::BATCH_HEADER_SIZE;
+use crate::protocol::record::{BatchParams, RecordBatchWriter, RecordHeader};
+
+/// The accumulator's settings (the producer properties of the same names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccumulatorConfig {
+    /// `batch.size`: the uncompressed bytes a batch may hold (one larger record still gets a batch).
+    pub batch_size: usize,
+    /// `linger.ms`: how long a batch that is not full waits for more records.
+    pub linger: Duration,
+    /// `retry.backoff.ms`: how long a retried batch waits before it is sent again.
+    pub retry_backoff: Duration,
+    /// `compression.type`.
+    pub compression: CompressionType,
+    /// `compression.<codec>.level`; the codec's default when `None`.
+    pub compression_level: Option<i32>,
+}
+
+impl Default for AccumulatorConfig {
+    /// Java's defaults: 16 KiB batches, 5 ms linger, 100 ms retry backoff, no compression.
+    fn default() -> Self {
+        AccumulatorConfig {
+            batch_size: 16 * 1024,
+            linger: Duration::from_millis(5),
+            retry_backoff: Duration::from_millis(100),
+            compression: CompressionType::None,
+            compression_level: None,
+        }
+    }
+}
+
+/// What [`RecordAccumulator::append`] did with a record.
+#[derive(Debug)]
+pub struct AppendResult {
+    /// The record's future outcome.
+    pub handle: RecordHandle,
+    /// A batch of this partition is full (or more than one is queued): wake the sender.
+    pub batch_is_full: bool,
+    /// The record started a new batch.
+    pub new_batch_created: bool,
+}
+
+/// The partitions [`RecordAccumulator::ready`] found sendable.
+#[derive(Debug, Default)]
+pub struct ReadyCheckResult {
+    /// Partitions whose first batch may be drained now.
+    pub ready: Vec<TopicPartition>,
+    /// How long until a partition that is not ready yet may become ready (linger or backoff left);
+    /// `None` when no batch is waiting.
+    pub next_ready_check_delay: Option<Duration>,
+}
+
+/// One partition's queue, oldest batch first.
+type Deque = Mutex<VecDeque<ProducerBatch>>;
+
+/// The per-topic queues, keyed by partition.
+type TopicQueues = HashMap<i32, Arc<Deque>>;
+
+/// Java's `RecordAccumulator`.
+///
+/// # Locks
+///
+/// Lock order: `topics` (read or write) → one partition deque → `incomplete`. The buffer pool's lock and
+/// `compressors` are leaves, and the accumulator never waits on the pool (or compresses) while holding a
+/// partition lock: buffers are allocated, and full batches are sealed, between two holds of it.
+pub struct RecordAccumulator {
+    config: AccumulatorConfig,
+    pool: Arc<BufferPool>,
+    /// Guards the set of partition queues: read on every append, written only when a partition's first
+    /// record arrives. Each queue's own mutex guards its batches (oldest first).
+    topics: RwLock<HashMap<Arc<str>, TopicQueues>>,
+    /// Guards the outcomes of batches created and not yet deallocated (Java's `IncompleteBatches`),
+    /// which `flush` waits on.
+    incomplete: Mutex<HashMap<u64, Arc<ProduceRequestResult>>>,
+    /// Guards idle compressors and their scratch buffers, borrowed for one seal at a time so each
+    /// sealing thread has its own without a thread-local.
+    compressors: Mutex<Vec<(Compressor, Vec<u8>)>>,
+    next_batch_id: AtomicU64,
+    flushes_in_progress: AtomicUsize,
+    appends_in_progress: AtomicUsize,
+    /// Rotates the first partition [`drain`](Self::drain) looks at, so no partition starves.
+    drain_index: AtomicUsize,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for RecordAccumulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordAccumulator")
+            .field("config", &self.config)
+            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Keeps [`RecordAccumulator::appends_in_progress`] accurate on every return path.
+struct AppendGuard<'a>(&'a AtomicUsize);
+
+impl Drop for AppendGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Maps a pool failure to the error the caller of `send` sees.
+fn pool_error(e: BufferPoolError, max_block: Duration) -> Error {
+    match e {
+        BufferPoolError::TooLarge { size, total_memory } => Error::RecordTooLarge { size, max: total_memory },
+        BufferPoolError::Timeout { size, .. } => Error::BufferExhausted { size, max_block },
+        BufferPoolError::Closed => Error::Closed,
+    }
+}
+
+impl RecordAccumulator {
+    /// An accumulator drawing batch buffers from `pool` (whose poolable size should be `batch.size`).
+    pub fn new(config: AccumulatorConfig, pool: Arc<BufferPool>) -> Self {
+        RecordAccumulator {
+            config,
+            pool,
+            topics: RwLock::new(HashMap::new()),
+            incomplete: Mutex::new(HashMap::new()),
+            compressors: Mutex::new(Vec::new()),
+            next_batch_id: AtomicU64::new(0),
+            flushes_in_progress: AtomicUsize::new(0),
+            appends_in_progress: AtomicUsize::new(0),
+            drain_index: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AccumulatorConfig {
+        &self.config
+    }
+
+    /// The buffer pool batches are allocated from.
+    pub fn buffer_pool(&self) -> &Arc<BufferPool> {
+        &self.pool
+    }
+
+    /// The queue for a partition, created on first use.
+    fn deque(&self, topic: &str, partition: i32) -> Arc<Deque> {
+        if let Some(d) = self.topics.read().get(topic).and_then(|t| t.get(&partition)) {
+            return Arc::clone(d);
+        }
+        let mut topics = self.topics.write();
+        let queues = match topics.get_mut(topic) {
+            Some(q) => q,
+            None => topics.entry(Arc::from(topic)).or_default(),
+        };
+        Arc::clone(queues.entry(partition).or_default())
+    }
+
+    /// The existing queue for a partition.
+    fn existing_deque(&self, tp: &TopicPartition) -> Option<Arc<Deque>> {
+        self.topics.read().get(&*tp.topic).and_then(|t| t.get(&tp.partition)).cloned()
+    }
+
+    /// Every queue, for the periodic scans.
+    fn all_deques(&self) -> Vec<(TopicPartition, Arc<Deque>)> {
+        let topics = self.topics.read();
+        let mut out = Vec::with_capacity(topics.values().map(HashMap::len).sum());
+        for (topic, queues) in topics.iter() {
+            for (&partition, d) in queues {
+                out.push((TopicPartition { topic: Arc::clone(topic), partition }, Arc::clone(d)));
+            }
+        }
+        out
+    }
+
+    /// Appends a record to `topic`-`partition` (Java's `append`), encoding it on this thread straight into
+    /// the partition's open batch.
+    ///
+    /// Tries the last batch under the partition lock; when there is no room, allocates a buffer outside
+    /// the lock (blocking up to `max_block`), then retries under the lock, since another thread may have
+    /// started a batch meanwhile, and otherwise starts a new batch. A thread that finds the last batch full
+    /// seals (compresses) it outside the lock. On failure the callback is handed back uncalled.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append<H: RecordHeader>(
+        &self,
+        topic: &str,
+        partition: i32,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[H],
+        callback: Option<Callback>,
+        max_block: Duration,
+        now: Instant,
+    ) -> Result<AppendResult, SendError<Option<Callback>>> {
+        self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
+        let _guard = AppendGuard(&self.appends_in_progress);
+        let mut callback = callback;
+        match self.append_inner(
+            topic,
+            partition,
+            timestamp,
+            key,
+            value,
+            headers,
+            &mut callback,
+            max_block,
+            now,
+        ) {
+            Ok(r) => Ok(r),
+            Err(e) => Err(SendError::new(e, callback)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn append_inner<H: RecordHeader>(
+        &self,
+        topic: &str,
+        partition: i32,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[H],
+        callback: &mut Option<Callback>,
+        max_block: Duration,
+        now: Instant,
+    ) -> Result<AppendResult, Error> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        let batch_size = self.config.batch_size;
+        let dq = self.deque(topic, partition);
+        // First try: the open batch, if any.
+        let to_seal = {
+            let mut q = dq.lock();
+            if let Some(r) =
+                Self::try_append_last(&mut q, timestamp, key, value, headers, callback, batch_size)?
+            {
+                return Ok(r);
+            }
+            // No room: whoever first finds the open batch full seals it, outside the lock.
+            q.back_mut().and_then(|b| b.take_writer().map(|w| (b.id, b.alloc_size, w)))
+        };
+        if let Some((id, alloc_size, writer)) = to_seal {
+            self.seal_outside_lock(&dq, id, alloc_size, writer);
+        }
+
+        let size = batch_size
+            .max(BATCH_HEADER_SIZE.saturating_add(RecordBatchWriter::record_size(0, 0, key, value, headers)));
+        let buf = self.pool.allocate(size, max_block).map_err(|e| pool_error(e, max_block))?;
+
+        let mut q = dq.lock();
+        if self.closed.load(Ordering::Acquire) {
+            drop(q);
+            self.pool.deallocate_sized(buf, size);
+            return Err(Error::Closed);
+        }
+        // Someone may have started a batch while this thread waited for memory.
+        match Self::try_append_last(&mut q, timestamp, key, value, headers, callback, batch_size) {
+            Ok(Some(r)) => {
+                drop(q);
+                self.pool.deallocate_sized(buf, size);
+                return Ok(r);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                drop(q);
+                self.pool.deallocate_sized(buf, size);
+                return Err(e);
+            }
+        }
+        let id = self.next_batch_id.fetch_add(1, Ordering::Relaxed);
+        let params = BatchParams {
+            compression: self.config.compression,
+            base_timestamp: timestamp,
+            ..BatchParams::default()
+        };
+        let tp = TopicPartition::new(topic, partition);
+        let mut batch = ProducerBatch::new(tp, id, buf, size, params, now);
+        let handle = match batch.try_append(timestamp, key, value, headers, callback, usize::MAX) {
+            Ok(Some(h)) => h,
+            refused => {
+                drop(q);
+                if let Some(buf) = batch.take_buffer() {
+                    self.pool.deallocate_sized(buf, size);
+                }
+                return Err(match refused {
+                    Err(e) => e,
+                    _ => Error::Fatal { reason: "an empty batch refused a record".into() },
+                });
+            }
+        };
+        self.incomplete.lock().insert(id, Arc::clone(batch.result()));
+        q.push_back(batch);
+        let batch_is_full = q.len() > 1 || q.back().is_some_and(ProducerBatch::is_full);
+        Ok(AppendResult { handle, batch_is_full, new_batch_created: true })
+    }
+
+    /// Appends to the last batch of `q` if it has room.
+    fn try_append_last<H: RecordHeader>(
+        q: &mut VecDeque<ProducerBatch>,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[H],
+        callback: &mut Option<Callback>,
+        batch_size: usize,
+    ) -> Result<Option<AppendResult>, Error> {
+        let queued = q.len();
+        let Some(last) = q.back_mut() else { return Ok(None) };
+        let Some(handle) = last.try_append(timestamp, key, value, headers, callback, batch_size)? else {
+            return Ok(None);
+        };
+        let batch_is_full = queued > 1 || last.is_full();
+        Ok(Some(AppendResult { handle, batch_is_full, new_batch_created: false }))
+    }
+
+    /// Borrows a compressor (creating one on first use) for one seal.
+    fn with_compressor<T>(&self, f: impl FnOnce(Option<&mut Compressor>, &mut Vec<u8>) -> T) -> T {
+        if self.config.compression == CompressionType::None {
+            return f(None, &mut Vec::new());
+        }
+        let borrowed = self.compressors.lock().pop();
+        let mut pair = match borrowed {
+            Some(p) => Some(p),
+            None => Compressor::new(self.config.compression, self.config.compression_level)
+                .ok()
+                .map(|c| (c, Vec::new())),
+        };
+        let out = match pair.as_mut() {
+            Some((c, scratch)) => f(Some(c), scratch),
+            // An invalid level was caught by configuration; sealing then reports the missing compressor.
+            None => f(None, &mut Vec::new()),
+        };
+        if let Some(p) = pair {
+            self.compressors.lock().push(p);
+        }
+        out
+    }
+
+    /// Seals `writer` (taken from batch `id` of `dq`, `alloc_size` bytes of pool memory) without holding
+    /// the lock, then puts the bytes back.
+    fn seal_outside_lock(&self, dq: &Deque, id: u64, alloc_size: usize, writer: RecordBatchWriter) {
+        let sealed = self.with_compressor(|c, scratch| seal_writer(writer, c, scratch));
+        let mut q = dq.lock();
+        // Batches are queued in id order and the one being sealed is near the back.
+        let pos = q.iter().rposition(|b| b.id == id);
+        match (pos, sealed) {
+            (Some(pos), Ok(bytes)) => {
+                if let Some(batch) = q.get_mut(pos) {
+                    batch.install_sealed(bytes);
+                }
+            }
+            (Some(pos), Err(e)) => {
+                // The buffer is gone: fail the batch's records and credit its memory back.
+                let batch = q.remove(pos);
+                drop(q);
+                if let Some(mut batch) = batch {
+                    let completions = batch.abort(Error::Protocol(e));
+                    self.incomplete.lock().remove(&batch.id);
+                    self.pool.deallocate_sized(Vec::new(), alloc_size);
+                    if let Some(c) = completions {
+                        c.run();
+                    }
+                }
+            }
+            (None, sealed) => {
+                // Aborted while sealing: the buffer is this thread's to return.
+                drop(q);
+                self.pool.deallocate_sized(sealed.unwrap_or_default(), alloc_size);
+            }
+        }
+    }
+
+    /// Which partitions have a batch to send now (Java's `ready`): the first batch is full, or has waited
+    /// `linger.ms` (`retry.backoff.ms` after a failure), or memory is exhausted, or a flush or close is in
+    /// progress. Also returns when the next not-yet-ready batch will be.
+    pub fn ready(&self, now: Instant) -> ReadyCheckResult {
+        let exhausted = self.pool.queued() > 0;
+        let forced = exhausted || self.flush_in_progress() || self.closed.load(Ordering::Acquire);
+        let mut out = ReadyCheckResult::default();
+        for (tp, dq) in self.all_deques() {
+            let q = dq.lock();
+            let Some(first) = q.front() else { continue };
+            if first.is_sealing() {
+                // The sealer reports the batch full when it is done.
+                continue;
+            }
+            let backing_off = self.backing_off(first, now);
+            let wait = if backing_off { self.config.retry_backoff } else { self.config.linger };
+            let waited = now.saturating_duration_since(first.last_attempt());
+            let full = q.len() > 1 || first.is_full();
+            let sendable = full || waited >= wait || forced;
+            drop(q);
+            if sendable && !backing_off {
+                out.ready.push(tp);
+            } else {
+                let left = wait.saturating_sub(waited);
+                out.next_ready_check_delay = Some(out.next_ready_check_delay.map_or(left, |d| d.min(left)));
+            }
+        }
+        out
+    }
+
+    fn backing_off(&self, batch: &ProducerBatch, now: Instant) -> bool {
+        batch.attempts() > 0
+            && now.saturating_duration_since(batch.last_attempt()) < self.config.retry_backoff
+    }
+
+    /// Takes the first batch of each of `partitions` (the ready partitions led by one broker) until the
+    /// next would push the total past `max_request_size` (Java's `drain` for one node); the first batch is
+    /// always taken. Batches are sealed (compressed) here, outside the partition lock, unless their
+    /// appender already did. The starting partition rotates between calls so none starves.
+    ///
+    /// Batches whose seal fails are completed with the error and deallocated; their callbacks are
+    /// returned in the second element.
+    pub fn drain(
+        &self,
+        partitions: &[TopicPartition],
+        max_request_size: usize,
+        now: Instant,
+    ) -> (Vec<ProducerBatch>, Vec<Completions>) {
+        let mut out = Vec::new();
+        let mut failed = Vec::new();
+        if partitions.is_empty() {
+            return (out, failed);
+        }
+        let mut total = 0usize;
+        let start = self.drain_index.fetch_add(1, Ordering::Relaxed) % partitions.len();
+        for i in 0..partitions.len() {
+            let tp = &partitions[(start + i) % partitions.len()];
+            let Some(dq) = self.existing_deque(tp) else { continue };
+            let mut q = dq.lock();
+            let Some(first) = q.front() else { continue };
+            if first.is_sealing() || self.backing_off(first, now) {
+                continue;
+            }
+            let size = first.size_in_bytes();
+            if !out.is_empty() && total.saturating_add(size) > max_request_size {
+                break;
+            }
+            let Some(mut batch) = q.pop_front() else { continue };
+            drop(q);
+            let sealed = self.with_compressor(|c, scratch| batch.seal(c, scratch));
+            if let Err(e) = sealed {
+                if let Some(c) = batch.abort(Error::Protocol(e)) {
+                    failed.push(c);
+                }
+                self.deallocate(batch);
+                continue;
+            }
+            total = total.saturating_add(batch.size_in_bytes());
+            out.push(batch);
+        }
+        (out, failed)
+    }
+
+    /// Removes batches that have waited `delivery_timeout` since creation (Java's `expiredBatches`); the
+    /// caller fails them with [`Error::DeliveryTimeout`] and deallocates them. Only queue heads are
+    /// checked, since batches are queued oldest first.
+    pub fn expire(&self, now: Instant, delivery_timeout: Duration) -> Vec<ProducerBatch> {
+        let mut out = Vec::new();
+        for (_, dq) in self.all_deques() {
+            let mut q = dq.lock();
+            while q
+                .front()
+                .is_some_and(|b| !b.is_sealing() && b.has_reached_delivery_timeout(now, delivery_timeout))
+            {
+                if let Some(mut b) = q.pop_front() {
+                    b.close_for_appends();
+                    out.push(b);
+                }
+            }
+        }
+        out
+    }
+
+    /// Puts a batch that failed with a retriable error back at the head of its queue (Java's `reenqueue`),
+    /// ahead of newer batches; it becomes ready again after `retry.backoff.ms`. Batches are placed by
+    /// creation order, so several retried batches of one partition may come back in any order.
+    pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
+        batch.record_retry(now);
+        let tp = batch.topic_partition();
+        let dq = self.deque(&tp.topic, tp.partition);
+        let mut q = dq.lock();
+        // Keep id (creation) order even if several batches of the partition are being retried.
+        let pos = q.iter().position(|b| b.id > batch.id).unwrap_or(q.len());
+        q.insert(pos, batch);
+    }
+
+    /// Returns a completed batch's buffer to the pool and forgets its outcome (Java's `deallocate`).
+    pub fn deallocate(&self, mut batch: ProducerBatch) {
+        self.incomplete.lock().remove(&batch.id);
+        if let Some(buf) = batch.take_buffer() {
+            self.pool.deallocate_sized(buf, batch.alloc_size);
+        }
+    }
+
+    /// Starts a flush: every queued batch is ready until [`await_flush_completion`](Self::await_flush_completion).
+    pub fn begin_flush(&self) {
+        self.flushes_in_progress.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// True while a flush is in progress.
+    pub fn flush_in_progress(&self) -> bool {
+        self.flushes_in_progress.load(Ordering::Acquire) > 0
+    }
+
+    /// Waits until every batch created before this call has completed, up to `timeout` (forever with
+    /// `None`), then ends the flush begun by [`begin_flush`](Self::begin_flush). False on timeout.
+    pub fn await_flush_completion(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let pending: Vec<_> = self.incomplete.lock().values().cloned().collect();
+        let mut all_done = true;
+        for r in pending {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if r.wait(left).is_none() {
+                all_done = false;
+                break;
+            }
+        }
+        self.flushes_in_progress.fetch_sub(1, Ordering::AcqRel);
+        all_done
+    }
+
+    /// True while some application thread is inside [`append`](Self::append).
+    pub fn appends_in_progress(&self) -> bool {
+        self.appends_in_progress.load(Ordering::Acquire) > 0
+    }
+
+    /// True when some queue still holds a batch.
+    pub fn has_undrained(&self) -> bool {
+        self.all_deques().iter().any(|(_, dq)| !dq.lock().is_empty())
+    }
+
+    /// True when some batch has been created and not yet deallocated.
+    pub fn has_incomplete(&self) -> bool {
+        !self.incomplete.lock().is_empty()
+    }
+
+    /// Refuses further appends; queued batches become ready at once.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// True after [`close`](Self::close).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Fails every queued batch with `error` and deallocates it, after [`close`](Self::close) (Java's
+    /// `abortIncompleteBatches`, for a forced close); repeats while appends are still finishing. Batches
+    /// already drained belong to the sender. Returns the callbacks to run.
+    pub fn abort_incomplete_batches(&self, error: &Error) -> Vec<Completions> {
+        self.close();
+        let mut completions = Vec::new();
+        loop {
+            for (_, dq) in self.all_deques() {
+                let batches: Vec<_> = dq.lock().drain(..).collect();
+                for mut b in batches {
+                    if let Some(c) = b.abort(error.clone()) {
+                        completions.push(c);
+                    }
+                    self.deallocate(b);
+                }
+            }
+            if !self.appends_in_progress() {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        completions
+    }
+
+    /// The number of batches queued for each partition of `topic`, for the adaptive partitioner's load
+    /// statistics (Java's `partitionReady` queue sizes).
+    pub fn queue_sizes(&self, topic: &str) -> Vec<(i32, usize)> {
+        let queues: Vec<(i32, Arc<Deque>)> = match self.topics.read().get(topic) {
+            Some(t) => t.iter().map(|(&p, d)| (p, Arc::clone(d))).collect(),
+            None => return Vec::new(),
+        };
+        queues.into_iter().map(|(p, d)| (p, d.lock().len())).collect()
+    }
+}
