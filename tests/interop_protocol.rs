@@ -114,23 +114,24 @@ fn metadata(conn: &mut Client, topic: &str, version: i16) -> MetadataResponse {
     conn.call(version, &req)
 }
 
-/// Produces records `range` as one batch built by kprod's writer, at Produce `version`; returns the base
-/// offset the broker assigned.
-fn produce_batch(
+/// Produces records `range` as one batch built by kprod's writer at Produce `version` (checking that
+/// `next_record_size` predicts every record's size exactly); returns the partition's error code and base
+/// offset.
+fn send_batch(
     conn: &mut Client,
     version: i16,
     topic: &str,
     topic_id: kprod::protocol::primitives::Uuid,
     params: BatchParams,
     range: std::ops::Range<usize>,
-) -> i64 {
+) -> (ErrorCode, i64) {
     let mut w = RecordBatchWriter::new(Vec::new(), BatchParams { base_timestamp: BASE_TS, ..params });
     for i in range {
         let (k, v, h, ts) = record(i);
+        let (k, v) = (k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes));
         let before = w.size_in_bytes();
-        let predicted =
-            w.next_record_size(ts, k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes), &h);
-        w.append(ts, k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes), &h).unwrap();
+        let predicted = w.next_record_size(ts, k, v, &h);
+        w.append(ts, k, v, &h).unwrap();
         assert_eq!(w.size_in_bytes() - before, predicted, "record_size is exact");
     }
     let mut compressor = kprod::compression::Compressor::new(params.compression, None).unwrap();
@@ -147,36 +148,7 @@ fn produce_batch(
     };
     let resp = conn.call(version, &req);
     let p = &resp.responses[0].partition_responses[0];
-    assert_eq!(p.error_code, ErrorCode::NONE, "Produce v{version}: {:?}", p.error_message);
-    p.base_offset
-}
-
-/// Produces records `range` at `version` and returns the partition's error code.
-fn try_produce(
-    conn: &mut Client,
-    version: i16,
-    topic: &str,
-    params: BatchParams,
-    range: std::ops::Range<usize>,
-) -> ErrorCode {
-    let mut w = RecordBatchWriter::new(Vec::new(), BatchParams { base_timestamp: BASE_TS, ..params });
-    for i in range {
-        let (k, v, h, ts) = record(i);
-        w.append(ts, k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes), &h).unwrap();
-    }
-    let mut compressor = kprod::compression::Compressor::new(params.compression, None).unwrap();
-    let batch = w.seal(Some(&mut compressor), &mut Vec::new()).unwrap();
-    let req = ProduceRequest {
-        acks: -1,
-        timeout_ms: 30_000,
-        topic_data: vec![TopicProduceData {
-            name: topic.into(),
-            partition_data: vec![PartitionProduceData { index: 0, records: Some(Bytes::from(batch)) }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    conn.call(version, &req).responses[0].partition_responses[0].error_code
+    (p.error_code, p.base_offset)
 }
 
 /// For each codec: Metadata finds the leader, four batches go out at four Produce versions (the oldest,
@@ -228,13 +200,14 @@ fn produce_every_codec_read_back_by_console_consumer() {
         let oldest = if codec == CompressionType::Zstd { 7 } else { 3 };
         if codec == CompressionType::Zstd {
             let mut req_conn = Client::connect(&format!("{}:{}", broker.host, broker.port));
-            let err = try_produce(&mut req_conn, 6, &topic, params, 0..1);
+            let (err, _) = send_batch(&mut req_conn, 6, &topic, topic_id, params, 0..1);
             assert_eq!(err, ErrorCode::UNSUPPORTED_COMPRESSION_TYPE, "zstd over Produce v6");
         }
         let produce_versions = [oldest, 9, produce_max - 1, produce_max];
         let mut next = 0i64;
         for (n, v) in produce_versions.iter().enumerate() {
-            let base = produce_batch(&mut lconn, *v, &topic, topic_id, params, n * 25..(n + 1) * 25);
+            let (err, base) = send_batch(&mut lconn, *v, &topic, topic_id, params, n * 25..(n + 1) * 25);
+            assert_eq!(err, ErrorCode::NONE, "{codec:?} Produce v{v}");
             assert_eq!(base, next, "{codec:?} Produce v{v} base offset");
             next += 25;
         }
