@@ -28,6 +28,7 @@ pub mod error;
 pub mod mock;
 pub mod partitioner;
 pub mod protocol;
+pub mod sender;
 
 pub use config::{Acks, PartitionerKind, ProducerConfig, ProducerConfigBuilder};
 pub use error::{Error, SendError};

@@ -65,8 +65,25 @@ pub type Callback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send>;
 /// by every [`RecordHandle`] of the batch and by `flush`.
 pub struct ProduceRequestResult {
     /// Guards the batch outcome, `None` until the batch completes; set exactly once.
-    outcome: Mutex<Option<Result<BatchAck, Error>>>,
+    outcome: Mutex<Option<Outcome>>,
     done: Condvar,
+}
+
+/// How a batch ended.
+#[derive(Debug, Clone)]
+enum Outcome {
+    /// Written (or failed) as one batch.
+    Done(Result<BatchAck, Error>),
+    /// Split after MESSAGE_TOO_LARGE (Java's `FutureRecordMetadata.chain`): records from offset delta
+    /// `first` on (up to the next part) now live in `result`, at `delta - first`.
+    Split(Vec<SplitPart>),
+}
+
+/// One part of a split batch.
+#[derive(Debug, Clone)]
+struct SplitPart {
+    first: i32,
+    result: Arc<ProduceRequestResult>,
 }
 
 impl fmt::Debug for ProduceRequestResult {
@@ -81,7 +98,7 @@ impl ProduceRequestResult {
     }
 
     /// Records the outcome and wakes every waiter; later calls are ignored (first outcome wins).
-    fn set(&self, outcome: Result<BatchAck, Error>) -> bool {
+    fn set(&self, outcome: Outcome) -> bool {
         let mut guard = self.outcome.lock();
         if guard.is_some() {
             return false;
@@ -97,9 +114,27 @@ impl ProduceRequestResult {
         self.outcome.lock().is_some()
     }
 
-    /// The outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out.
+    /// The batch's outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out. A
+    /// split batch's outcome is its parts': the first error, else the last part's acknowledgement.
     pub fn wait(&self, timeout: Option<Duration>) -> Option<Result<BatchAck, Error>> {
         let deadline = timeout.map(|t| Instant::now() + t);
+        match self.wait_until(deadline)? {
+            Outcome::Done(r) => Some(r),
+            Outcome::Split(parts) => {
+                let mut last = None;
+                for p in parts {
+                    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                    match p.result.wait(left)? {
+                        Ok(ack) => last = Some(Ok(ack)),
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                last
+            }
+        }
+    }
+
+    fn wait_until(&self, deadline: Option<Instant>) -> Option<Outcome> {
         let mut guard = self.outcome.lock();
         loop {
             if let Some(outcome) = guard.as_ref() {
@@ -111,6 +146,28 @@ impl ProduceRequestResult {
                     if self.done.wait_until(&mut guard, d).timed_out() {
                         return guard.clone();
                     }
+                }
+            }
+        }
+    }
+
+    /// The outcome of the record at `offset_delta`, following splits.
+    fn record_outcome(
+        self: &Arc<Self>,
+        tp: &TopicPartition,
+        offset_delta: i32,
+        timestamp: i64,
+        deadline: Option<Instant>,
+    ) -> Option<Result<RecordMetadata, Error>> {
+        let mut result = Arc::clone(self);
+        let mut delta = offset_delta;
+        loop {
+            match result.wait_until(deadline)? {
+                Outcome::Done(r) => return Some(record_outcome(&r, tp, delta, timestamp)),
+                Outcome::Split(parts) => {
+                    let part = parts.iter().rev().find(|p| p.first <= delta).or(parts.first())?;
+                    delta -= part.first;
+                    result = Arc::clone(&part.result);
                 }
             }
         }
@@ -145,8 +202,8 @@ impl RecordHandle {
 
     /// The outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out.
     pub fn get(&self, timeout: Option<Duration>) -> Option<Result<RecordMetadata, Error>> {
-        let outcome = self.result.wait(timeout)?;
-        Some(record_outcome(&outcome, &self.topic_partition, self.offset_delta, self.timestamp))
+        let deadline = timeout.map(|t| Instant::now() + t);
+        self.result.record_outcome(&self.topic_partition, self.offset_delta, self.timestamp, deadline)
     }
 }
 
@@ -182,10 +239,23 @@ impl fmt::Debug for Thunk {
 
 /// The callbacks of a completed batch with their outcomes, to run on a callback thread (never the I/O
 /// thread). Iterating yields each callback with its record's outcome, in offset order.
+///
+/// As in Java, a batch's handles complete only after its callbacks have run: the shared result is set
+/// when the `Completions` is used up or dropped, so `flush` returning means every callback has run.
 pub struct Completions {
     thunks: std::vec::IntoIter<Thunk>,
     outcome: Result<BatchAck, Error>,
     topic_partition: TopicPartition,
+    /// Set (with `outcome`) when this value is dropped; `None` when already set.
+    result: Option<Arc<ProduceRequestResult>>,
+}
+
+impl Drop for Completions {
+    fn drop(&mut self) {
+        if let Some(r) = self.result.take() {
+            r.set(Outcome::Done(self.outcome.clone()));
+        }
+    }
 }
 
 impl fmt::Debug for Completions {
@@ -198,6 +268,11 @@ impl fmt::Debug for Completions {
 }
 
 impl Completions {
+    /// True when there is at least one callback to run.
+    pub fn has_callbacks(&self) -> bool {
+        self.thunks.len() > 0
+    }
+
     /// Runs every callback in order.
     pub fn run(self) {
         for (callback, outcome) in self {
@@ -240,6 +315,10 @@ pub struct ProducerBatch {
     created: Instant,
     last_attempt: Instant,
     attempts: u32,
+    /// How long this batch waits after its last failed attempt before it is sent again.
+    retry_backoff: Duration,
+    /// Set by [`done`](Self::done) (or a split): the batch has its outcome.
+    completed: bool,
     result: Arc<ProduceRequestResult>,
     thunks: Vec<Thunk>,
 }
@@ -268,6 +347,8 @@ impl ProducerBatch {
             created: now,
             last_attempt: now,
             attempts: 0,
+            retry_backoff: Duration::ZERO,
+            completed: false,
             result: Arc::new(ProduceRequestResult::new()),
             thunks: Vec::new(),
         }
@@ -361,10 +442,16 @@ impl ProducerBatch {
         self.last_attempt
     }
 
-    /// Marks a failed attempt at `now`, before the batch is queued again.
-    pub(crate) fn record_retry(&mut self, now: Instant) {
+    /// Marks a failed attempt at `now`, before the batch is queued again to wait `backoff`.
+    pub(crate) fn record_retry(&mut self, now: Instant, backoff: Duration) {
         self.attempts = self.attempts.saturating_add(1);
         self.last_attempt = now;
+        self.retry_backoff = backoff;
+    }
+
+    /// How long the batch waits after a failed attempt (set by the last retry).
+    pub fn retry_backoff(&self) -> Duration {
+        self.retry_backoff
     }
 
     /// True when the batch has waited at least `timeout` since creation (Java's `hasReachedDeliveryTimeout`).
@@ -414,15 +501,96 @@ impl ProducerBatch {
 
     /// Completes the batch (Java's `done`): sets the shared outcome, waking every [`RecordHandle`], and
     /// returns the callbacks to run with their outcomes. `None` when the batch had already completed.
+    ///
+    /// A batch without callbacks completes at once; one with callbacks completes when the returned
+    /// [`Completions`] has run (or is dropped).
     pub fn done(&mut self, outcome: Result<BatchAck, Error>) -> Option<Completions> {
-        if !self.result.set(outcome.clone()) {
+        if self.completed {
             return None;
         }
+        self.completed = true;
+        let result = if self.thunks.is_empty() {
+            self.result.set(Outcome::Done(outcome.clone()));
+            None
+        } else {
+            Some(Arc::clone(&self.result))
+        };
         Some(Completions {
             thunks: std::mem::take(&mut self.thunks).into_iter(),
             outcome,
             topic_partition: self.topic_partition.clone(),
+            result,
         })
+    }
+
+    /// Splits a sealed batch the broker refused as too large (Java's `split`) into batches of at most
+    /// `max_size` uncompressed bytes (each holding at least one record), allocated outside the pool.
+    /// Callbacks move to the part holding their record, and the original batch's handles follow the
+    /// split. `None` when the batch cannot be split (not sealed, one record, or undecodable); it is then
+    /// left untouched.
+    pub(crate) fn split(
+        &mut self,
+        max_size: usize,
+        next_id: &mut dyn FnMut() -> u64,
+    ) -> Option<Vec<ProducerBatch>> {
+        use crate::compression::Decompressor;
+        use crate::protocol::record::{decode_batches, DEFAULT_MAX_DECOMPRESSED_SIZE};
+        if self.record_count < 2 || self.completed {
+            return None;
+        }
+        let bytes = self.sealed.as_deref()?;
+        let batch = decode_batches(bytes).next()?.ok()?;
+        let compression = batch.compression();
+        let base_timestamp = batch.base_timestamp;
+        let mut decompressor = Decompressor::new();
+        let mut scratch = Vec::new();
+        let records = batch.records(&mut decompressor, &mut scratch, DEFAULT_MAX_DECOMPRESSED_SIZE).ok()?;
+        let mut parts: Vec<ProducerBatch> = Vec::new();
+        let mut firsts: Vec<i32> = Vec::new();
+        let mut none: Option<Callback> = None;
+        for (i, record) in records.enumerate() {
+            let record = record.ok()?;
+            let ts = base_timestamp.wrapping_add(record.timestamp_delta);
+            let headers: Vec<(&str, Option<&[u8]>)> = record.headers.collect();
+            let delta = i32::try_from(i).ok()?;
+            let appended = match parts.last_mut() {
+                Some(p) => p.try_append(ts, record.key, record.value, &headers, &mut none, max_size).ok()?,
+                None => None,
+            };
+            if appended.is_none() {
+                let params = BatchParams { compression, base_timestamp: ts, ..BatchParams::default() };
+                let mut part = ProducerBatch::new(
+                    self.topic_partition.clone(),
+                    next_id(),
+                    Vec::new(),
+                    0,
+                    params,
+                    self.created,
+                );
+                part.try_append(ts, record.key, record.value, &headers, &mut none, usize::MAX).ok()??;
+                part.attempts = self.attempts;
+                parts.push(part);
+                firsts.push(delta);
+            }
+        }
+        if parts.len() < 2 {
+            return None;
+        }
+        // Callbacks follow their records.
+        for t in std::mem::take(&mut self.thunks) {
+            let k = firsts.iter().rposition(|&f| f <= t.offset_delta).unwrap_or(0);
+            if let (Some(part), Some(&first)) = (parts.get_mut(k), firsts.get(k)) {
+                part.thunks.push(Thunk { offset_delta: t.offset_delta - first, ..t });
+            }
+        }
+        let split = firsts
+            .iter()
+            .zip(&parts)
+            .map(|(&first, p)| SplitPart { first, result: Arc::clone(&p.result) })
+            .collect();
+        self.completed = true;
+        self.result.set(Outcome::Split(split));
+        Some(parts)
     }
 
     /// Fails the batch with `error` (Java's `abort`).

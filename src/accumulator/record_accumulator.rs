@@ -396,7 +396,7 @@ impl RecordAccumulator {
                 continue;
             }
             let backing_off = self.backing_off(first, now);
-            let wait = if backing_off { self.config.retry_backoff } else { self.config.linger };
+            let wait = if backing_off { first.retry_backoff() } else { self.config.linger };
             let waited = now.saturating_duration_since(first.last_attempt());
             let full = q.len() > 1 || first.is_full();
             let sendable = full || waited >= wait || forced;
@@ -412,8 +412,7 @@ impl RecordAccumulator {
     }
 
     fn backing_off(&self, batch: &ProducerBatch, now: Instant) -> bool {
-        batch.attempts() > 0
-            && now.saturating_duration_since(batch.last_attempt()) < self.config.retry_backoff
+        batch.attempts() > 0 && now.saturating_duration_since(batch.last_attempt()) < batch.retry_backoff()
     }
 
     /// Takes the first batch of each of `partitions` (the ready partitions led by one broker) until the
@@ -485,16 +484,47 @@ impl RecordAccumulator {
     }
 
     /// Puts a batch that failed with a retriable error back at the head of its queue (Java's `reenqueue`),
-    /// ahead of newer batches; it becomes ready again after `retry.backoff.ms`. Batches are placed by
-    /// creation order, so several retried batches of one partition may come back in any order.
-    pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
-        batch.record_retry(now);
+    /// ahead of newer batches; it becomes ready again after `backoff` (the sender's exponential
+    /// `retry.backoff.ms`). Batches are placed by creation order, so several retried batches of one
+    /// partition may come back in any order.
+    pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant, backoff: Duration) {
+        batch.record_retry(now, backoff);
         let tp = batch.topic_partition();
         let dq = self.deque(&tp.topic, tp.partition);
         let mut q = dq.lock();
         // Keep id (creation) order even if several batches of the partition are being retried.
         let pos = q.iter().position(|b| b.id > batch.id).unwrap_or(q.len());
         q.insert(pos, batch);
+    }
+
+    /// Splits a batch the broker refused with MESSAGE_TOO_LARGE into halves (at most `batch.size` each)
+    /// and queues the parts at the head of its partition, ahead of newer batches (Java's
+    /// `splitAndReenqueue`); the original's buffer goes back to the pool. Hands the batch back when it
+    /// cannot be split, `None` when it was.
+    pub fn split_and_reenqueue(&self, mut batch: ProducerBatch) -> Option<ProducerBatch> {
+        let max = (batch.size_in_bytes() / 2)
+            .clamp(BATCH_HEADER_SIZE + 1, self.config.batch_size.max(BATCH_HEADER_SIZE + 1));
+        let mut next_id = || self.next_batch_id.fetch_add(1, Ordering::Relaxed);
+        let Some(parts) = batch.split(max, &mut next_id) else { return Some(batch) };
+        log::debug!("split a too-large batch for {} into {}", batch.topic_partition(), parts.len());
+        {
+            let mut incomplete = self.incomplete.lock();
+            for p in &parts {
+                incomplete.insert(p.id, Arc::clone(p.result()));
+            }
+        }
+        let tp = batch.topic_partition().clone();
+        let dq = self.deque(&tp.topic, tp.partition);
+        {
+            let mut q = dq.lock();
+            let at = q.iter().position(|b| b.id > batch.id).unwrap_or(q.len());
+            for (pos, mut p) in (at..).zip(parts) {
+                p.close_for_appends();
+                q.insert(pos, p);
+            }
+        }
+        self.deallocate(batch);
+        None
     }
 
     /// Returns a completed batch's buffer to the pool and forgets its outcome (Java's `deallocate`).

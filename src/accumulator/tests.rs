@@ -167,7 +167,7 @@ fn reenqueue_puts_a_retried_batch_back_at_the_front() {
     append(&acc, 0, &[2; 60], t0);
     append(&acc, 0, &[3; 60], t0);
     let retried = drained.pop().unwrap();
-    acc.reenqueue(retried, t0);
+    acc.reenqueue(retried, t0, Duration::from_millis(100));
     // Backing off: not ready even though more batches are queued behind it.
     let r = acc.ready(t0 + Duration::from_millis(50));
     assert!(r.ready.is_empty());

@@ -286,7 +286,6 @@ mod tests {
         fn response_roundtrip(m: ProduceResponse) { roundtrip_all_versions(&m); }
     }
 
-
     proptest! {
         /// The split frame, with the record data put back, is byte-identical to the inline encoding.
         #[test]

@@ -1,0 +1,479 @@
+//! One non-blocking broker connection (Java's `KafkaChannel` plus the in-flight bookkeeping of
+//! `NetworkClient`): socket set-up with socket2, the ApiVersions handshake, pipelined requests written
+//! with vectored writes (Produce batches straight from their buffers), and response framing.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::accumulator::ProducerBatch;
+use crate::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use crate::protocol::messages::produce::ProduceFrame;
+use crate::protocol::{encode_request, frame, ApiKey, ErrorCode, Message, ProtocolError};
+
+/// The ApiVersions version kprod asks with first (v3+ carries the client software name).
+const API_VERSIONS_VERSION: i16 = 3;
+/// Largest response frame accepted; producer responses are small.
+const MAX_RESPONSE_FRAME: usize = 64 * 1024 * 1024;
+/// Most slices handed to one vectored write (well under every platform's IOV_MAX).
+const MAX_IOVECS: usize = 256;
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// TCP connect in progress.
+    Connecting,
+    /// Connected; waiting for the ApiVersions answer.
+    Handshake,
+    /// Ready for requests.
+    Ready,
+}
+
+/// What an in-flight request was, so its response can be routed.
+#[derive(Debug)]
+pub enum RequestKind {
+    /// The connection's ApiVersions handshake.
+    ApiVersions,
+    /// A metadata refresh for these topics.
+    Metadata(Vec<Arc<str>>),
+    /// Produce; the batches are in the payload.
+    Produce,
+}
+
+/// The bytes of a request.
+#[derive(Debug)]
+pub enum Payload {
+    /// A request encoded in one buffer.
+    Owned(Vec<u8>),
+    /// A Produce request whose batches are written from their own buffers.
+    Produce {
+        /// The request around the batches.
+        frame: ProduceFrame,
+        /// The batches, in the frame's partition order.
+        batches: Vec<ProducerBatch>,
+    },
+}
+
+impl Payload {
+    fn total_len(&self) -> usize {
+        match self {
+            Payload::Owned(b) => b.len(),
+            Payload::Produce { frame, batches } => {
+                frame.wire_len(batches.iter().map(|b| b.sealed_bytes().map_or(0, <[u8]>::len)).sum())
+            }
+        }
+    }
+
+    /// Appends the slices of this payload after its first `skip` bytes to `out`.
+    fn slices<'a>(&'a self, mut skip: usize, out: &mut Vec<IoSlice<'a>>) {
+        let mut push = |s: &'a [u8], out: &mut Vec<IoSlice<'a>>| {
+            if skip >= s.len() {
+                skip -= s.len();
+            } else {
+                out.push(IoSlice::new(&s[skip..]));
+                skip = 0;
+            }
+        };
+        match self {
+            Payload::Owned(b) => push(b, out),
+            Payload::Produce { frame, batches } => {
+                let mut from = 0;
+                for (split, batch) in frame.splits.iter().zip(batches) {
+                    push(frame.head.get(from..*split).unwrap_or(&[]), out);
+                    push(batch.sealed_bytes().unwrap_or(&[]), out);
+                    from = *split;
+                }
+                push(frame.head.get(from..).unwrap_or(&[]), out);
+            }
+        }
+    }
+}
+
+/// A request written or being written, awaiting its response.
+#[derive(Debug)]
+pub struct InFlight {
+    /// The correlation id.
+    pub correlation_id: i32,
+    /// The request's API version.
+    pub version: i16,
+    /// What it was.
+    pub kind: RequestKind,
+    /// Its bytes.
+    pub payload: Payload,
+    written: usize,
+    total: usize,
+    /// False for acks=0 Produce: the broker sends nothing back.
+    pub expects_response: bool,
+    /// When the response is due (`request.timeout.ms` after the request was queued).
+    pub deadline: Instant,
+}
+
+/// One broker connection.
+#[derive(Debug)]
+pub struct Connection {
+    /// The broker's node id (negative for bootstrap servers).
+    pub node_id: i32,
+    /// The poll token.
+    pub token: Token,
+    stream: TcpStream,
+    /// The connection's state.
+    pub state: ConnState,
+    /// When the connection attempt started (for the set-up timeout).
+    pub started: Instant,
+    /// What the broker supports, once the handshake is done.
+    pub versions: Option<ApiVersionsResponse>,
+    /// Requests in send order; the broker answers in that order.
+    pub in_flight: VecDeque<InFlight>,
+    /// Index of the first request not yet completely written.
+    write_index: usize,
+    read_buf: Vec<u8>,
+    read_len: usize,
+    next_correlation_id: i32,
+    /// No new requests before this (KIP-219 throttling).
+    pub throttled_until: Option<Instant>,
+    /// When bytes last moved.
+    pub last_activity: Instant,
+    writable_interest: bool,
+    client_id: Arc<str>,
+}
+
+/// Socket options from the producer configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SocketOptions {
+    /// `send.buffer.bytes`.
+    pub send_buffer: Option<usize>,
+    /// `receive.buffer.bytes`.
+    pub receive_buffer: Option<usize>,
+}
+
+impl Connection {
+    /// Starts a non-blocking connect to `addr` and registers it with `registry`.
+    pub fn connect(
+        node_id: i32,
+        addr: SocketAddr,
+        token: Token,
+        registry: &Registry,
+        options: SocketOptions,
+        client_id: Arc<str>,
+        now: Instant,
+    ) -> io::Result<Connection> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
+        socket.set_nodelay(true)?;
+        if let Some(n) = options.send_buffer {
+            socket.set_send_buffer_size(n)?;
+        }
+        if let Some(n) = options.receive_buffer {
+            socket.set_recv_buffer_size(n)?;
+        }
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e)
+                if e.raw_os_error() == Some(libc_einprogress()) || e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        let mut stream = TcpStream::from_std(socket.into());
+        registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+        Ok(Connection {
+            node_id,
+            token,
+            stream,
+            state: ConnState::Connecting,
+            started: now,
+            versions: None,
+            in_flight: VecDeque::new(),
+            write_index: 0,
+            read_buf: Vec::new(),
+            read_len: 0,
+            next_correlation_id: 0,
+            throttled_until: None,
+            last_activity: now,
+            writable_interest: true,
+            client_id,
+        })
+    }
+
+    /// Deregisters the socket; the connection is then dropped.
+    pub fn close(&mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.stream);
+    }
+
+    /// After a writable event while connecting: true once the TCP connection is up, an error if it
+    /// failed, false if it is still in progress.
+    pub fn finish_connect(&mut self, now: Instant) -> io::Result<bool> {
+        if self.state != ConnState::Connecting {
+            return Ok(true);
+        }
+        if let Some(e) = self.stream.take_error()? {
+            return Err(e);
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        self.state = ConnState::Handshake;
+        self.queue_api_versions(API_VERSIONS_VERSION, now)?;
+        Ok(true)
+    }
+
+    fn queue_api_versions(&mut self, version: i16, now: Instant) -> io::Result<()> {
+        let req = ApiVersionsRequest {
+            client_software_name: "kprod".into(),
+            client_software_version: env!("CARGO_PKG_VERSION").into(),
+        };
+        let id = self.next_id();
+        let mut out = Vec::new();
+        encode_request(&mut out, version, id, Some(&self.client_id), &req).map_err(invalid_data)?;
+        // The handshake has its own deadline: the connection set-up timeout.
+        self.push(
+            id,
+            version,
+            RequestKind::ApiVersions,
+            Payload::Owned(out),
+            true,
+            now + Duration::from_secs(3600),
+        );
+        Ok(())
+    }
+
+    /// Handles the ApiVersions answer; true when the connection became ready, false when it asked again
+    /// at a lower version.
+    pub fn on_api_versions(
+        &mut self,
+        body: &[u8],
+        version: i16,
+        now: Instant,
+    ) -> Result<bool, ProtocolError> {
+        let resp = ApiVersionsResponse::decode_with_fallback(body, version)?;
+        if resp.error_code == ErrorCode::UNSUPPORTED_VERSION {
+            let theirs = resp.range(ApiKey::API_VERSIONS).map_or(0, |(_, max)| max);
+            let retry = theirs.min(version - 1).max(0);
+            if version == 0 {
+                return Err(ProtocolError::invalid("ApiVersions", "broker refused every version"));
+            }
+            self.queue_api_versions(retry, now)
+                .map_err(|e| ProtocolError::invalid("ApiVersions", e.to_string()))?;
+            return Ok(false);
+        }
+        if resp.error_code != ErrorCode::NONE {
+            return Err(ProtocolError::invalid("ApiVersions", resp.error_code.to_string()));
+        }
+        self.versions = Some(resp);
+        self.state = ConnState::Ready;
+        Ok(true)
+    }
+
+    /// The highest version of `api` both sides support, with kprod's range `ours`.
+    pub fn pick_version(&self, api: ApiKey, ours: (i16, i16)) -> Option<i16> {
+        let (min, max) = self.versions.as_ref()?.range(api)?;
+        let v = max.min(ours.1);
+        (v >= min.max(ours.0)).then_some(v)
+    }
+
+    /// Picks the version of message `M` to use.
+    pub fn version_for<M: Message>(&self) -> Option<i16> {
+        self.pick_version(M::API_KEY, (M::MIN_VERSION, M::MAX_VERSION))
+    }
+
+    /// The next correlation id.
+    pub fn next_id(&mut self) -> i32 {
+        let id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1) & i32::MAX;
+        id
+    }
+
+    /// Requests awaiting a response (or still being written).
+    pub fn in_flight_count(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// True when the connection is ready and may take another request.
+    pub fn can_send(&self, max_in_flight: usize, now: Instant) -> bool {
+        self.state == ConnState::Ready
+            && self.in_flight.len() < max_in_flight
+            && self.throttled_until.map_or(true, |t| now >= t)
+    }
+
+    /// Queues a request for writing.
+    pub fn push(
+        &mut self,
+        correlation_id: i32,
+        version: i16,
+        kind: RequestKind,
+        payload: Payload,
+        expects_response: bool,
+        deadline: Instant,
+    ) {
+        let total = payload.total_len();
+        self.in_flight.push_back(InFlight {
+            correlation_id,
+            version,
+            kind,
+            payload,
+            written: 0,
+            total,
+            expects_response,
+            deadline,
+        });
+    }
+
+    /// Writes as much queued data as the socket takes. Returns the requests that were fully written and
+    /// expect no response (acks=0 Produce), which are complete.
+    pub fn write(&mut self, registry: &Registry, now: Instant) -> io::Result<Vec<InFlight>> {
+        let mut done = Vec::new();
+        if self.state == ConnState::Connecting {
+            return Ok(done);
+        }
+        loop {
+            if self.write_index >= self.in_flight.len() {
+                break;
+            }
+            let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(16);
+            for req in self.in_flight.iter().skip(self.write_index) {
+                req.payload.slices(req.written, &mut slices);
+                if slices.len() >= MAX_IOVECS {
+                    slices.truncate(MAX_IOVECS);
+                    break;
+                }
+            }
+            let n = match self.stream.write_vectored(&slices) {
+                Ok(0) => {
+                    return Err(io::Error::new(io::ErrorKind::WriteZero, "broker closed the connection"))
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            drop(slices);
+            self.last_activity = now;
+            let mut left = n;
+            while left > 0 {
+                let Some(req) = self.in_flight.get_mut(self.write_index) else { break };
+                let take = left.min(req.total - req.written);
+                req.written += take;
+                left -= take;
+                if req.written == req.total {
+                    if req.expects_response {
+                        self.write_index += 1;
+                    } else if let Some(r) = self.in_flight.remove(self.write_index) {
+                        done.push(r);
+                    }
+                }
+            }
+        }
+        // Only ask for writable events while something is waiting to be written.
+        let want_write = self.write_index < self.in_flight.len();
+        if want_write != self.writable_interest {
+            let interest =
+                if want_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+            registry.reregister(&mut self.stream, self.token, interest)?;
+            self.writable_interest = want_write;
+        }
+        Ok(done)
+    }
+
+    /// Reads what the socket has and returns each complete response with the request it answers.
+    pub fn read(&mut self, now: Instant) -> io::Result<Vec<(InFlight, Vec<u8>)>> {
+        let mut out = Vec::new();
+        loop {
+            // Make room: at least 4 KiB, or the rest of the frame being read.
+            let need = if self.read_len < 4 {
+                4096
+            } else {
+                // Validates the size prefix before buffering for it.
+                frame::frame_len(&self.read_buf[..self.read_len], MAX_RESPONSE_FRAME)
+                    .map_err(invalid_data)?;
+                (4 + frame_size(&self.read_buf)).saturating_sub(self.read_len).max(4096)
+            };
+            if self.read_buf.len() < self.read_len + need {
+                self.read_buf.resize(self.read_len + need, 0);
+            }
+            let n = match self.stream.read(&mut self.read_buf[self.read_len..]) {
+                Ok(0) => {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "broker closed the connection"))
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.read_len += n;
+            self.last_activity = now;
+            self.take_frames(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn take_frames(&mut self, out: &mut Vec<(InFlight, Vec<u8>)>) -> io::Result<()> {
+        let mut start = 0;
+        while let Some((body, _)) =
+            frame::split_frame(&self.read_buf[start..self.read_len], MAX_RESPONSE_FRAME)
+                .map_err(invalid_data)?
+        {
+            let len = body.len();
+            let correlation = body.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            // Responses come back in request order.
+            let Some(req) = self.in_flight.pop_front() else {
+                return Err(invalid_data("a response nobody asked for"));
+            };
+            self.write_index = self.write_index.saturating_sub(1);
+            if correlation != Some(req.correlation_id) {
+                return Err(invalid_data(format!(
+                    "correlation id {correlation:?} does not match request {}",
+                    req.correlation_id
+                )));
+            }
+            out.push((req, body.to_vec()));
+            start += 4 + len;
+        }
+        if start > 0 {
+            self.read_buf.copy_within(start..self.read_len, 0);
+            self.read_len -= start;
+            // Give back a large buffer once an unusually big frame has been consumed.
+            if self.read_buf.len() > 1 << 20 && self.read_len < 4096 {
+                self.read_buf.truncate(4096);
+                self.read_buf.shrink_to_fit();
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes every request, written or not, when the connection dies.
+    pub fn take_in_flight(&mut self) -> Vec<InFlight> {
+        self.write_index = 0;
+        self.in_flight.drain(..).collect()
+    }
+
+    /// The earliest response deadline among the requests in flight.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.in_flight.iter().filter(|r| r.expects_response).map(|r| r.deadline).min()
+    }
+}
+
+fn frame_size(buf: &[u8]) -> usize {
+    buf.get(..4)
+        .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0)
+}
+
+fn invalid_data(e: impl ToString) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+/// `EINPROGRESS` for a non-blocking connect on Unix.
+fn libc_einprogress() -> i32 {
+    if cfg!(target_os = "linux") {
+        115
+    } else {
+        36
+    }
+}

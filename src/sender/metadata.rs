@@ -1,0 +1,350 @@
+//! Java's `ProducerMetadata`: the producer's view of the cluster (brokers, and the leaders of the topics
+//! it uses), shared between application threads, which wait in `send` for a topic to appear, and the
+//! sender thread, which refreshes it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::Error;
+use crate::protocol::messages::metadata::MetadataResponse;
+use crate::protocol::primitives::Uuid;
+use crate::protocol::ErrorCode;
+
+/// A broker's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerAddress {
+    /// The broker's node id.
+    pub node_id: i32,
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+/// One partition's leadership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionLeader {
+    /// The leader's node id, or -1 when the partition has none.
+    pub leader: i32,
+    /// The leader epoch (-1 when unknown).
+    pub leader_epoch: i32,
+}
+
+/// What the producer knows about one topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    /// The topic id (zero before Metadata v10).
+    pub topic_id: Uuid,
+    /// Leadership by partition index.
+    pub partitions: Vec<PartitionLeader>,
+    /// Partitions that have a leader, ascending.
+    pub available: Vec<i32>,
+}
+
+impl TopicInfo {
+    /// The number of partitions.
+    pub fn num_partitions(&self) -> i32 {
+        i32::try_from(self.partitions.len()).unwrap_or(i32::MAX)
+    }
+
+    /// The leader of `partition`, when it has one.
+    pub fn leader(&self, partition: i32) -> Option<i32> {
+        let p = self.partitions.get(usize::try_from(partition).ok()?)?;
+        (p.leader >= 0).then_some(p.leader)
+    }
+}
+
+/// An immutable snapshot of the cluster; replaced whole on every refresh, so readers never lock while
+/// they use it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cluster {
+    /// Brokers by node id.
+    pub brokers: HashMap<i32, BrokerAddress>,
+    /// Topics the producer uses, by name.
+    pub topics: HashMap<Arc<str>, Arc<TopicInfo>>,
+    /// Topics the last refresh reported with a non-retriable error.
+    pub topic_errors: HashMap<Arc<str>, ErrorCode>,
+}
+
+/// The mutable part of [`Metadata`].
+#[derive(Debug)]
+struct State {
+    cluster: Arc<Cluster>,
+    /// Topics the producer uses, with their last use; a topic unused for `metadata.max.idle.ms` is
+    /// dropped from refreshes.
+    topics: HashMap<Arc<str>, Instant>,
+    /// A refresh is wanted as soon as possible (new topic, or an error pointing at stale leaders).
+    need_update: bool,
+    /// When the last refresh completed.
+    last_refresh: Option<Instant>,
+    /// Bumped on every refresh; waiters compare it.
+    version: u64,
+    /// Set when the producer closes; waiters stop waiting.
+    closed: bool,
+}
+
+/// The shared metadata cache.
+#[derive(Debug)]
+pub struct Metadata {
+    /// Guards the cluster snapshot, the set of topics in use and the refresh flags.
+    state: Mutex<State>,
+    /// Signalled after every refresh and on close.
+    updated: Condvar,
+    max_age: Duration,
+    max_idle: Duration,
+}
+
+/// What a waiting application thread should do next.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The topic is known.
+    Found(Arc<Cluster>, Arc<TopicInfo>),
+    /// The topic is not known yet: poke the sender and wait.
+    Missing,
+}
+
+impl Metadata {
+    /// An empty cache refreshed every `max_age` and forgetting topics idle for `max_idle`.
+    pub fn new(max_age: Duration, max_idle: Duration) -> Self {
+        Metadata {
+            state: Mutex::new(State {
+                cluster: Arc::new(Cluster::default()),
+                topics: HashMap::new(),
+                need_update: true,
+                last_refresh: None,
+                version: 0,
+                closed: false,
+            }),
+            updated: Condvar::new(),
+            max_age,
+            max_idle,
+        }
+    }
+
+    /// The current snapshot.
+    pub fn cluster(&self) -> Arc<Cluster> {
+        Arc::clone(&self.state.lock().cluster)
+    }
+
+    /// Looks `topic` up, marking it used at `now`; a topic seen for the first time asks for a refresh
+    /// (the caller then wakes the sender).
+    pub fn lookup(&self, topic: &str, now: Instant) -> Result<Lookup, Error> {
+        let mut s = self.state.lock();
+        if s.closed {
+            return Err(Error::Closed);
+        }
+        match s.topics.get_mut(topic) {
+            Some(last) => *last = now,
+            None => {
+                s.topics.insert(Arc::from(topic), now);
+                s.need_update = true;
+            }
+        }
+        if let Some(code) = s.cluster.topic_errors.get(topic) {
+            return Err(Error::Broker { code: *code, message: Some(format!("topic {topic}")) });
+        }
+        match s.cluster.topics.get(topic) {
+            Some(t) => Ok(Lookup::Found(Arc::clone(&s.cluster), Arc::clone(t))),
+            None => {
+                s.need_update = true;
+                Ok(Lookup::Missing)
+            }
+        }
+    }
+
+    /// Waits until a refresh newer than the current one completes, or `deadline`; false on timeout.
+    pub fn await_update(&self, deadline: Instant) -> bool {
+        let mut s = self.state.lock();
+        let seen = s.version;
+        while s.version == seen && !s.closed {
+            if self.updated.wait_until(&mut s, deadline).timed_out() {
+                return s.version != seen;
+            }
+        }
+        true
+    }
+
+    /// Asks for a refresh as soon as possible (stale leaders, unknown partitions).
+    pub fn request_update(&self) {
+        self.state.lock().need_update = true;
+    }
+
+    /// The topics to ask for if a refresh is due at `now` (wanted, or older than `metadata.max.age.ms`),
+    /// dropping topics idle for longer than `metadata.max.idle.ms`. `None` when no refresh is due.
+    pub fn due(&self, now: Instant) -> Option<Vec<Arc<str>>> {
+        let mut s = self.state.lock();
+        let stale = s.last_refresh.map_or(true, |t| now.saturating_duration_since(t) >= self.max_age);
+        if !s.need_update && !stale {
+            return None;
+        }
+        let max_idle = self.max_idle;
+        s.topics.retain(|_, used| now.saturating_duration_since(*used) < max_idle);
+        Some(s.topics.keys().cloned().collect())
+    }
+
+    /// How long until the periodic refresh is due.
+    pub fn time_to_next_update(&self, now: Instant) -> Duration {
+        let s = self.state.lock();
+        if s.need_update {
+            return Duration::ZERO;
+        }
+        s.last_refresh
+            .map_or(Duration::ZERO, |t| self.max_age.saturating_sub(now.saturating_duration_since(t)))
+    }
+
+    /// Installs a Metadata response for the `requested` topics, keeping what it does not mention
+    /// (the previous brokers when it names none). Returns the new snapshot.
+    pub fn update(&self, response: &MetadataResponse, requested: &[Arc<str>], now: Instant) -> Arc<Cluster> {
+        let mut s = self.state.lock();
+        let mut cluster = Cluster::default();
+        for b in &response.brokers {
+            if let Ok(port) = u16::try_from(b.port) {
+                cluster
+                    .brokers
+                    .insert(b.node_id, BrokerAddress { node_id: b.node_id, host: b.host.clone(), port });
+            }
+        }
+        if cluster.brokers.is_empty() {
+            cluster.brokers = s.cluster.brokers.clone();
+        }
+        let mut retry_soon = false;
+        for t in &response.topics {
+            let Some(name) = t.name.as_deref() else { continue };
+            let Some(key) = requested.iter().find(|r| &***r == name).cloned() else { continue };
+            if t.error_code != ErrorCode::NONE {
+                if t.error_code.is_retriable() {
+                    // e.g. UNKNOWN_TOPIC_OR_PARTITION while auto-creation happens, LEADER_NOT_AVAILABLE.
+                    retry_soon = true;
+                } else {
+                    cluster.topic_errors.insert(key, t.error_code);
+                }
+                continue;
+            }
+            let n = t.partitions.iter().map(|p| p.partition_index).max().map_or(0, |m| m.saturating_add(1));
+            let n = usize::try_from(n).unwrap_or(0).min(1 << 20);
+            let mut partitions = vec![PartitionLeader { leader: -1, leader_epoch: -1 }; n];
+            let mut missing_leader = false;
+            for p in &t.partitions {
+                if let Some(slot) =
+                    usize::try_from(p.partition_index).ok().and_then(|i| partitions.get_mut(i))
+                {
+                    let leader =
+                        if p.error_code == ErrorCode::LEADER_NOT_AVAILABLE { -1 } else { p.leader_id };
+                    *slot = PartitionLeader { leader, leader_epoch: p.leader_epoch };
+                    missing_leader |= leader < 0;
+                }
+            }
+            retry_soon |= missing_leader;
+            let available = (0..partitions.len())
+                .filter(|&i| partitions.get(i).is_some_and(|p| p.leader >= 0))
+                .filter_map(|i| i32::try_from(i).ok())
+                .collect();
+            cluster.topics.insert(key, Arc::new(TopicInfo { topic_id: t.topic_id, partitions, available }));
+        }
+        // Topics we did not ask about this time keep their previous state.
+        for (name, info) in &s.cluster.topics {
+            if !requested.contains(name) && s.topics.contains_key(name) {
+                cluster.topics.entry(Arc::clone(name)).or_insert_with(|| Arc::clone(info));
+            }
+        }
+        let cluster = Arc::new(cluster);
+        s.cluster = Arc::clone(&cluster);
+        s.need_update = retry_soon;
+        s.last_refresh = Some(now);
+        s.version = s.version.wrapping_add(1);
+        drop(s);
+        self.updated.notify_all();
+        cluster
+    }
+
+    /// Marks a refresh attempt as failed: keeps the request pending (the sender backs off).
+    pub fn failed_update(&self) {
+        let mut s = self.state.lock();
+        s.need_update = true;
+    }
+
+    /// Wakes every waiter for good.
+    pub fn close(&self) {
+        self.state.lock().closed = true;
+        self.updated.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::messages::metadata::{
+        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    };
+
+    fn response(topic: &str, leaders: &[i32], code: ErrorCode) -> MetadataResponse {
+        MetadataResponse {
+            brokers: vec![MetadataResponseBroker { node_id: 1, host: "h".into(), port: 9092, rack: None }],
+            topics: vec![MetadataResponseTopic {
+                error_code: code,
+                name: Some(topic.into()),
+                partitions: leaders
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &l)| MetadataResponsePartition {
+                        partition_index: i as i32,
+                        leader_id: l,
+                        leader_epoch: 3,
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn new_topic_is_missing_then_found() {
+        let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(300));
+        let now = Instant::now();
+        assert!(matches!(m.lookup("t", now).unwrap(), Lookup::Missing));
+        let wanted = m.due(now).unwrap();
+        assert_eq!(wanted, vec![Arc::<str>::from("t")]);
+        m.update(&response("t", &[1, -1, 1], ErrorCode::NONE), &wanted, now);
+        let Lookup::Found(c, t) = m.lookup("t", now).unwrap() else { panic!("missing") };
+        assert_eq!(t.num_partitions(), 3);
+        assert_eq!(t.available, vec![0, 2]);
+        assert_eq!(t.leader(1), None);
+        assert_eq!(c.brokers[&1].port, 9092);
+        // A leaderless partition asks for another refresh straight away.
+        assert!(m.due(now).is_some());
+        m.update(&response("t", &[1, 1, 1], ErrorCode::NONE), &wanted, now);
+        assert!(m.due(now).is_none());
+        assert!(m.due(now + Duration::from_secs(301)).is_some(), "periodic refresh");
+    }
+
+    #[test]
+    fn fatal_topic_errors_fail_lookups() {
+        let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(300));
+        let now = Instant::now();
+        let _ = m.lookup("t", now);
+        let wanted = m.due(now).unwrap();
+        m.update(&response("t", &[], ErrorCode::TOPIC_AUTHORIZATION_FAILED), &wanted, now);
+        assert!(matches!(
+            m.lookup("t", now),
+            Err(Error::Broker { code: ErrorCode::TOPIC_AUTHORIZATION_FAILED, .. })
+        ));
+        // UNKNOWN_TOPIC_OR_PARTITION is retriable: still missing, refresh pending.
+        m.update(&response("t", &[], ErrorCode::UNKNOWN_TOPIC_OR_PARTITION), &wanted, now);
+        assert!(matches!(m.lookup("t", now).unwrap(), Lookup::Missing));
+    }
+
+    #[test]
+    fn idle_topics_are_dropped() {
+        let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(10));
+        let now = Instant::now();
+        let _ = m.lookup("a", now);
+        let _ = m.lookup("b", now + Duration::from_secs(8));
+        let wanted = m.due(now + Duration::from_secs(12)).unwrap();
+        assert_eq!(wanted, vec![Arc::<str>::from("b")]);
+    }
+}

@@ -1,0 +1,864 @@
+//! Java's `Sender` and `NetworkClient`: the one I/O thread. It runs a `mio` event loop over the broker
+//! connections, keeps metadata fresh, drains ready batches into Produce requests, and completes batches
+//! from the responses. It is the only code that touches sockets.
+//!
+//! Completions leave this thread at once: a batch's shared result is set here (waking `wait`ers), and its
+//! callbacks go to the callback thread over a channel, so a slow callback never stalls delivery.
+
+pub mod connection;
+pub mod metadata;
+
+use std::collections::{HashMap, HashSet};
+use std::net::ToSocketAddrs;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender as ChannelSender;
+use mio::{Events, Poll, Token, Waker};
+
+use self::connection::{ConnState, Connection, InFlight, Payload, RequestKind, SocketOptions};
+use self::metadata::{Cluster, Metadata};
+use crate::accumulator::{BatchAck, Completions, ProducerBatch, RecordAccumulator, TopicPartition};
+use crate::error::Error;
+use crate::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
+use crate::protocol::messages::produce::{
+    ProduceFrame, ProducePartition, ProduceRequest, ProduceResponse, ProduceTopic,
+};
+use crate::protocol::primitives::Uuid;
+use crate::protocol::record::NO_TIMESTAMP;
+use crate::protocol::{decode_response, encode_request, ErrorCode};
+
+/// The poll token of the waker application threads use.
+pub const WAKE_TOKEN: Token = Token(0);
+
+/// The sender's settings (the producer properties of the same names).
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    /// `bootstrap.servers`, parsed.
+    pub bootstrap: Vec<(String, u16)>,
+    /// `client.id`.
+    pub client_id: Arc<str>,
+    /// `acks` as sent (0, 1, -1).
+    pub acks: i16,
+    /// `max.in.flight.requests.per.connection`.
+    pub max_in_flight: usize,
+    /// `request.timeout.ms`.
+    pub request_timeout: Duration,
+    /// `delivery.timeout.ms`.
+    pub delivery_timeout: Duration,
+    /// `retries`.
+    pub retries: u32,
+    /// `retry.backoff.ms`.
+    pub retry_backoff: Duration,
+    /// `retry.backoff.max.ms`.
+    pub retry_backoff_max: Duration,
+    /// `max.request.size`.
+    pub max_request_size: usize,
+    /// `reconnect.backoff.ms`.
+    pub reconnect_backoff: Duration,
+    /// `reconnect.backoff.max.ms`.
+    pub reconnect_backoff_max: Duration,
+    /// `socket.connection.setup.timeout.ms`.
+    pub connection_setup_timeout: Duration,
+    /// `connections.max.idle.ms`.
+    pub connections_max_idle: Option<Duration>,
+    /// Socket buffer sizes.
+    pub socket: SocketOptions,
+}
+
+/// State shared between the producer's application threads and the sender thread.
+#[derive(Debug)]
+pub struct SenderShared {
+    /// Where records wait.
+    pub accumulator: Arc<RecordAccumulator>,
+    /// The cluster view.
+    pub metadata: Arc<Metadata>,
+    /// Wakes the sender's poll: rung when a batch becomes ready, on flush and on close, never per record.
+    pub waker: Waker,
+    /// A graceful close was asked for: send everything, then stop.
+    pub closing: AtomicBool,
+    /// A forced close: fail what is left and stop now.
+    pub force_close: AtomicBool,
+}
+
+impl SenderShared {
+    /// Wakes the sender thread.
+    pub fn wake(&self) {
+        if let Err(e) = self.waker.wake() {
+            log::warn!("cannot wake the sender thread: {e}");
+        }
+    }
+}
+
+/// Per-node reconnect backoff.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    failures: u32,
+    next_attempt: Instant,
+}
+
+/// The sender thread's state (Java's `Sender` with its `NetworkClient`).
+pub struct Sender {
+    config: SenderConfig,
+    shared: Arc<SenderShared>,
+    poll: Poll,
+    completions: ChannelSender<Completions>,
+    /// Connections by node id (negative ids are bootstrap servers).
+    connections: HashMap<i32, Connection>,
+    tokens: HashMap<Token, i32>,
+    next_token: usize,
+    backoff: HashMap<i32, Backoff>,
+    /// Partitions with a request in flight, when ordering must be kept (`max.in.flight` = 1).
+    muted: HashSet<TopicPartition>,
+    guarantee_order: bool,
+    metadata_in_flight: bool,
+    metadata_failures: u32,
+    next_metadata_attempt: Instant,
+    /// Rotates the node asked for metadata when none is connected.
+    next_bootstrap: usize,
+    frame: ProduceFrame,
+    rng: u64,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender").field("connections", &self.connections.len()).finish_non_exhaustive()
+    }
+}
+
+/// Metadata errors that mean our view of leadership is stale.
+fn invalidates_metadata(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NOT_LEADER_OR_FOLLOWER
+            | ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+            | ErrorCode::LEADER_NOT_AVAILABLE
+            | ErrorCode::FENCED_LEADER_EPOCH
+            | ErrorCode::UNKNOWN_LEADER_EPOCH
+            | ErrorCode::KAFKA_STORAGE_ERROR
+            | ErrorCode::NETWORK_EXCEPTION
+            | ErrorCode::REQUEST_TIMED_OUT
+    )
+}
+
+impl Sender {
+    /// A sender over `poll` (whose registry `shared.waker` was built with).
+    pub fn new(
+        config: SenderConfig,
+        shared: Arc<SenderShared>,
+        poll: Poll,
+        completions: ChannelSender<Completions>,
+    ) -> Self {
+        let guarantee_order = config.max_in_flight == 1;
+        let seed = Instant::now().elapsed().as_nanos() as u64 ^ (std::process::id() as u64).rotate_left(32);
+        Sender {
+            config,
+            shared,
+            poll,
+            completions,
+            connections: HashMap::new(),
+            tokens: HashMap::new(),
+            next_token: 1,
+            backoff: HashMap::new(),
+            muted: HashSet::new(),
+            guarantee_order,
+            metadata_in_flight: false,
+            metadata_failures: 0,
+            next_metadata_attempt: Instant::now(),
+            next_bootstrap: 0,
+            frame: ProduceFrame::default(),
+            rng: seed | 1,
+        }
+    }
+
+    /// Runs the event loop until the producer closes.
+    pub fn run(mut self) {
+        let mut events = Events::with_capacity(256);
+        loop {
+            let now = Instant::now();
+            if self.shared.force_close.load(Ordering::Acquire) {
+                self.abort_all(&Error::Closed);
+                break;
+            }
+            let timeout = self.run_once(now);
+            if self.shared.closing.load(Ordering::Acquire) && self.is_idle() {
+                break;
+            }
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    log::error!("sender poll failed: {e}");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                continue;
+            }
+            let now = Instant::now();
+            for ev in events.iter() {
+                let Some(&node) = self.tokens.get(&ev.token()) else { continue };
+                self.on_event(
+                    node,
+                    ev.is_readable() || ev.is_read_closed(),
+                    ev.is_writable() || ev.is_error(),
+                    now,
+                );
+            }
+        }
+        let registry_conns: Vec<i32> = self.connections.keys().copied().collect();
+        for node in registry_conns {
+            if let Some(mut c) = self.connections.remove(&node) {
+                c.close(self.poll.registry());
+            }
+        }
+        self.shared.metadata.close();
+    }
+
+    /// True when nothing is left to send or wait for.
+    fn is_idle(&self) -> bool {
+        let acc = &self.shared.accumulator;
+        !acc.has_incomplete() && !acc.appends_in_progress()
+    }
+
+    /// One turn of the loop; returns how long to poll.
+    fn run_once(&mut self, now: Instant) -> Duration {
+        let mut timeout = Duration::from_secs(1);
+        self.check_timeouts(now, &mut timeout);
+        self.maybe_update_metadata(now, &mut timeout);
+
+        let acc = Arc::clone(&self.shared.accumulator);
+        let ready = acc.ready(now);
+        if let Some(d) = ready.next_ready_check_delay {
+            timeout = timeout.min(d);
+        }
+        let cluster = self.shared.metadata.cluster();
+        let mut by_node: HashMap<i32, Vec<TopicPartition>> = HashMap::new();
+        let mut unknown_leader = false;
+        for tp in ready.ready {
+            if self.muted.contains(&tp) {
+                continue;
+            }
+            match cluster.topics.get(&tp.topic).and_then(|t| t.leader(tp.partition)) {
+                Some(node) => by_node.entry(node).or_default().push(tp),
+                None => unknown_leader = true,
+            }
+        }
+        if unknown_leader {
+            self.shared.metadata.request_update();
+            timeout = timeout.min(self.next_metadata_attempt.saturating_duration_since(now));
+        }
+        for (node, parts) in by_node {
+            match self.connections.get(&node) {
+                None => self.connect(node, &cluster, now, &mut timeout),
+                Some(c) if c.can_send(self.config.max_in_flight, now) => {
+                    self.send_produce(node, &parts, &cluster, now)
+                }
+                Some(c) => {
+                    if let Some(t) = c.throttled_until {
+                        timeout = timeout.min(t.saturating_duration_since(now));
+                    }
+                }
+            }
+        }
+
+        for mut batch in acc.expire(now, self.config.delivery_timeout) {
+            self.muted.remove(batch.topic_partition());
+            let c = batch.done(Err(Error::DeliveryTimeout));
+            self.deliver(c);
+            acc.deallocate(batch);
+        }
+        for c in self.connections.values() {
+            if let Some(d) = c.next_deadline() {
+                timeout = timeout.min(d.saturating_duration_since(now));
+            }
+            if c.state != ConnState::Ready {
+                let d = c.started + self.config.connection_setup_timeout;
+                timeout = timeout.min(d.saturating_duration_since(now));
+            }
+        }
+        timeout
+    }
+
+    /// Hands a batch's callbacks to the callback thread.
+    fn deliver(&self, completions: Option<Completions>) {
+        if let Some(c) = completions.filter(Completions::has_callbacks) {
+            // The receiver lives until the sender has stopped; a send error means the producer is gone.
+            let _ = self.completions.send(c);
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: jitter needs no cryptographic quality.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Java's `ExponentialBackoff`: `base * 2^attempts`, capped at `max`, with ±20% jitter.
+    fn backoff(&mut self, base: Duration, max: Duration, attempts: u32) -> Duration {
+        let exp = base.saturating_mul(1u32 << attempts.min(20)).min(max.max(base));
+        let jitter = (self.next_random() % 401) as f64 / 1000.0 + 0.8;
+        exp.mul_f64(jitter)
+    }
+
+    fn check_timeouts(&mut self, now: Instant, timeout: &mut Duration) {
+        let mut dead = Vec::new();
+        for (&node, c) in &self.connections {
+            if c.state != ConnState::Ready && now >= c.started + self.config.connection_setup_timeout {
+                dead.push((node, ErrorCode::NETWORK_EXCEPTION, "connection set-up timed out"));
+            } else if c.next_deadline().is_some_and(|d| now >= d) {
+                dead.push((node, ErrorCode::REQUEST_TIMED_OUT, "request timed out"));
+            } else if let Some(idle) = self.config.connections_max_idle {
+                if c.in_flight_count() == 0 && now.saturating_duration_since(c.last_activity) >= idle {
+                    dead.push((node, ErrorCode::NETWORK_EXCEPTION, "idle"));
+                }
+            }
+        }
+        for (node, code, why) in dead {
+            log::debug!("closing connection to node {node}: {why}");
+            self.disconnect(node, code, now);
+            *timeout = Duration::ZERO;
+        }
+    }
+
+    fn address(&self, node: i32, cluster: &Cluster) -> Option<(String, u16)> {
+        if node >= 0 {
+            cluster.brokers.get(&node).map(|b| (b.host.clone(), b.port))
+        } else {
+            usize::try_from(-(node + 1)).ok().and_then(|i| self.config.bootstrap.get(i)).cloned()
+        }
+    }
+
+    /// Starts connecting to `node` unless it is backing off.
+    fn connect(&mut self, node: i32, cluster: &Cluster, now: Instant, timeout: &mut Duration) {
+        if let Some(b) = self.backoff.get(&node) {
+            if now < b.next_attempt {
+                *timeout = (*timeout).min(b.next_attempt - now);
+                return;
+            }
+        }
+        let Some((host, port)) = self.address(node, cluster) else {
+            self.shared.metadata.request_update();
+            return;
+        };
+        let addr = match (host.as_str(), port).to_socket_addrs().map(|mut a| a.next()) {
+            Ok(Some(a)) => a,
+            Ok(None) | Err(_) => {
+                log::warn!("cannot resolve {host}:{port} (node {node})");
+                self.connection_failed(node, now, timeout);
+                return;
+            }
+        };
+        let token = Token(self.next_token);
+        self.next_token += 1;
+        match Connection::connect(
+            node,
+            addr,
+            token,
+            self.poll.registry(),
+            self.config.socket,
+            Arc::clone(&self.config.client_id),
+            now,
+        ) {
+            Ok(c) => {
+                log::debug!("connecting to node {node} at {addr}");
+                self.tokens.insert(token, node);
+                self.connections.insert(node, c);
+            }
+            Err(e) => {
+                log::warn!("connect to node {node} at {addr} failed: {e}");
+                self.connection_failed(node, now, timeout);
+            }
+        }
+    }
+
+    fn connection_failed(&mut self, node: i32, now: Instant, timeout: &mut Duration) {
+        let failures = self.backoff.get(&node).map_or(0, |b| b.failures.saturating_add(1));
+        let wait = self.backoff(self.config.reconnect_backoff, self.config.reconnect_backoff_max, failures);
+        self.backoff.insert(node, Backoff { failures, next_attempt: now + wait });
+        *timeout = (*timeout).min(wait);
+    }
+
+    /// Closes a connection and settles everything that was in flight on it: Produce batches are retried
+    /// or failed with `code` (NETWORK_EXCEPTION or REQUEST_TIMED_OUT), a pending metadata refresh is
+    /// abandoned.
+    fn disconnect(&mut self, node: i32, code: ErrorCode, now: Instant) {
+        let Some(mut c) = self.connections.remove(&node) else { return };
+        c.close(self.poll.registry());
+        self.tokens.remove(&c.token);
+        let mut ignored = Duration::ZERO;
+        if c.state != ConnState::Ready {
+            self.connection_failed(node, now, &mut ignored);
+        } else {
+            self.backoff
+                .insert(node, Backoff { failures: 0, next_attempt: now + self.config.reconnect_backoff });
+        }
+        for req in c.take_in_flight() {
+            self.fail_request(req, code, now);
+        }
+        self.shared.metadata.request_update();
+    }
+
+    fn fail_request(&mut self, req: InFlight, code: ErrorCode, now: Instant) {
+        match (req.kind, req.payload) {
+            (RequestKind::Produce, Payload::Produce { batches, .. }) => {
+                for b in batches {
+                    self.complete_batch(b, Err((code, None)), now);
+                }
+            }
+            (RequestKind::Metadata(_), _) => self.metadata_failed(now),
+            _ => {}
+        }
+    }
+
+    fn metadata_failed(&mut self, now: Instant) {
+        self.metadata_in_flight = false;
+        self.metadata_failures = self.metadata_failures.saturating_add(1);
+        let wait =
+            self.backoff(self.config.retry_backoff, self.config.retry_backoff_max, self.metadata_failures);
+        self.next_metadata_attempt = now + wait;
+        self.shared.metadata.failed_update();
+    }
+
+    /// Sends a metadata request when one is due, to the least loaded ready connection, connecting to a
+    /// broker (or a bootstrap server) when there is none.
+    fn maybe_update_metadata(&mut self, now: Instant, timeout: &mut Duration) {
+        if self.metadata_in_flight {
+            return;
+        }
+        let due_in = self.shared.metadata.time_to_next_update(now);
+        if due_in > Duration::ZERO {
+            *timeout = (*timeout).min(due_in);
+            return;
+        }
+        if now < self.next_metadata_attempt {
+            *timeout = (*timeout).min(self.next_metadata_attempt - now);
+            return;
+        }
+        let max_in_flight = self.config.max_in_flight;
+        let node = self
+            .connections
+            .values()
+            .filter(|c| c.can_send(max_in_flight, now))
+            .min_by_key(|c| c.in_flight_count())
+            .map(|c| c.node_id);
+        let Some(node) = node else {
+            if self.connections.values().all(|c| c.state == ConnState::Ready) {
+                // Nothing connecting: start a connection to the next candidate.
+                let cluster = self.shared.metadata.cluster();
+                let mut candidates: Vec<i32> = cluster.brokers.keys().copied().collect();
+                candidates.sort_unstable();
+                if candidates.is_empty() {
+                    candidates = (0..self.config.bootstrap.len()).map(|i| -(i as i32) - 1).collect();
+                }
+                if candidates.is_empty() {
+                    return;
+                }
+                let n = candidates.len();
+                for i in 0..n {
+                    let node = candidates[(self.next_bootstrap + i) % n];
+                    if self.connections.contains_key(&node) {
+                        continue;
+                    }
+                    if self.backoff.get(&node).is_some_and(|b| now < b.next_attempt) {
+                        continue;
+                    }
+                    self.next_bootstrap = (self.next_bootstrap + i + 1) % n;
+                    self.connect(node, &cluster, now, timeout);
+                    return;
+                }
+                // Everyone is backing off: come back when the first may be tried.
+                if let Some(t) = self.backoff.values().map(|b| b.next_attempt).filter(|&t| t > now).min() {
+                    *timeout = (*timeout).min(t - now);
+                }
+            }
+            return;
+        };
+        let Some(topics) = self.shared.metadata.due(now) else { return };
+        let Some(c) = self.connections.get_mut(&node) else { return };
+        let Some(version) = c.version_for::<MetadataRequest>() else {
+            log::error!("node {node} supports no Metadata version kprod speaks");
+            return;
+        };
+        let req = MetadataRequest {
+            topics: Some(
+                topics
+                    .iter()
+                    .map(|t| MetadataRequestTopic { topic_id: Uuid::ZERO, name: Some(t.to_string()) })
+                    .collect(),
+            ),
+            allow_auto_topic_creation: true,
+            ..Default::default()
+        };
+        let id = c.next_id();
+        let mut out = Vec::new();
+        if let Err(e) = encode_request(&mut out, version, id, Some(&self.config.client_id), &req) {
+            log::error!("cannot encode a Metadata request: {e}");
+            return;
+        }
+        c.push(
+            id,
+            version,
+            RequestKind::Metadata(topics),
+            Payload::Owned(out),
+            true,
+            now + self.config.request_timeout,
+        );
+        self.metadata_in_flight = true;
+        self.next_metadata_attempt = now + self.config.retry_backoff;
+        self.flush_writes(node, now);
+    }
+
+    /// Drains the ready partitions led by `node` into one Produce request.
+    fn send_produce(&mut self, node: i32, parts: &[TopicPartition], cluster: &Cluster, now: Instant) {
+        let acc = Arc::clone(&self.shared.accumulator);
+        let (mut batches, failed) = acc.drain(parts, self.config.max_request_size, now);
+        for c in failed {
+            self.deliver(Some(c));
+        }
+        if batches.is_empty() {
+            return;
+        }
+        batches.sort_by(|a, b| a.topic_partition().cmp(b.topic_partition()));
+        let Some(c) = self.connections.get_mut(&node) else { return };
+        let Some(mut version) = c.version_for::<ProduceRequest>() else {
+            for b in batches {
+                self.complete_batch(b, Err((ErrorCode::UNSUPPORTED_VERSION, None)), now);
+            }
+            return;
+        };
+        // Produce v13 names topics by id; fall back to v12 when an id is unknown.
+        let id_of = |t: &str| cluster.topics.get(t).map_or(Uuid::ZERO, |i| i.topic_id);
+        if version >= 13 && batches.iter().any(|b| id_of(&b.topic_partition().topic) == Uuid::ZERO) {
+            version = 12;
+        }
+        let mut topics: Vec<ProduceTopic<'_>> = Vec::new();
+        for b in &batches {
+            let tp = b.topic_partition();
+            let part = ProducePartition {
+                index: tp.partition,
+                records_len: b.sealed_bytes().map_or(0, <[u8]>::len),
+            };
+            match topics.last_mut() {
+                Some(t) if t.name == &*tp.topic => t.partitions.push(part),
+                _ => topics.push(ProduceTopic {
+                    name: &tp.topic,
+                    topic_id: id_of(&tp.topic),
+                    partitions: vec![part],
+                }),
+            }
+        }
+        let id = c.next_id();
+        let timeout_ms = i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX);
+        let mut frame = std::mem::take(&mut self.frame);
+        let encoded = frame.encode(
+            version,
+            id,
+            Some(&self.config.client_id),
+            None,
+            self.config.acks,
+            timeout_ms,
+            &topics,
+        );
+        drop(topics);
+        if let Err(e) = encoded {
+            log::error!("cannot encode a Produce request: {e}");
+            for b in batches {
+                self.complete_batch(b, Err((ErrorCode::CORRUPT_MESSAGE, Some(e.to_string()))), now);
+            }
+            return;
+        }
+        if self.guarantee_order {
+            for b in &batches {
+                self.muted.insert(b.topic_partition().clone());
+            }
+        }
+        let expects_response = self.config.acks != 0;
+        let deadline = now + self.config.request_timeout;
+        c.push(
+            id,
+            version,
+            RequestKind::Produce,
+            Payload::Produce { frame, batches },
+            expects_response,
+            deadline,
+        );
+        self.flush_writes(node, now);
+    }
+
+    /// Writes what the connection to `node` has queued; settles acks=0 requests once written.
+    fn flush_writes(&mut self, node: i32, now: Instant) {
+        let Some(c) = self.connections.get_mut(&node) else { return };
+        match c.write(self.poll.registry(), now) {
+            Ok(done) => {
+                for req in done {
+                    if let Payload::Produce { frame, batches } = req.payload {
+                        self.frame = frame;
+                        for b in batches {
+                            let ack = BatchAck { base_offset: -1, log_append_time: NO_TIMESTAMP };
+                            self.complete_batch(b, Ok(ack), now);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                log::warn!("write to node {node} failed: {e}");
+                self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+            }
+        }
+    }
+
+    fn on_event(&mut self, node: i32, readable: bool, writable: bool, now: Instant) {
+        let Some(c) = self.connections.get_mut(&node) else { return };
+        if c.state == ConnState::Connecting {
+            match c.finish_connect(now) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    log::warn!("connection to node {node} failed: {e}");
+                    self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+                    return;
+                }
+            }
+        }
+        if writable || c.state == ConnState::Handshake {
+            self.flush_writes(node, now);
+        }
+        if !readable {
+            return;
+        }
+        let Some(c) = self.connections.get_mut(&node) else { return };
+        match c.read(now) {
+            Ok(responses) => {
+                for (req, body) in responses {
+                    self.on_response(node, req, &body, now);
+                }
+            }
+            Err(e) => {
+                log::warn!("read from node {node} failed: {e}");
+                self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+            }
+        }
+    }
+
+    fn on_response(&mut self, node: i32, req: InFlight, body: &[u8], now: Instant) {
+        match req.kind {
+            RequestKind::ApiVersions => {
+                let Some(c) = self.connections.get_mut(&node) else { return };
+                // The ApiVersions header is always v0: skip the correlation id.
+                match c.on_api_versions(body.get(4..).unwrap_or(&[]), req.version, now) {
+                    Ok(true) => {
+                        log::debug!("node {node} ready");
+                        self.backoff.remove(&node);
+                    }
+                    Ok(false) => self.flush_writes(node, now),
+                    Err(e) => {
+                        log::warn!("ApiVersions with node {node} failed: {e}");
+                        self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+                    }
+                }
+            }
+            RequestKind::Metadata(ref topics) => {
+                match decode_response::<MetadataRequest>(body, req.version, req.correlation_id) {
+                    Ok(resp) => {
+                        self.metadata_in_flight = false;
+                        self.metadata_failures = 0;
+                        let cluster = self.shared.metadata.update(&resp, topics, now);
+                        log::debug!(
+                            "metadata: {} brokers, {} topics",
+                            cluster.brokers.len(),
+                            cluster.topics.len()
+                        );
+                    }
+                    Err(e) => {
+                        log::warn!("bad Metadata response from node {node}: {e}");
+                        self.metadata_failed(now);
+                    }
+                }
+            }
+            RequestKind::Produce => {
+                let Payload::Produce { frame, batches } = req.payload else { return };
+                self.frame = frame;
+                match decode_response::<ProduceRequest>(body, req.version, req.correlation_id) {
+                    Ok(resp) => self.on_produce_response(node, resp, batches, now),
+                    Err(e) => {
+                        log::warn!("bad Produce response from node {node}: {e}");
+                        for b in batches {
+                            self.complete_batch(b, Err((ErrorCode::NETWORK_EXCEPTION, None)), now);
+                        }
+                        self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_produce_response(
+        &mut self,
+        node: i32,
+        resp: ProduceResponse,
+        batches: Vec<ProducerBatch>,
+        now: Instant,
+    ) {
+        if resp.throttle_time_ms > 0 {
+            // KIP-219: the broker answered at once; we hold back further requests to it.
+            if let Some(c) = self.connections.get_mut(&node) {
+                let t = now + Duration::from_millis(resp.throttle_time_ms as u64);
+                c.throttled_until = Some(c.throttled_until.map_or(t, |u| u.max(t)));
+            }
+        }
+        let cluster = self.shared.metadata.cluster();
+        let mut slots: Vec<Option<ProducerBatch>> = batches.into_iter().map(Some).collect();
+        for t in &resp.responses {
+            let name: Option<Arc<str>> = if t.topic_id != Uuid::ZERO {
+                cluster.topics.iter().find(|(_, i)| i.topic_id == t.topic_id).map(|(n, _)| Arc::clone(n))
+            } else {
+                None
+            };
+            for p in &t.partition_responses {
+                let pos = slots.iter().position(|s| {
+                    s.as_ref().is_some_and(|b| {
+                        let tp = b.topic_partition();
+                        tp.partition == p.index
+                            && match &name {
+                                Some(n) => tp.topic == *n,
+                                None => *tp.topic == *t.name,
+                            }
+                    })
+                });
+                let Some(batch) = pos.and_then(|i| slots.get_mut(i)).and_then(Option::take) else {
+                    log::warn!("Produce response names a partition that was not in the request");
+                    continue;
+                };
+                let result = if p.error_code == ErrorCode::NONE {
+                    Ok(BatchAck { base_offset: p.base_offset, log_append_time: p.log_append_time_ms })
+                } else {
+                    Err((p.error_code, p.error_message.clone()))
+                };
+                self.complete_batch(batch, result, now);
+            }
+        }
+        for b in slots.into_iter().flatten() {
+            // A partition the broker did not answer for: treat as a lost response.
+            self.complete_batch(
+                b,
+                Err((ErrorCode::NETWORK_EXCEPTION, Some("no response for partition".into()))),
+                now,
+            );
+        }
+    }
+
+    /// Java's `completeBatch`: succeed, retry (with exponential backoff) or fail one batch.
+    fn complete_batch(
+        &mut self,
+        mut batch: ProducerBatch,
+        result: Result<BatchAck, (ErrorCode, Option<String>)>,
+        now: Instant,
+    ) {
+        if self.guarantee_order {
+            self.muted.remove(batch.topic_partition());
+        }
+        let acc = Arc::clone(&self.shared.accumulator);
+        let (code, message) = match result {
+            Ok(ack) => {
+                let c = batch.done(Ok(ack));
+                self.deliver(c);
+                acc.deallocate(batch);
+                return;
+            }
+            Err(e) => e,
+        };
+        if code == ErrorCode::MESSAGE_TOO_LARGE && batch.record_count() > 1 {
+            match acc.split_and_reenqueue(batch) {
+                None => return,
+                Some(b) => batch = b,
+            }
+        }
+        let closing_hard = self.shared.force_close.load(Ordering::Acquire);
+        let can_retry = code.is_retriable()
+            && !closing_hard
+            && batch.attempts() < self.config.retries
+            && !batch.has_reached_delivery_timeout(now, self.config.delivery_timeout);
+        if invalidates_metadata(code) {
+            self.shared.metadata.request_update();
+        }
+        if can_retry {
+            log::debug!(
+                "retrying {} after {code} (attempt {})",
+                batch.topic_partition(),
+                batch.attempts() + 1
+            );
+            let wait =
+                self.backoff(self.config.retry_backoff, self.config.retry_backoff_max, batch.attempts());
+            acc.reenqueue(batch, now, wait);
+        } else {
+            let c = batch.done(Err(Error::Broker { code, message }));
+            self.deliver(c);
+            acc.deallocate(batch);
+        }
+    }
+
+    /// A forced close: fails everything queued or in flight with `error`.
+    fn abort_all(&mut self, error: &Error) {
+        let acc = Arc::clone(&self.shared.accumulator);
+        for c in acc.abort_incomplete_batches(error) {
+            self.deliver(Some(c));
+        }
+        let nodes: Vec<i32> = self.connections.keys().copied().collect();
+        for node in nodes {
+            let Some(mut c) = self.connections.remove(&node) else { continue };
+            c.close(self.poll.registry());
+            for req in c.take_in_flight() {
+                if let Payload::Produce { batches, .. } = req.payload {
+                    for mut b in batches {
+                        let c = b.done(Err(error.clone()));
+                        self.deliver(c);
+                        acc.deallocate(b);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Parses `bootstrap.servers` entries (`host:port`, `[v6]:port`).
+pub fn parse_bootstrap(servers: &[String]) -> Result<Vec<(String, u16)>, Error> {
+    servers
+        .iter()
+        .map(|s| {
+            let s = s.trim();
+            let (host, port) = s
+                .rsplit_once(':')
+                .ok_or_else(|| Error::config("bootstrap.servers", format!("`{s}` has no port")))?;
+            let port = port
+                .parse::<u16>()
+                .map_err(|_| Error::config("bootstrap.servers", format!("`{s}` has a bad port")))?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if host.is_empty() {
+                return Err(Error::config("bootstrap.servers", format!("`{s}` has no host")));
+            }
+            Ok((host.to_owned(), port))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_parsing() {
+        let v = parse_bootstrap(&["a:1".into(), " [::1]:9092".into()]).unwrap();
+        assert_eq!(v, vec![("a".to_string(), 1), ("::1".to_string(), 9092)]);
+        assert!(parse_bootstrap(&["a".into()]).is_err());
+        assert!(parse_bootstrap(&["a:x".into()]).is_err());
+        assert!(parse_bootstrap(&[":1".into()]).is_err());
+    }
+
+    #[test]
+    fn stale_metadata_codes() {
+        assert!(invalidates_metadata(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+        assert!(!invalidates_metadata(ErrorCode::NOT_ENOUGH_REPLICAS));
+    }
+}
