@@ -27,8 +27,14 @@ pub mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 pub mod partitioner;
+pub mod producer;
 pub mod protocol;
 pub mod sender;
 
+pub use accumulator::{RecordMetadata, TopicPartition};
 pub use config::{Acks, PartitionerKind, ProducerConfig, ProducerConfigBuilder};
 pub use error::{Error, SendError};
+pub use producer::{
+    DeliveryFuture, DeliveryReport, Header, PartitionInfo, Producer, ProducerBuilder, ProducerInterceptor,
+    Record, Serializer,
+};

@@ -1,0 +1,759 @@
+//! The public producer: [`Producer`], [`Record`], [`DeliveryFuture`], interceptors and serializers.
+//!
+//! `send` runs on the caller's thread: it finds the topic in metadata (waiting up to `max.block.ms`),
+//! picks the partition, and encodes the record straight into that partition's open batch. The sender
+//! thread does all network I/O; callbacks run on a dedicated callback thread.
+
+// A refused send hands the record back by value in `SendError`; that makes the error variant large, which
+// costs nothing on the success path.
+#![allow(clippy::result_large_err)]
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{JoinHandle, ThreadId};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, Sender as ChannelSender};
+use parking_lot::{Mutex, RwLock};
+
+use crate::accumulator::buffer_pool::BufferPool;
+use crate::accumulator::{
+    AccumulatorConfig, Callback, Completions, RecordAccumulator, RecordHandle, RecordMetadata, TopicPartition,
+};
+use crate::compression::CompressionType;
+use crate::config::{PartitionerKind, ProducerConfig};
+use crate::error::{Error, SendError};
+use crate::partitioner::{self, Partitioner, StickyPartitioner, TopicPartitions};
+use crate::protocol::record::batch::BATCH_HEADER_SIZE;
+use crate::protocol::record::{RecordBatchWriter, RecordHeader};
+use crate::sender::metadata::{Lookup, Metadata};
+use crate::sender::{parse_bootstrap, Sender, SenderConfig, SenderShared, WAKE_TOKEN};
+
+/// A record header: a UTF-8 key and a nullable value, each borrowed or owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The header key.
+    pub key: Cow<'a, str>,
+    /// The header value; `None` is null.
+    pub value: Option<Cow<'a, [u8]>>,
+}
+
+impl RecordHeader for Header<'_> {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_deref()
+    }
+}
+
+/// A record to send (Java's `ProducerRecord`). Key, value and headers may be borrowed, so sending from
+/// existing buffers copies each byte once: into the batch.
+///
+/// ```
+/// use kprod::Record;
+/// let r = Record::new("events").key(&b"user-1"[..]).value(&b"clicked"[..]).header("source", Some(&b"web"[..]));
+/// assert_eq!(r.topic, "events");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// The topic.
+    pub topic: Cow<'a, str>,
+    /// The partition; `None` lets the partitioner choose.
+    pub partition: Option<i32>,
+    /// The key; `None` is null.
+    pub key: Option<Cow<'a, [u8]>>,
+    /// The value; `None` is null (a tombstone).
+    pub value: Option<Cow<'a, [u8]>>,
+    /// The headers, in order.
+    pub headers: Vec<Header<'a>>,
+    /// The create timestamp in ms since the epoch; `None` uses the time of `send`.
+    pub timestamp: Option<i64>,
+}
+
+impl<'a> Record<'a> {
+    /// A record for `topic` with null key and value.
+    pub fn new(topic: impl Into<Cow<'a, str>>) -> Self {
+        Record {
+            topic: topic.into(),
+            partition: None,
+            key: None,
+            value: None,
+            headers: Vec::new(),
+            timestamp: None,
+        }
+    }
+
+    /// Sets the key.
+    pub fn key(mut self, key: impl Into<Cow<'a, [u8]>>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets the value.
+    pub fn value(mut self, value: impl Into<Cow<'a, [u8]>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sends to this partition instead of asking the partitioner.
+    pub fn partition(mut self, partition: i32) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+
+    /// Appends a header.
+    pub fn header<V: Into<Cow<'a, [u8]>>>(mut self, key: impl Into<Cow<'a, str>>, value: Option<V>) -> Self {
+        self.headers.push(Header { key: key.into(), value: value.map(Into::into) });
+        self
+    }
+
+    /// Sets the create timestamp (ms since the epoch).
+    pub fn timestamp(mut self, timestamp_ms: i64) -> Self {
+        self.timestamp = Some(timestamp_ms);
+        self
+    }
+
+    /// The serialized size of the record in a batch, without the batch header.
+    pub fn encoded_size(&self) -> usize {
+        RecordBatchWriter::record_size(0, 0, self.key.as_deref(), self.value.as_deref(), &self.headers)
+    }
+}
+
+/// Turns typed keys and values into bytes (Java's `Serializer`).
+pub trait Serializer<T: ?Sized>: Send + Sync {
+    /// Serializes `data` for `topic`.
+    fn serialize<'a>(&self, topic: &str, data: &'a T) -> Result<Cow<'a, [u8]>, Error>;
+}
+
+/// UTF-8 strings, borrowed as they are (Java's `StringSerializer`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StringSerializer;
+
+impl Serializer<str> for StringSerializer {
+    fn serialize<'a>(&self, _: &str, data: &'a str) -> Result<Cow<'a, [u8]>, Error> {
+        Ok(Cow::Borrowed(data.as_bytes()))
+    }
+}
+
+/// Big-endian 8-byte integers (Java's `LongSerializer`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LongSerializer;
+
+impl Serializer<i64> for LongSerializer {
+    fn serialize<'a>(&self, _: &str, data: &'a i64) -> Result<Cow<'a, [u8]>, Error> {
+        Ok(Cow::Owned(data.to_be_bytes().to_vec()))
+    }
+}
+
+impl<'a> Record<'a> {
+    /// A record whose key and value are produced by serializers.
+    pub fn serialized<K: ?Sized, V: ?Sized>(
+        topic: &'a str,
+        key: Option<(&dyn Serializer<K>, &'a K)>,
+        value: Option<(&dyn Serializer<V>, &'a V)>,
+    ) -> Result<Self, Error> {
+        let mut r = Record::new(topic);
+        if let Some((s, k)) = key {
+            r.key = Some(s.serialize(topic, k)?);
+        }
+        if let Some((s, v)) = value {
+            r.value = Some(s.serialize(topic, v)?);
+        }
+        Ok(r)
+    }
+}
+
+/// Java's `ProducerInterceptor`: sees every record before it is partitioned and every outcome.
+/// `on_acknowledgement` runs on the callback thread, never the I/O thread.
+pub trait ProducerInterceptor: Send + Sync {
+    /// May change the record before it is sent.
+    fn on_send<'a>(&self, record: Record<'a>) -> Record<'a> {
+        record
+    }
+    /// Called once per record with its outcome (before the record's own callback).
+    fn on_acknowledgement(
+        &self,
+        _topic_partition: Option<&TopicPartition>,
+        _result: &Result<RecordMetadata, Error>,
+    ) {
+    }
+}
+
+/// One record's outcome, for hosts that poll (see [`Producer::delivery_reports`]).
+#[derive(Debug, Clone)]
+pub struct DeliveryReport {
+    /// The value passed to [`Producer::send_reported`].
+    pub opaque: u64,
+    /// Where the record went, or why it did not.
+    pub result: Result<RecordMetadata, Error>,
+}
+
+/// A record's future outcome (Java's `Future<RecordMetadata>`).
+#[derive(Debug, Clone)]
+pub struct DeliveryFuture {
+    handle: RecordHandle,
+}
+
+impl DeliveryFuture {
+    /// Waits for the outcome.
+    pub fn wait(self) -> Result<RecordMetadata, Error> {
+        self.handle.get(None).unwrap_or_else(|| Err(Error::Timeout("no outcome".into())))
+    }
+
+    /// Waits up to `timeout`; `None` if the outcome is not known by then.
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<RecordMetadata, Error>> {
+        self.handle.get(Some(timeout))
+    }
+
+    /// True once the outcome is known.
+    pub fn is_done(&self) -> bool {
+        self.handle.is_done()
+    }
+
+    /// The partition the record was appended to.
+    pub fn topic_partition(&self) -> &TopicPartition {
+        self.handle.topic_partition()
+    }
+}
+
+/// Work for the callback thread.
+enum Job {
+    Completions(Completions),
+}
+
+/// Builds a [`Producer`] with the parts a property map cannot carry: a user partitioner, interceptors.
+pub struct ProducerBuilder {
+    config: ProducerConfig,
+    partitioner: Option<Arc<dyn Partitioner>>,
+    interceptors: Vec<Arc<dyn ProducerInterceptor>>,
+}
+
+impl fmt::Debug for ProducerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProducerBuilder").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl ProducerBuilder {
+    /// Uses `partitioner` for every record without an explicit partition (`partitioner.class`).
+    pub fn partitioner(mut self, partitioner: impl Partitioner + 'static) -> Self {
+        self.partitioner = Some(Arc::new(partitioner));
+        self
+    }
+
+    /// Adds an interceptor; they run in the order added.
+    pub fn interceptor(mut self, interceptor: impl ProducerInterceptor + 'static) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Starts the producer.
+    pub fn build(self) -> Result<Producer, Error> {
+        Producer::start(self)
+    }
+}
+
+/// How keyless (or all, with a user partitioner) records are partitioned.
+enum PartitionerChoice {
+    BuiltIn,
+    User(Arc<dyn Partitioner>),
+}
+
+struct Inner {
+    config: ProducerConfig,
+    accumulator: Arc<RecordAccumulator>,
+    metadata: Arc<Metadata>,
+    shared: Arc<SenderShared>,
+    partitioner: PartitionerChoice,
+    /// Guards the per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
+    /// topic's first keyless record.
+    sticky: RwLock<HashMap<Arc<str>, Arc<StickyPartitioner>>>,
+    interceptors: Vec<Arc<dyn ProducerInterceptor>>,
+    /// Guards the thread handles, taken by the first `close`.
+    threads: Mutex<Threads>,
+    sender_done: Receiver<()>,
+    callback_thread: Mutex<Option<ThreadId>>,
+    reports: (ChannelSender<DeliveryReport>, Receiver<DeliveryReport>),
+    closed: AtomicBool,
+    callback_panics: Arc<AtomicU64>,
+    #[cfg(feature = "mock")]
+    _mock: Option<crate::mock::MockCluster>,
+}
+
+#[derive(Default)]
+struct Threads {
+    sender: Option<JoinHandle<()>>,
+    callbacks: Option<JoinHandle<()>>,
+}
+
+/// A Kafka producer. Thread-safe: share it (e.g. in an `Arc`) and call [`send`](Self::send) from any
+/// number of threads.
+///
+/// Dropping it closes it, waiting up to `delivery.timeout.ms` for queued records; every record still
+/// gets its outcome (records left at the end fail with [`Error::Closed`]).
+pub struct Producer {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Producer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer").field("client_id", &self.inner.config.client_id()).finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Producer {
+    /// Starts a producer with `config` (validated first).
+    pub fn new(config: ProducerConfig) -> Result<Producer, Error> {
+        Producer::builder(config).build()
+    }
+
+    /// A builder, for user partitioners and interceptors.
+    pub fn builder(config: ProducerConfig) -> ProducerBuilder {
+        ProducerBuilder { config, partitioner: None, interceptors: Vec::new() }
+    }
+
+    fn start(b: ProducerBuilder) -> Result<Producer, Error> {
+        let mut config = b.config;
+        config.validate()?;
+        if config.enable_idempotence() || config.transactional_id().is_some() {
+            return Err(Error::Unsupported(
+                "enable.idempotence=true and transactional.id are not supported yet".into(),
+            ));
+        }
+        #[cfg(feature = "mock")]
+        let mock = if config.mock_num_brokers() > 0 {
+            let n = usize::try_from(config.mock_num_brokers()).unwrap_or(1);
+            let m = crate::mock::MockCluster::new(n)?;
+            config.set("bootstrap.servers", &m.bootstrap_servers())?;
+            Some(m)
+        } else {
+            None
+        };
+        let bootstrap = parse_bootstrap(config.bootstrap_servers())?;
+        if bootstrap.is_empty() {
+            return Err(Error::config("bootstrap.servers", "no servers given"));
+        }
+        let partitioner = match (b.partitioner, config.partitioner()) {
+            (Some(p), _) => PartitionerChoice::User(p),
+            (None, PartitionerKind::Default) => PartitionerChoice::BuiltIn,
+            (None, PartitionerKind::ConsistentRandom) => {
+                PartitionerChoice::User(Arc::new(partitioner::ConsistentRandom))
+            }
+            (None, PartitionerKind::RoundRobin) => {
+                PartitionerChoice::User(Arc::new(partitioner::RoundRobin::new()))
+            }
+            (None, PartitionerKind::Custom) => {
+                return Err(Error::config(
+                    "partitioner.class",
+                    "a custom partitioner needs Producer::builder().partitioner(..)",
+                ))
+            }
+        };
+        let compression = config.compression_type();
+        let level = match compression {
+            CompressionType::Gzip if config.compression_gzip_level() >= 0 => {
+                Some(config.compression_gzip_level())
+            }
+            CompressionType::Lz4 => Some(config.compression_lz4_level()),
+            CompressionType::Zstd => Some(config.compression_zstd_level()),
+            _ => None,
+        };
+        let pool = Arc::new(BufferPool::new(config.buffer_memory(), config.batch_size()));
+        let accumulator = Arc::new(RecordAccumulator::new(
+            AccumulatorConfig {
+                batch_size: config.batch_size(),
+                linger: config.linger(),
+                retry_backoff: config.retry_backoff(),
+                compression,
+                compression_level: level,
+            },
+            pool,
+        ));
+        let metadata = Arc::new(Metadata::new(config.metadata_max_age(), config.metadata_max_idle()));
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let shared = Arc::new(SenderShared {
+            accumulator: Arc::clone(&accumulator),
+            metadata: Arc::clone(&metadata),
+            waker,
+            closing: AtomicBool::new(false),
+            force_close: AtomicBool::new(false),
+        });
+        let client_id: Arc<str> = if config.client_id().is_empty() {
+            Arc::from(next_client_id())
+        } else {
+            Arc::from(config.client_id())
+        };
+        let sender_config = SenderConfig {
+            bootstrap,
+            client_id,
+            acks: config.acks().as_i16(),
+            max_in_flight: config.max_in_flight_requests_per_connection().max(1),
+            request_timeout: config.request_timeout(),
+            delivery_timeout: config.delivery_timeout(),
+            retries: config.retries(),
+            retry_backoff: config.retry_backoff(),
+            retry_backoff_max: config.retry_backoff_max(),
+            max_request_size: config.max_request_size(),
+            reconnect_backoff: config.reconnect_backoff(),
+            reconnect_backoff_max: config.reconnect_backoff_max(),
+            connection_setup_timeout: config.socket_connection_setup_timeout(),
+            connections_max_idle: config.connections_max_idle(),
+            socket: crate::sender::connection::SocketOptions {
+                send_buffer: config.send_buffer_bytes(),
+                receive_buffer: config.receive_buffer_bytes(),
+            },
+        };
+        let (job_tx, job_rx) = crossbeam_channel::unbounded::<Completions>();
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
+        let callback_panics = Arc::new(AtomicU64::new(0));
+        let panics = Arc::clone(&callback_panics);
+        let callbacks = std::thread::Builder::new()
+            .name("kprod-callbacks".into())
+            .spawn(move || run_callbacks(job_rx.iter().map(Job::Completions), &panics))?;
+        let callback_thread_id = callbacks.thread().id();
+        let sender = Sender::new(sender_config, Arc::clone(&shared), poll, job_tx);
+        let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
+            sender.run();
+            let _ = done_tx.send(());
+        })?;
+        Ok(Producer {
+            inner: Arc::new(Inner {
+                config,
+                accumulator,
+                metadata,
+                shared,
+                partitioner,
+                sticky: RwLock::new(HashMap::new()),
+                interceptors: b.interceptors,
+                threads: Mutex::new(Threads { sender: Some(sender), callbacks: Some(callbacks) }),
+                sender_done: done_rx,
+                callback_thread: Mutex::new(Some(callback_thread_id)),
+                reports: crossbeam_channel::unbounded(),
+                closed: AtomicBool::new(false),
+                callback_panics,
+                #[cfg(feature = "mock")]
+                _mock: mock,
+            }),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ProducerConfig {
+        &self.inner.config
+    }
+
+    /// Sends a record, blocking up to `max.block.ms` for metadata or buffer memory. Returns a future for
+    /// the outcome, or the record with the reason it was refused.
+    pub fn send<'a>(&self, record: Record<'a>) -> Result<DeliveryFuture, SendError<Record<'a>>> {
+        self.send_inner(record, None, self.inner.config.max_block())
+    }
+
+    /// Like [`send`](Self::send) but never blocks: fails at once when the topic's metadata is not known
+    /// yet or no buffer memory is free.
+    pub fn try_send<'a>(&self, record: Record<'a>) -> Result<DeliveryFuture, SendError<Record<'a>>> {
+        self.send_inner(record, None, Duration::ZERO)
+    }
+
+    /// Sends a record and runs `callback` with its outcome on the callback thread. When the send is
+    /// refused the callback is not called: the error comes back with the record.
+    pub fn send_with<'a, F>(
+        &self,
+        record: Record<'a>,
+        callback: F,
+    ) -> Result<DeliveryFuture, SendError<Record<'a>>>
+    where
+        F: FnOnce(Result<RecordMetadata, Error>) + Send + 'static,
+    {
+        self.send_inner(record, Some(Box::new(callback)), self.inner.config.max_block())
+    }
+
+    /// Sends a record whose outcome is delivered to [`delivery_reports`](Self::delivery_reports) with
+    /// `opaque` (for hosts that poll, such as C callers).
+    pub fn send_reported<'a>(
+        &self,
+        record: Record<'a>,
+        opaque: u64,
+    ) -> Result<DeliveryFuture, SendError<Record<'a>>> {
+        let tx = self.inner.reports.0.clone();
+        let cb: Callback = Box::new(move |result| {
+            let _ = tx.send(DeliveryReport { opaque, result });
+        });
+        self.send_inner(record, Some(cb), self.inner.config.max_block())
+    }
+
+    /// The delivery reports of records sent with [`send_reported`](Self::send_reported). Poll it; reports
+    /// queue until read.
+    pub fn delivery_reports(&self) -> Receiver<DeliveryReport> {
+        self.inner.reports.1.clone()
+    }
+
+    /// How many callbacks have panicked (each panic is caught, logged and counted).
+    pub fn callback_panics(&self) -> u64 {
+        self.inner.callback_panics.load(Ordering::Relaxed)
+    }
+
+    fn send_inner<'a>(
+        &self,
+        mut record: Record<'a>,
+        callback: Option<Callback>,
+        max_block: Duration,
+    ) -> Result<DeliveryFuture, SendError<Record<'a>>> {
+        let inner = &*self.inner;
+        for i in &inner.interceptors {
+            record = i.on_send(record);
+        }
+        let callback = if inner.interceptors.is_empty() {
+            callback
+        } else {
+            let interceptors = inner.interceptors.clone();
+            Some(Box::new(move |result: Result<RecordMetadata, Error>| {
+                let tp = result.as_ref().ok().map(|m| m.topic_partition.clone());
+                for i in &interceptors {
+                    i.on_acknowledgement(tp.as_ref(), &result);
+                }
+                if let Some(cb) = callback {
+                    cb(result);
+                }
+            }) as Callback)
+        };
+        match self.append(&record, callback, max_block) {
+            Ok(handle) => Ok(DeliveryFuture { handle }),
+            Err(e) => {
+                for i in &inner.interceptors {
+                    i.on_acknowledgement(None, &Err(e.clone()));
+                }
+                Err(SendError::new(e, record))
+            }
+        }
+    }
+
+    fn append(
+        &self,
+        record: &Record<'_>,
+        callback: Option<Callback>,
+        max_block: Duration,
+    ) -> Result<RecordHandle, Error> {
+        let inner = &*self.inner;
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        let start = Instant::now();
+        let deadline = start + max_block;
+        let topic = &*record.topic;
+        // Metadata first (Java's waitOnMetadata).
+        let info = loop {
+            let now = Instant::now();
+            match inner.metadata.lookup(topic, now)? {
+                Lookup::Found(_, info) if record.partition.map_or(true, |p| p < info.num_partitions()) => {
+                    break info
+                }
+                _ => {}
+            }
+            if now >= deadline {
+                return Err(Error::UnknownTopicOrPartition {
+                    topic: topic.to_owned(),
+                    partition: record.partition,
+                });
+            }
+            inner.shared.wake();
+            inner.metadata.await_update(deadline);
+        };
+        let size = BATCH_HEADER_SIZE.saturating_add(record.encoded_size());
+        let max = inner.config.max_request_size();
+        if size > max {
+            return Err(Error::RecordTooLarge { size, max });
+        }
+        if size > inner.config.buffer_memory() {
+            return Err(Error::RecordTooLarge { size, max: inner.config.buffer_memory() });
+        }
+        let key = record.key.as_deref();
+        let value = record.value.as_deref();
+        let partitions = TopicPartitions::new(info.num_partitions(), &info.available);
+        let mut sticky = None;
+        let partition = match record.partition {
+            Some(p) if p >= 0 => p,
+            Some(p) => {
+                return Err(Error::UnknownTopicOrPartition { topic: topic.to_owned(), partition: Some(p) })
+            }
+            None => match &inner.partitioner {
+                PartitionerChoice::User(p) => {
+                    let n = p.partition(topic, key, value, &partitions);
+                    if !(0..info.num_partitions()).contains(&n) {
+                        return Err(Error::UnknownTopicOrPartition {
+                            topic: topic.to_owned(),
+                            partition: Some(n),
+                        });
+                    }
+                    n
+                }
+                PartitionerChoice::BuiltIn => {
+                    match partitioner::built_in_partition(
+                        key,
+                        info.num_partitions(),
+                        inner.config.partitioner_ignore_keys(),
+                    ) {
+                        Some(p) => p,
+                        None => {
+                            let s = self.sticky_for(topic);
+                            let pinfo = s.peek_current_partition_info(&partitions);
+                            let p = pinfo.partition();
+                            sticky = Some((s, pinfo));
+                            p
+                        }
+                    }
+                }
+            },
+        };
+        let timestamp = record.timestamp.unwrap_or_else(now_ms);
+        let now = Instant::now();
+        let left = deadline.saturating_duration_since(now);
+        let result = inner
+            .accumulator
+            .append(topic, partition, timestamp, key, value, &record.headers, callback, left, now)
+            .map_err(|e| e.into_parts().0)?;
+        if let Some((s, pinfo)) = sticky {
+            s.update_partition_info(pinfo, size - BATCH_HEADER_SIZE, &partitions, result.batch_is_full);
+        }
+        if result.batch_is_full || result.new_batch_created {
+            inner.shared.wake();
+        }
+        Ok(result.handle)
+    }
+
+    fn sticky_for(&self, topic: &str) -> Arc<StickyPartitioner> {
+        if let Some(s) = self.inner.sticky.read().get(topic) {
+            return Arc::clone(s);
+        }
+        let mut map = self.inner.sticky.write();
+        let s = map
+            .entry(Arc::from(topic))
+            .or_insert_with(|| Arc::new(StickyPartitioner::new(self.inner.config.batch_size())));
+        Arc::clone(s)
+    }
+
+    /// Sends every queued record now (ignoring `linger.ms`) and waits until each has its outcome and its
+    /// callback has run, up to `timeout`.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        let acc = &self.inner.accumulator;
+        acc.begin_flush();
+        self.inner.shared.wake();
+        if acc.await_flush_completion(Some(timeout)) {
+            Ok(())
+        } else {
+            Err(Error::Timeout(format!("flush did not complete within {timeout:?}")))
+        }
+    }
+
+    /// The partitions of `topic`, waiting up to `max.block.ms` for its metadata (Java's `partitionsFor`).
+    pub fn partitions_for(&self, topic: &str) -> Result<Vec<PartitionInfo>, Error> {
+        let inner = &*self.inner;
+        let deadline = Instant::now() + inner.config.max_block();
+        loop {
+            if let Lookup::Found(_, info) = inner.metadata.lookup(topic, Instant::now())? {
+                return Ok(info
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| PartitionInfo {
+                        partition: i32::try_from(i).unwrap_or(i32::MAX),
+                        leader: (p.leader >= 0).then_some(p.leader),
+                        leader_epoch: p.leader_epoch,
+                    })
+                    .collect());
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::UnknownTopicOrPartition { topic: topic.to_owned(), partition: None });
+            }
+            inner.shared.wake();
+            inner.metadata.await_update(deadline);
+        }
+    }
+
+    /// Closes the producer: refuses new records, sends what is queued, and waits up to `timeout` for
+    /// every record's outcome; records still pending then fail with [`Error::Closed`]. Returns an error
+    /// when the timeout forced that. Later calls return at once.
+    pub fn close(&self, timeout: Duration) -> Result<(), Error> {
+        let inner = &*self.inner;
+        inner.closed.store(true, Ordering::Release);
+        inner.accumulator.close();
+        inner.shared.closing.store(true, Ordering::Release);
+        inner.shared.wake();
+        let mut threads = inner.threads.lock();
+        let Some(sender) = threads.sender.take() else { return Ok(()) };
+        let graceful = inner.sender_done.recv_timeout(timeout).is_ok();
+        if !graceful {
+            log::warn!("close: records still pending after {timeout:?}; failing them");
+            inner.shared.force_close.store(true, Ordering::Release);
+            inner.shared.wake();
+        }
+        let _ = sender.join();
+        inner.metadata.close();
+        // The callback thread ends once the sender (its only feeder) is gone and the queue is empty; a
+        // callback that closes the producer must not wait for itself.
+        if let Some(cb) = threads.callbacks.take() {
+            if Some(std::thread::current().id()) != *inner.callback_thread.lock() {
+                let _ = cb.join();
+            }
+        }
+        if graceful {
+            Ok(())
+        } else {
+            Err(Error::Timeout(format!("close did not finish within {timeout:?}; pending records failed")))
+        }
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        let _ = self.close(self.inner.config.delivery_timeout());
+    }
+}
+
+/// A partition's leadership, from [`Producer::partitions_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// The partition index.
+    pub partition: i32,
+    /// The leader's node id, when there is one.
+    pub leader: Option<i32>,
+    /// The leader epoch (-1 when unknown).
+    pub leader_epoch: i32,
+}
+
+fn next_client_id() -> String {
+    static N: AtomicU64 = AtomicU64::new(1);
+    format!("kprod-producer-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The callback thread: runs each batch's callbacks in order, catching panics.
+fn run_callbacks(jobs: impl Iterator<Item = Job>, panics: &AtomicU64) {
+    for job in jobs {
+        match job {
+            Job::Completions(completions) => {
+                for (callback, outcome) in completions {
+                    if let Err(p) = catch_unwind(AssertUnwindSafe(move || callback(outcome))) {
+                        let msg = p
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| p.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "non-string panic".into());
+                        panics.fetch_add(1, Ordering::Relaxed);
+                        log::error!("{}", Error::CallbackPanicked(msg));
+                    }
+                }
+            }
+        }
+    }
+}
