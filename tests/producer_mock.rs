@@ -1,12 +1,17 @@
-//! The producer against the in-process mock cluster: delivery, ordering, retries on each retriable
-//! error, lost responses, throttling, MESSAGE_TOO_LARGE splits, acks=0, flush/close and Drop.
+//! The producer against the in-process mock cluster: fault injection the real broker cannot do on
+//! demand — each retriable error, lost acknowledgements, throttling, MESSAGE_TOO_LARGE splits — plus
+//! acks=0, blocking and timeouts, flush/close/Drop, callbacks, interceptors and delivery reports. The
+//! same features are proven against real Kafka in `producer_kafka.rs`.
 #![cfg(feature = "mock")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use kprod::mock::MockCluster;
-use kprod::{Producer, ProducerConfig, Record};
+use kprod::protocol::{ApiKey, ErrorCode};
+use kprod::{Error, Producer, ProducerConfig, ProducerInterceptor, Record, RecordMetadata, TopicPartition};
 
 fn config(cluster: &MockCluster, extra: &[(&str, &str)]) -> ProducerConfig {
     let mut props = vec![("bootstrap.servers", cluster.bootstrap_servers()), ("linger.ms", "5".into())];
@@ -20,6 +25,14 @@ fn values(cluster: &MockCluster, topic: &str, partition: i32) -> Vec<Vec<u8>> {
         .into_iter()
         .map(|r| r.value.map(|v| v.to_vec()).unwrap_or_default())
         .collect()
+}
+
+fn produce_requests(cluster: &MockCluster) -> usize {
+    cluster.requests().iter().filter(|r| r.api_key == ApiKey::PRODUCE).count()
+}
+
+fn one(p: &Producer, topic: &str, value: &[u8]) -> Result<RecordMetadata, Error> {
+    p.send(Record::new(topic).partition(0).value(value.to_vec())).map_err(|e| e.error().clone())?.wait()
 }
 
 #[test]
@@ -38,10 +51,380 @@ fn sends_and_reports_offsets() {
         assert_eq!(m.offset, (i / 3) as i64);
     }
     for part in 0..3 {
-        let got = values(&cluster, "t", part);
         let want: Vec<Vec<u8>> =
             (0..1000u32).filter(|i| i % 3 == part as u32).map(|i| i.to_be_bytes().to_vec()).collect();
-        assert_eq!(got, want);
+        assert_eq!(values(&cluster, "t", part), want);
     }
     p.close(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn every_retriable_produce_error_is_retried() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
+    one(&p, "t", b"warm-up").unwrap();
+    let codes = [
+        ErrorCode::NOT_LEADER_OR_FOLLOWER,
+        ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode::LEADER_NOT_AVAILABLE,
+        ErrorCode::NOT_ENOUGH_REPLICAS,
+        ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        ErrorCode::REQUEST_TIMED_OUT,
+        ErrorCode::KAFKA_STORAGE_ERROR,
+        ErrorCode::NETWORK_EXCEPTION,
+        ErrorCode::CORRUPT_MESSAGE,
+    ];
+    for (i, code) in codes.into_iter().enumerate() {
+        let before = produce_requests(&cluster);
+        cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[code, code]);
+        let m = one(&p, "t", format!("v{i}").as_bytes()).unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert_eq!(m.offset, i as i64 + 1, "{code}");
+        assert_eq!(produce_requests(&cluster) - before, 3, "{code}: two failures, then success");
+    }
+    let want: Vec<Vec<u8>> = std::iter::once(b"warm-up".to_vec())
+        .chain((0..codes.len()).map(|i| format!("v{i}").into_bytes()))
+        .collect();
+    assert_eq!(values(&cluster, "t", 0), want, "each record stored once, in order");
+}
+
+#[test]
+fn non_retriable_errors_fail_the_records() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[])).unwrap();
+    one(&p, "t", b"ok").unwrap();
+    cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::RECORD_LIST_TOO_LARGE]);
+    let e = one(&p, "t", b"refused").unwrap_err();
+    assert_eq!(e.broker_code(), Some(ErrorCode::RECORD_LIST_TOO_LARGE));
+    assert!(!e.is_retriable());
+    // Retries exhausted: `retries=1` gives up after one retry.
+    let p2 = Producer::new(config(&cluster, &[("retries", "1"), ("retry.backoff.ms", "1")])).unwrap();
+    cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::NOT_ENOUGH_REPLICAS; 3]);
+    let e = one(&p2, "t", b"gave up").unwrap_err();
+    assert_eq!(e.broker_code(), Some(ErrorCode::NOT_ENOUGH_REPLICAS));
+    cluster.clear_faults();
+    assert_eq!(values(&cluster, "t", 0), vec![b"ok".to_vec()]);
+}
+
+#[test]
+fn lost_acknowledgement_is_retried_and_counted_as_a_duplicate() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
+    one(&p, "t", b"a").unwrap();
+    // The broker stores the batch but the connection dies before the answer: without idempotence the
+    // retry writes it again (Java's behaviour too).
+    cluster.drop_after_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
+    let m = one(&p, "t", b"b").unwrap();
+    assert_eq!(m.offset, 2, "the retry's copy");
+    // A request lost before processing is simply sent again.
+    cluster.drop_before_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
+    one(&p, "t", b"c").unwrap();
+    assert_eq!(values(&cluster, "t", 0), vec![b"a".to_vec(), b"b".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+}
+
+#[test]
+fn throttled_responses_hold_back_the_next_request() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("linger.ms", "0")])).unwrap();
+    one(&p, "t", b"warm-up").unwrap();
+    cluster.set_throttle(ApiKey::PRODUCE, 400);
+    one(&p, "t", b"throttled").unwrap();
+    let t = Instant::now();
+    one(&p, "t", b"after").unwrap();
+    let waited = t.elapsed();
+    assert!(waited >= Duration::from_millis(350), "sent after {waited:?}, inside the 400 ms throttle");
+    cluster.set_throttle(ApiKey::PRODUCE, 0);
+}
+
+#[test]
+fn message_too_large_splits_the_batch() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    cluster.set_topic_config("t", "max.message.bytes", "3000").unwrap();
+    let p = Producer::new(config(&cluster, &[("linger.ms", "100"), ("batch.size", "65536")])).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let futures: Vec<_> = (0..60u32)
+        .map(|i| {
+            let calls = Arc::clone(&calls);
+            let v = format!("{i:0200}");
+            p.send_with(Record::new("t").partition(0).value(v.into_bytes()), move |r| {
+                assert!(r.is_ok());
+                calls.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap()
+        })
+        .collect();
+    for (i, f) in futures.into_iter().enumerate() {
+        assert_eq!(f.wait().unwrap().offset, i as i64);
+    }
+    p.flush(Duration::from_secs(5)).unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 60, "each callback once");
+    let want: Vec<Vec<u8>> = (0..60u32).map(|i| format!("{i:0200}").into_bytes()).collect();
+    assert_eq!(values(&cluster, "t", 0), want);
+    assert!(cluster.partition_batches("t", 0).len() >= 4, "split into batches under 3000 bytes");
+}
+
+#[test]
+fn acks_zero_completes_without_responses() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("acks", "0")])).unwrap();
+    let futures: Vec<_> =
+        (0..500u32).map(|i| p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap()).collect();
+    for f in futures {
+        assert_eq!(f.wait().unwrap().offset, -1, "acks=0 has no offset");
+    }
+    p.close(Duration::from_secs(5)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while values(&cluster, "t", 0).len() < 500 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(values(&cluster, "t", 0).len(), 500);
+}
+
+#[test]
+fn unreachable_cluster_times_out_and_hands_the_record_back() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.broker_down(1).unwrap();
+    let p = Producer::new(config(&cluster, &[("max.block.ms", "300")])).unwrap();
+    let t = Instant::now();
+    let e = p.send(Record::new("t").key(&b"k"[..]).value(&b"v"[..])).unwrap_err();
+    assert!(t.elapsed() >= Duration::from_millis(290));
+    assert!(matches!(e.error(), Error::UnknownTopicOrPartition { .. }), "{}", e.error());
+    assert!(e.error().is_retriable());
+    let r = e.into_record();
+    assert_eq!(r.value.as_deref(), Some(&b"v"[..]));
+    // try_send never waits.
+    let t = Instant::now();
+    assert!(p.try_send(Record::new("t")).is_err());
+    assert!(t.elapsed() < Duration::from_millis(100));
+}
+
+#[test]
+fn broker_down_expires_every_queued_record_and_bounds_memory() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 2, 1).unwrap();
+    let p = Producer::new(config(
+        &cluster,
+        &[
+            ("delivery.timeout.ms", "1500"),
+            ("request.timeout.ms", "1000"),
+            ("buffer.memory", "131072"),
+            ("batch.size", "16384"),
+            ("max.block.ms", "200"),
+        ],
+    ))
+    .unwrap();
+    one(&p, "t", b"before").unwrap();
+    cluster.broker_down(1).unwrap();
+    let outcomes = Arc::new(AtomicUsize::new(0));
+    let mut accepted = 0;
+    let mut refused = 0;
+    for i in 0..5000u32 {
+        let outcomes = Arc::clone(&outcomes);
+        let r = Record::new("t").value(vec![i as u8; 200]);
+        match p.send_with(r, move |r| {
+            assert!(r.is_err());
+            outcomes.fetch_add(1, Ordering::SeqCst);
+        }) {
+            Ok(_) => accepted += 1,
+            Err(e) => {
+                assert!(matches!(e.error(), Error::BufferExhausted { .. }), "{}", e.error());
+                assert_eq!(e.into_record().value.unwrap().len(), 200, "record handed back");
+                refused += 1;
+                if refused > 3 {
+                    break;
+                }
+            }
+        }
+    }
+    // 128 KiB of buffer holds at most ~8 batches of 16 KiB: roughly 650 records of 200 B.
+    assert!(accepted > 100 && accepted < 1000, "accepted {accepted}");
+    assert!(refused > 0);
+    p.flush(Duration::from_secs(10)).unwrap();
+    assert_eq!(outcomes.load(Ordering::SeqCst), accepted, "every queued record got an outcome");
+}
+
+#[test]
+fn drop_delivers_everything_and_runs_every_callback() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 4, 1).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    {
+        let p = Producer::new(config(&cluster, &[("linger.ms", "50")])).unwrap();
+        for i in 0..10_000u32 {
+            let calls = Arc::clone(&calls);
+            p.send_with(Record::new("t").value(i.to_be_bytes().to_vec()), move |r| {
+                r.unwrap();
+                calls.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+        }
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 10_000);
+    let stored: usize = (0..4).map(|p| values(&cluster, "t", p).len()).sum();
+    assert_eq!(stored, 10_000);
+}
+
+#[test]
+fn forced_close_fails_pending_records() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[])).unwrap();
+    one(&p, "t", b"x").unwrap();
+    cluster.broker_down(1).unwrap();
+    let f = p.send(Record::new("t").value(&b"pending"[..])).unwrap();
+    assert!(p.close(Duration::from_millis(200)).is_err(), "close timed out");
+    assert!(matches!(f.wait(), Err(Error::Closed)));
+    assert!(matches!(p.send(Record::new("t")).unwrap_err().error(), Error::Closed));
+}
+
+#[test]
+fn panicking_callbacks_are_caught_and_counted() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[])).unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    p.send_with(Record::new("t").value(&b"a"[..]), |_| panic!("boom")).unwrap();
+    let r2 = Arc::clone(&ran);
+    p.send_with(Record::new("t").value(&b"b"[..]), move |_| {
+        r2.fetch_add(1, Ordering::SeqCst);
+    })
+    .unwrap();
+    p.flush(Duration::from_secs(5)).unwrap();
+    assert_eq!(p.callback_panics(), 1);
+    assert_eq!(ran.load(Ordering::SeqCst), 1, "the next callback still ran");
+}
+
+#[test]
+fn a_slow_callback_does_not_stall_delivery() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("linger.ms", "0")])).unwrap();
+    let (tx, rx) = crossbeam_channel::bounded::<()>(0);
+    p.send_with(Record::new("t").value(&b"slow"[..]), move |_| {
+        let _ = rx.recv_timeout(Duration::from_secs(10));
+    })
+    .unwrap();
+    // While that callback blocks, later records are still written to the broker.
+    std::thread::sleep(Duration::from_millis(50));
+    for i in 0..100u32 {
+        p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while values(&cluster, "t", 0).len() < 101 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(values(&cluster, "t", 0).len(), 101);
+    tx.send(()).unwrap();
+}
+
+struct Tagger {
+    acks: Arc<AtomicUsize>,
+}
+
+impl ProducerInterceptor for Tagger {
+    fn on_send<'a>(&self, record: Record<'a>) -> Record<'a> {
+        record.header("intercepted", Some(&b"yes"[..]))
+    }
+    fn on_acknowledgement(&self, tp: Option<&TopicPartition>, result: &Result<RecordMetadata, Error>) {
+        assert!(result.is_ok() && tp.is_some());
+        self.acks.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn interceptors_see_sends_and_acknowledgements() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let acks = Arc::new(AtomicUsize::new(0));
+    let p = Producer::builder(config(&cluster, &[]))
+        .interceptor(Tagger { acks: Arc::clone(&acks) })
+        .build()
+        .unwrap();
+    for _ in 0..10 {
+        p.send(Record::new("t").value(&b"v"[..])).unwrap();
+    }
+    p.flush(Duration::from_secs(5)).unwrap();
+    assert_eq!(acks.load(Ordering::SeqCst), 10);
+    let recs = cluster.partition_records("t", 0);
+    assert_eq!(recs.len(), 10);
+    assert!(recs
+        .iter()
+        .all(|r| r.headers == vec![("intercepted".to_string(), Some(bytes::Bytes::from_static(b"yes")))]));
+}
+
+#[test]
+fn delivery_reports_carry_the_opaque() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[])).unwrap();
+    let reports = p.delivery_reports();
+    for i in 0..100u64 {
+        p.send_reported(Record::new("t").value(i.to_be_bytes().to_vec()), 1000 + i).unwrap();
+    }
+    let mut got: Vec<(u64, i64)> = (0..100)
+        .map(|_| {
+            let r = reports.recv_timeout(Duration::from_secs(5)).unwrap();
+            (r.opaque, r.result.unwrap().offset)
+        })
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, (0..100).map(|i| (1000 + i as u64, i as i64)).collect::<Vec<_>>());
+}
+
+#[test]
+fn ordering_holds_with_one_in_flight_request_and_retries() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(
+        &cluster,
+        &[("max.in.flight.requests.per.connection", "1"), ("batch.size", "1024"), ("retry.backoff.ms", "5")],
+    ))
+    .unwrap();
+    let mut futures = Vec::new();
+    for i in 0..2000u32 {
+        if i % 200 == 0 {
+            cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::NOT_ENOUGH_REPLICAS]);
+        }
+        futures.push(p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap());
+    }
+    for f in futures {
+        f.wait().unwrap();
+    }
+    let want: Vec<Vec<u8>> = (0..2000u32).map(|i| i.to_be_bytes().to_vec()).collect();
+    assert_eq!(values(&cluster, "t", 0), want);
+}
+
+#[test]
+fn leaders_that_move_between_brokers_are_followed() {
+    let cluster = MockCluster::new(3).unwrap();
+    cluster.create_topic("t", 1, 3).unwrap();
+    let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
+    let mut n = 0u32;
+    for round in 0..3 {
+        for _ in 0..100 {
+            p.send(Record::new("t").value(n.to_be_bytes().to_vec())).unwrap();
+            n += 1;
+        }
+        p.flush(Duration::from_secs(10)).unwrap();
+        let leader = cluster.leader("t", 0).unwrap();
+        let next = cluster.broker_ids().into_iter().find(|&b| b != leader).unwrap();
+        cluster.move_leader("t", 0, next).unwrap();
+        assert_ne!(cluster.leader("t", 0), Some(leader), "round {round}");
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+    assert_eq!(values(&cluster, "t", 0).len(), 300);
+}
+
+#[test]
+fn mock_num_brokers_runs_an_embedded_cluster() {
+    // Issue 4 item 6: no bootstrap servers, an in-process cluster instead.
+    let p = Producer::new(ProducerConfig::from_properties([("mock.num.brokers", "3")]).unwrap()).unwrap();
+    let m = p.send(Record::new("auto").value(&b"v"[..])).unwrap().wait().unwrap();
+    assert_eq!(m.offset, 0);
+    assert_eq!(p.partitions_for("auto").unwrap().len(), 1);
 }

@@ -217,7 +217,8 @@ fn record_outcome(
     match outcome {
         Ok(ack) => Ok(RecordMetadata {
             topic_partition: tp.clone(),
-            offset: ack.base_offset + i64::from(offset_delta),
+            // acks=0 has no base offset (-1); every record then reports -1, as in Java.
+            offset: if ack.base_offset < 0 { -1 } else { ack.base_offset + i64::from(offset_delta) },
             timestamp: if ack.log_append_time != NO_TIMESTAMP { ack.log_append_time } else { timestamp },
         }),
         Err(e) => Err(e.clone()),
