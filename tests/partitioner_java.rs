@@ -62,4 +62,22 @@ fn java_default_partitioner_matches_murmur2() {
         used[r.partition as usize] = true;
     }
     assert!(used.iter().all(|&u| u), "200 keys should reach all {PARTITIONS} partitions");
+
+    // kprod's own producer, same keys, same partition count: each key lands where Kafka's put it.
+    let ours = common::unique_topic("partitioner-kprod");
+    common::create_topic(&cluster, &ours, PARTITIONS as u32, 1);
+    let bootstrap = common::bootstrap("KAFKA_BOOTSTRAP");
+    let producer = kprod::Producer::new(
+        kprod::ProducerConfig::from_properties([("bootstrap.servers", bootstrap.as_str())]).unwrap(),
+    )
+    .unwrap();
+    let java: HashMap<&str, i32> = records.iter().map(|r| (r.key.as_str(), r.partition)).collect();
+    let futures: Vec<_> = keys
+        .iter()
+        .map(|k| producer.send(kprod::Record::new(ours.as_str()).key(k.as_bytes()).value(&b"v"[..])).unwrap())
+        .collect();
+    for (k, f) in keys.iter().zip(futures) {
+        let m = f.wait().unwrap();
+        assert_eq!(m.topic_partition.partition, java[k.as_str()], "key {k:?}: kprod's producer vs Kafka's");
+    }
 }
