@@ -270,9 +270,6 @@ struct Inner {
     metadata: Arc<Metadata>,
     shared: Arc<SenderShared>,
     partitioner: PartitionerChoice,
-    /// Guards the per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
-    /// topic's first keyless record.
-    sticky: RwLock<HashMap<Arc<str>, Arc<StickyPartitioner>>>,
     interceptors: Vec<Arc<dyn ProducerInterceptor>>,
     /// Guards the thread handles, taken by the first `close`.
     threads: Mutex<Threads>,
@@ -389,6 +386,12 @@ impl Producer {
             waker,
             closing: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
+            // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
+            // topic's first keyless record; the sender feeds them queue depths.
+            sticky: RwLock::new(HashMap::new()),
+            adaptive: config.partitioner_adaptive_partitioning(),
+            availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
+                .unwrap_or(i64::MAX),
         });
         let client_id: Arc<str> = if config.client_id().is_empty() {
             Arc::from(next_client_id())
@@ -435,7 +438,6 @@ impl Producer {
                 metadata,
                 shared,
                 partitioner,
-                sticky: RwLock::new(HashMap::new()),
                 interceptors: b.interceptors,
                 threads: Mutex::new(Threads { sender: Some(sender), callbacks: Some(callbacks) }),
                 sender_done: done_rx,
@@ -633,10 +635,10 @@ impl Producer {
     }
 
     fn sticky_for(&self, topic: &str) -> Arc<StickyPartitioner> {
-        if let Some(s) = self.inner.sticky.read().get(topic) {
+        if let Some(s) = self.inner.shared.sticky.read().get(topic) {
             return Arc::clone(s);
         }
-        let mut map = self.inner.sticky.write();
+        let mut map = self.inner.shared.sticky.write();
         let s = map
             .entry(Arc::from(topic))
             .or_insert_with(|| Arc::new(StickyPartitioner::new(self.inner.config.batch_size())));

@@ -428,3 +428,26 @@ fn mock_num_brokers_runs_an_embedded_cluster() {
     assert_eq!(m.offset, 0);
     assert_eq!(p.partitions_for("auto").unwrap().len(), 1);
 }
+
+#[test]
+fn adaptive_partitioning_favours_the_faster_leader() {
+    let cluster = MockCluster::new(2).unwrap();
+    cluster.create_topic("t", 2, 1).unwrap();
+    let slow = cluster.leader("t", 0).unwrap();
+    cluster.set_broker_delay(slow, Duration::from_millis(50)).unwrap();
+    let p = Producer::new(config(&cluster, &[("batch.size", "2048"), ("linger.ms", "1")])).unwrap();
+    // Paced, so the sender sees the slow partition's queue grow while records are still coming.
+    for i in 0..10_000 {
+        if i % 20 == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if let Err(e) = p.send(Record::new("t").value(vec![b'x'; 100])) {
+            panic!("{}", e.error());
+        }
+    }
+    p.flush(Duration::from_secs(120)).unwrap();
+    let (n0, n1) = (values(&cluster, "t", 0).len(), values(&cluster, "t", 1).len());
+    eprintln!("adaptive: slow partition {n0}, fast partition {n1}");
+    assert_eq!(n0 + n1, 10_000);
+    assert!(n1 > 2 * n0, "the slow leader's partition got {n0}, the fast one {n1}");
+}

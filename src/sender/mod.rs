@@ -16,11 +16,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender as ChannelSender;
 use mio::{Events, Poll, Token, Waker};
+use parking_lot::RwLock;
 
 use self::connection::{ConnState, Connection, InFlight, Payload, RequestKind, SocketOptions};
 use self::metadata::{Cluster, Metadata};
 use crate::accumulator::{BatchAck, Completions, ProducerBatch, RecordAccumulator, TopicPartition};
 use crate::error::Error;
+use crate::partitioner::{LeaderLatency, LoadStatsBuilder, StickyPartitioner};
 use crate::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
 use crate::protocol::messages::produce::{
     ProduceFrame, ProducePartition, ProduceRequest, ProduceResponse, ProduceTopic,
@@ -80,6 +82,13 @@ pub struct SenderShared {
     pub closing: AtomicBool,
     /// A forced close: fail what is left and stop now.
     pub force_close: AtomicBool,
+    /// The producer's per-topic sticky partitioners, which the sender feeds queue depths
+    /// (adaptive partitioning, KIP-794). Guards the map only; each partitioner is lock-free.
+    pub sticky: RwLock<HashMap<Arc<str>, Arc<StickyPartitioner>>>,
+    /// `partitioner.adaptive.partitioning.enable`.
+    pub adaptive: bool,
+    /// `partitioner.availability.timeout.ms` (0: off).
+    pub availability_timeout_ms: i64,
 }
 
 impl SenderShared {
@@ -119,6 +128,11 @@ pub struct Sender {
     next_bootstrap: usize,
     frame: ProduceFrame,
     rng: u64,
+    /// Per node: when it last had ready data and when it was last drained (Java's `NodeLatencyStats`).
+    node_latency: HashMap<i32, LeaderLatency>,
+    /// When the load stats were last fed to the partitioners.
+    last_load_stats: Instant,
+    started: Instant,
 }
 
 impl std::fmt::Debug for Sender {
@@ -169,6 +183,9 @@ impl Sender {
             next_bootstrap: 0,
             frame: ProduceFrame::default(),
             rng: seed | 1,
+            node_latency: HashMap::new(),
+            last_load_stats: Instant::now(),
+            started: Instant::now(),
         }
     }
 
@@ -245,10 +262,19 @@ impl Sender {
             self.shared.metadata.request_update();
             timeout = timeout.min(self.next_metadata_attempt.saturating_duration_since(now));
         }
+        let now_ms =
+            i64::try_from(now.saturating_duration_since(self.started).as_millis()).unwrap_or(i64::MAX);
         for (node, parts) in by_node {
+            self.node_latency
+                .entry(node)
+                .or_insert(LeaderLatency { ready_time_ms: now_ms, drain_time_ms: now_ms })
+                .ready_time_ms = now_ms;
             match self.connections.get(&node) {
                 None => self.connect(node, &cluster, now, &mut timeout),
                 Some(c) if c.can_send(self.config.max_in_flight, now) => {
+                    if let Some(l) = self.node_latency.get_mut(&node) {
+                        l.drain_time_ms = now_ms;
+                    }
                     self.send_produce(node, &parts, &cluster, now)
                 }
                 Some(c) => {
@@ -259,6 +285,7 @@ impl Sender {
             }
         }
 
+        self.update_load_stats(&cluster, now);
         for mut batch in acc.expire(now, self.config.delivery_timeout) {
             self.muted.remove(batch.topic_partition());
             let c = batch.done(Err(Error::DeliveryTimeout));
@@ -275,6 +302,35 @@ impl Sender {
             }
         }
         timeout
+    }
+
+    /// Feeds each topic's sticky partitioner the queue depth of its partitions (Java does this in
+    /// `ready`), at most every 10 ms: keyless records then favour partitions whose leaders keep up.
+    fn update_load_stats(&mut self, cluster: &Cluster, now: Instant) {
+        if !self.shared.adaptive
+            || now.saturating_duration_since(self.last_load_stats) < Duration::from_millis(10)
+        {
+            return;
+        }
+        self.last_load_stats = now;
+        let topics: Vec<(Arc<str>, Arc<StickyPartitioner>)> =
+            self.shared.sticky.read().iter().map(|(t, p)| (Arc::clone(t), Arc::clone(p))).collect();
+        for (topic, partitioner) in topics {
+            let Some(info) = cluster.topics.get(&topic) else { continue };
+            let sizes: HashMap<i32, usize> =
+                self.shared.accumulator.queue_sizes(&topic).into_iter().collect();
+            let mut b = LoadStatsBuilder::new(info.partitions.len(), self.shared.availability_timeout_ms);
+            for p in 0..info.num_partitions() {
+                match info.leader(p) {
+                    Some(leader) => {
+                        let n = u32::try_from(sizes.get(&p).copied().unwrap_or(0)).unwrap_or(u32::MAX);
+                        b.push(p, n, self.node_latency.get(&leader).copied());
+                    }
+                    None => b.push_leaderless(),
+                }
+            }
+            b.finish(&partitioner);
+        }
     }
 
     /// Hands a batch's callbacks to the callback thread.
