@@ -182,6 +182,10 @@ impl Metadata {
         }
         let max_idle = self.max_idle;
         s.topics.retain(|_, used| now.saturating_duration_since(*used) < max_idle);
+        if s.topics.is_empty() {
+            // Nothing to learn yet: the first topic asks at once, without a refresh backoff behind it.
+            return None;
+        }
         Some(s.topics.keys().cloned().collect())
     }
 
@@ -319,7 +323,9 @@ mod tests {
         assert!(m.due(now).is_some());
         m.update(&response("t", &[1, 1, 1], ErrorCode::NONE), &wanted, now);
         assert!(m.due(now).is_none());
+        let _ = m.lookup("t", now + Duration::from_secs(300));
         assert!(m.due(now + Duration::from_secs(301)).is_some(), "periodic refresh");
+        assert!(m.due(now + Duration::from_secs(700)).is_none(), "idle topics are not refreshed");
     }
 
     #[test]
