@@ -116,20 +116,6 @@ fn codec_zstd_100k_read_back_by_kafka() {
     roundtrip_codec("zstd");
 }
 
-/// Restarts a killed node when the test ends, pass or fail.
-struct RestartOnDrop<'a> {
-    cluster: &'a str,
-    node: String,
-}
-
-impl Drop for RestartOnDrop<'_> {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(repo_root().join("scripts/kafka"))
-            .args(["restart", "--name", self.cluster, &self.node])
-            .status();
-    }
-}
-
 #[test]
 fn acks_all_survives_leader_kill_without_loss_or_reordering() {
     let _serial = THREE_BROKERS.lock().unwrap_or_else(|e| e.into_inner());

@@ -9,20 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Restarts a killed node when the test ends, pass or fail, so later tests find a whole cluster.
-struct RestartOnDrop<'a> {
-    cluster: &'a str,
-    node: String,
-}
-
-impl Drop for RestartOnDrop<'_> {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(repo_root().join("scripts/kafka"))
-            .args(["restart", "--name", self.cluster, &self.node])
-            .status();
-    }
-}
-
 fn leader(cluster: &str, topic: &str) -> i32 {
     kafka_stdout(&["leader", "--name", cluster, topic, "0"]).trim().parse().unwrap()
 }

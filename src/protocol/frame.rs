@@ -36,7 +36,12 @@ pub fn start_frame(out: &mut Vec<u8>) -> usize {
 
 /// Patches the size prefix written by [`start_frame`] at `at`.
 pub fn finish_frame(out: &mut [u8], at: usize) -> Result<(), ProtocolError> {
-    let body = out.len().saturating_sub(at + 4);
+    finish_split_frame(out, at, 0)
+}
+
+/// Like [`finish_frame`] for a frame of which `elsewhere` more bytes are written from other buffers.
+pub fn finish_split_frame(out: &mut [u8], at: usize, elsewhere: usize) -> Result<(), ProtocolError> {
+    let body = out.len().saturating_sub(at + 4).saturating_add(elsewhere);
     let n = i32::try_from(body).map_err(|_| ProtocolError::TooLong { what: "frame", len: body })?;
     if let Some(prefix) = out.get_mut(at..at + 4) {
         prefix.copy_from_slice(&n.to_be_bytes());

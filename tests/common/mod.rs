@@ -137,3 +137,18 @@ pub fn consume(cluster: &str, topic: &str, expect: usize, timeout_ms: u64, extra
         })
         .collect()
 }
+
+/// Restarts a killed node when dropped, so a test that kills a broker leaves a whole cluster behind,
+/// pass or fail.
+pub struct RestartOnDrop<'a> {
+    pub cluster: &'a str,
+    pub node: String,
+}
+
+impl Drop for RestartOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("scripts/kafka"))
+            .args(["restart", "--name", self.cluster, &self.node])
+            .status();
+    }
+}

@@ -168,11 +168,7 @@ impl ProduceFrame {
         if cx.flexible {
             put_tagged_fields(out, &[])?;
         }
-        let body = out.len().saturating_sub(at + 4).saturating_add(records_total);
-        let n = i32::try_from(body).map_err(|_| ProtocolError::TooLong { what: "frame", len: body })?;
-        if let Some(prefix) = out.get_mut(at..at + 4) {
-            prefix.copy_from_slice(&n.to_be_bytes());
-        }
+        crate::protocol::frame::finish_split_frame(out, at, records_total)?;
         Ok(())
     }
 }
