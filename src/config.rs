@@ -5,8 +5,7 @@
 //! generated reference ([`configuration_markdown`], written to `docs/configuration.md`) all read that
 //! table, so they cannot disagree.
 //!
-//! Defaults and ranges are Kafka 4.3.1's `ProducerConfig`, with one deliberate difference:
-//! `enable.idempotence` defaults to `false` until kprod implements the idempotent producer.
+//! Defaults and ranges are Kafka 4.3.1's `ProducerConfig`, including `enable.idempotence=true`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -263,12 +262,8 @@ pub static PROPERTIES: &[PropertyDef] = &[
         "Ceiling of the growing connection setup timeout."),
     prop("connections.max.idle.ms", T::Long, Some("540000"), Validity::Any, Medium, Support::Yes,
         "Connections idle this long are closed; a negative value keeps them open."),
-    PropertyDef {
-        java_default: Some("true"),
-        ..prop("enable.idempotence", T::Boolean, Some("false"), Validity::Any, Low,
-            Support::Partly("true is refused until the idempotent producer lands; Java's default is true, kprod's false"),
-            "Exactly-once writes per partition via producer ids and sequence numbers.")
-    },
+    prop("enable.idempotence", T::Boolean, Some("true"), Validity::Any, Low, Support::Yes,
+        "Exactly-once writes per partition via producer ids and sequence numbers. On by default; turned off silently (as in Java) when acks, retries or max.in.flight.requests.per.connection are set to values it cannot work with, and an error when it is set to true explicitly with them."),
     prop("transactional.id", T::String, Some("null"), NonEmpty, Low,
         Support::Partly("setting it is refused until transactions land"),
         "Identity of a transactional producer, stable across restarts."),
@@ -442,7 +437,7 @@ pub struct ProducerConfig {
 }
 
 impl Default for ProducerConfig {
-    /// Kafka 4.x's defaults, except `enable.idempotence=false`; `bootstrap.servers` is empty.
+    /// Kafka 4.x's defaults; `bootstrap.servers` is empty.
     fn default() -> Self {
         let ms = Duration::from_millis;
         ProducerConfig {
@@ -477,7 +472,7 @@ impl Default for ProducerConfig {
             socket_connection_setup_timeout: ms(10_000),
             socket_connection_setup_timeout_max: ms(30_000),
             connections_max_idle: Some(ms(540_000)),
-            enable_idempotence: false,
+            enable_idempotence: true,
             transactional_id: None,
             transaction_timeout: ms(60_000),
             mock_num_brokers: 0,
@@ -808,22 +803,29 @@ impl ProducerConfig {
             ));
         }
         if self.enable_idempotence {
-            if self.acks != Acks::All {
-                return Err(Error::config("acks", "must be all when enable.idempotence=true"));
-            }
-            if self.retries == 0 {
-                return Err(Error::config("retries", "must be above 0 when enable.idempotence=true"));
-            }
-            if self.max_in_flight_requests_per_connection > 5 {
-                return Err(Error::config(
+            // Java's rule: values incompatible with idempotence are an error when the user asked for
+            // idempotence (explicitly, or through transactional.id); otherwise idempotence is dropped.
+            let asked = self.is_explicit("enable.idempotence") || self.transactional_id.is_some();
+            let conflict = if self.acks != Acks::All {
+                Some(("acks", "must be all when enable.idempotence=true".to_string()))
+            } else if self.retries == 0 {
+                Some(("retries", "must be above 0 when enable.idempotence=true".to_string()))
+            } else if self.max_in_flight_requests_per_connection > 5 {
+                Some((
                     "max.in.flight.requests.per.connection",
                     format!(
                         "must be at most 5 when enable.idempotence=true, got {}",
                         self.max_in_flight_requests_per_connection
                     ),
-                ));
+                ))
+            } else {
+                None
+            };
+            match conflict {
+                Some((key, message)) if asked => return Err(Error::config(key, message)),
+                Some(_) => self.enable_idempotence = false,
+                None => {}
             }
-            return Err(Error::Unsupported("enable.idempotence=true is not yet supported".to_string()));
         }
         if self.transactional_id.is_some() {
             return Err(Error::Unsupported(
@@ -1029,7 +1031,7 @@ setters! {
     socket_connection_setup_timeout_max: Duration => "socket.connection.setup.timeout.max.ms";
     /// `connections.max.idle.ms`; `None` never closes idle connections.
     connections_max_idle: Option<Duration> => "connections.max.idle.ms";
-    /// `enable.idempotence` (`true` is not supported yet).
+    /// `enable.idempotence`.
     enable_idempotence: bool => "enable.idempotence";
     /// `transaction.timeout.ms`.
     transaction_timeout: Duration => "transaction.timeout.ms";
@@ -1095,8 +1097,7 @@ pub fn configuration_markdown() -> String {
          `ProducerConfig::from_properties`, `ProducerConfig::set` or the builder's `property`. Durations are \
          milliseconds. An unknown key is an error that suggests the closest known key; a key kprod does not \
          implement is an `Unsupported` error unless its value is Java's default, which is accepted and ignored. \
-         Keys starting with `ssl.` or `sasl.` are unsupported for now. One default differs from Java's: \
-         `enable.idempotence` is `false` until the idempotent producer lands.\n\n",
+         Keys starting with `ssl.` or `sasl.` are unsupported for now.\n\n",
     );
     out.push_str("| Property | Type | Default | Valid values | Importance | Supported | Description |\n");
     out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
@@ -1224,7 +1225,7 @@ mod tests {
         assert_eq!(defaults.partitioner(), PartitionerKind::Default);
         assert!(defaults.partitioner_adaptive_partitioning());
         assert!(!defaults.partitioner_ignore_keys());
-        assert!(!defaults.enable_idempotence());
+        assert!(defaults.enable_idempotence());
         assert_eq!(defaults.retries(), 2_147_483_647);
         assert_eq!(defaults.linger(), ms(5));
         assert_eq!(defaults.delivery_timeout(), ms(120_000));
@@ -1304,12 +1305,27 @@ mod tests {
     }
 
     #[test]
-    fn idempotence_and_transactions_unsupported() {
+    fn idempotence_rules_as_in_java() {
+        // Default on; incompatible settings silently turn it off ...
+        let mut c = base();
+        c.validate().unwrap();
+        assert!(c.enable_idempotence());
+        c.set("acks", "1").unwrap();
+        c.validate().unwrap();
+        assert!(!c.enable_idempotence());
+        let mut c = base();
+        c.set("max.in.flight.requests.per.connection", "6").unwrap();
+        c.validate().unwrap();
+        assert!(!c.enable_idempotence());
+        // ... unless it was asked for explicitly.
         let mut c = base();
         c.set("enable.idempotence", "true").unwrap();
-        assert!(matches!(c.validate(), Err(Error::Unsupported(m)) if m.contains("enable.idempotence")));
         c.set("acks", "1").unwrap();
         assert_eq!(config_key(&c.validate().unwrap_err()), "acks");
+        let mut c = base();
+        c.set("enable.idempotence", "true").unwrap();
+        c.set("retries", "0").unwrap();
+        assert_eq!(config_key(&c.validate().unwrap_err()), "retries");
 
         let mut c = base();
         c.set("transactional.id", "tx").unwrap();
@@ -1317,9 +1333,7 @@ mod tests {
         c.set("enable.idempotence", "false").unwrap();
         assert_eq!(config_key(&c.validate().unwrap_err()), "transactional.id");
 
-        let e =
-            ProducerConfig::builder().bootstrap_servers("h:1").enable_idempotence(true).build().unwrap_err();
-        assert!(matches!(e, Error::Unsupported(_)));
+        assert!(ProducerConfig::builder().bootstrap_servers("h:1").enable_idempotence(true).build().is_ok());
     }
 
     #[test]
@@ -1407,6 +1421,5 @@ mod tests {
         for p in PROPERTIES {
             assert!(md.contains(&format!("| `{}` |", p.name)), "{}", p.name);
         }
-        assert!(md.contains("`false` (Java: `true`)"));
     }
 }

@@ -30,6 +30,7 @@ pub mod partitioner;
 pub mod producer;
 pub mod protocol;
 pub mod sender;
+pub mod txn;
 
 pub use accumulator::{RecordMetadata, TopicPartition};
 pub use config::{Acks, PartitionerKind, ProducerConfig, ProducerConfigBuilder};

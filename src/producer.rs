@@ -323,11 +323,6 @@ impl Producer {
     fn start(b: ProducerBuilder) -> Result<Producer, Error> {
         let mut config = b.config;
         config.validate()?;
-        if config.enable_idempotence() || config.transactional_id().is_some() {
-            return Err(Error::Unsupported(
-                "enable.idempotence=true and transactional.id are not supported yet".into(),
-            ));
-        }
         #[cfg(feature = "mock")]
         let mock = if config.mock_num_brokers() > 0 {
             let n = usize::try_from(config.mock_num_brokers()).unwrap_or(1);
@@ -392,6 +387,7 @@ impl Producer {
             adaptive: config.partitioner_adaptive_partitioning(),
             availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
                 .unwrap_or(i64::MAX),
+            fatal: Mutex::new(None),
         });
         let client_id: Arc<str> = if config.client_id().is_empty() {
             Arc::from(next_client_id())
@@ -417,6 +413,8 @@ impl Producer {
                 send_buffer: config.send_buffer_bytes(),
                 receive_buffer: config.receive_buffer_bytes(),
             },
+            idempotence: config.enable_idempotence(),
+            transaction_timeout: config.transaction_timeout(),
         };
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<Completions>();
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
@@ -548,6 +546,9 @@ impl Producer {
         max_block: Duration,
     ) -> Result<RecordHandle, Error> {
         let inner = &*self.inner;
+        if let Some(e) = inner.shared.fatal.lock().clone() {
+            return Err(e);
+        }
         if inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
@@ -624,7 +625,11 @@ impl Producer {
         let result = inner
             .accumulator
             .append(topic, partition, timestamp, key, value, &record.headers, callback, left, now)
-            .map_err(|e| e.into_parts().0)?;
+            .map_err(|e| match e.into_parts().0 {
+                // The sender closed the accumulator because the producer went fatal: say why.
+                Error::Closed => inner.shared.fatal.lock().clone().unwrap_or(Error::Closed),
+                e => e,
+            })?;
         if let Some((s, pinfo)) = sticky {
             s.update_partition_info(pinfo, size - BATCH_HEADER_SIZE, &partitions, result.batch_is_full);
         }

@@ -111,7 +111,8 @@ fn non_retriable_errors_fail_the_records() {
 fn lost_acknowledgement_is_retried_and_counted_as_a_duplicate() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
-    let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
+    let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10"), ("enable.idempotence", "false")]))
+        .unwrap();
     one(&p, "t", b"a").unwrap();
     // The broker stores the batch but the connection dies before the answer: without idempotence the
     // retry writes it again (Java's behaviour too).
@@ -450,4 +451,91 @@ fn adaptive_partitioning_favours_the_faster_leader() {
     eprintln!("adaptive: slow partition {n0}, fast partition {n1}");
     assert_eq!(n0 + n1, 10_000);
     assert!(n1 > 2 * n0, "the slow leader's partition got {n0}, the fast one {n1}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Idempotence (on by default)
+
+fn init_requests(cluster: &MockCluster) -> usize {
+    cluster.requests().iter().filter(|r| r.api_key == ApiKey::INIT_PRODUCER_ID).count()
+}
+
+#[test]
+fn idempotent_lost_ack_is_retried_without_a_duplicate() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
+    assert!(p.config().enable_idempotence(), "on by default");
+    one(&p, "t", b"a").unwrap();
+    cluster.drop_after_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
+    let m = one(&p, "t", b"b").unwrap();
+    assert_eq!(m.offset, 1, "the broker recognised the retry and answered with the original offset");
+    one(&p, "t", b"c").unwrap();
+    assert_eq!(values(&cluster, "t", 0), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    let recs = cluster.partition_records("t", 0);
+    assert!(recs.iter().all(|r| r.producer_id >= 0), "written by an idempotent producer");
+    assert_eq!(recs.iter().map(|r| r.sequence).collect::<Vec<_>>(), vec![0, 1, 2]);
+    cluster.check_invariants().unwrap();
+}
+
+#[test]
+fn out_of_order_and_unknown_producer_id_bump_the_epoch_and_delivery_goes_on() {
+    for code in [ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode::UNKNOWN_PRODUCER_ID] {
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("t", 1, 1).unwrap();
+        let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
+        one(&p, "t", b"a").unwrap();
+        assert_eq!(init_requests(&cluster), 1);
+        cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[code]);
+        one(&p, "t", b"b").unwrap_or_else(|e| panic!("{code}: {e}"));
+        one(&p, "t", b"c").unwrap();
+        assert_eq!(init_requests(&cluster), 2, "{code}: one epoch bump");
+        assert_eq!(values(&cluster, "t", 0), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()], "{code}");
+        let recs = cluster.partition_records("t", 0);
+        let first = (recs[0].producer_id, recs[0].producer_epoch);
+        let later = (recs[1].producer_id, recs[1].producer_epoch);
+        assert_ne!(first, later, "{code}: b was written under the new epoch");
+        assert_eq!((recs[1].sequence, recs[2].sequence), (0, 1), "{code}: sequences start again");
+        cluster.check_invariants().unwrap();
+    }
+}
+
+#[test]
+fn idempotent_retries_keep_order_with_five_in_flight() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("batch.size", "1024"), ("retry.backoff.ms", "5")])).unwrap();
+    let mut futures = Vec::new();
+    for i in 0..5000u32 {
+        if i % 500 == 0 {
+            cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::NOT_LEADER_OR_FOLLOWER]);
+        }
+        if i % 700 == 0 {
+            cluster.drop_after_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
+        }
+        futures.push(p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap());
+    }
+    for f in futures {
+        f.wait().unwrap();
+    }
+    let want: Vec<Vec<u8>> = (0..5000u32).map(|i| i.to_be_bytes().to_vec()).collect();
+    assert_eq!(values(&cluster, "t", 0), want, "every record once, in order");
+    cluster.check_invariants().unwrap();
+}
+
+#[test]
+fn fatal_authorization_error_fails_every_pending_record() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    cluster.push_errors(ApiKey::INIT_PRODUCER_ID, None, &[ErrorCode::CLUSTER_AUTHORIZATION_FAILED]);
+    let p = Producer::new(config(&cluster, &[])).unwrap();
+    // Refused at once if the producer already went fatal, else failed with the same error.
+    let e = match p.send(Record::new("t").value(&b"x"[..])) {
+        Ok(f) => f.wait().unwrap_err(),
+        Err(e) => e.error().clone(),
+    };
+    assert_eq!(e.broker_code(), Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED), "{e}");
+    let e = p.send(Record::new("t").value(&b"y"[..])).unwrap_err();
+    assert_eq!(e.error().broker_code(), Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED));
+    assert!(values(&cluster, "t", 0).is_empty());
 }

@@ -292,6 +292,17 @@ impl Iterator for Completions {
     }
 }
 
+/// The producer id, epoch and base sequence an idempotent batch was sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerState {
+    /// The producer id.
+    pub producer_id: i64,
+    /// The producer epoch.
+    pub epoch: i16,
+    /// The sequence number of the batch's first record.
+    pub base_sequence: i32,
+}
+
 /// Why [`ProducerBatch::seal`] failed; the batch's buffer is gone and its records must fail.
 pub type SealError = crate::protocol::ProtocolError;
 
@@ -320,6 +331,8 @@ pub struct ProducerBatch {
     retry_backoff: Duration,
     /// Set by [`done`](Self::done) (or a split): the batch has its outcome.
     completed: bool,
+    /// The idempotent producer's stamp: producer id, epoch and base sequence, set when first drained.
+    producer_state: Option<ProducerState>,
     result: Arc<ProduceRequestResult>,
     thunks: Vec<Thunk>,
 }
@@ -350,6 +363,7 @@ impl ProducerBatch {
             attempts: 0,
             retry_backoff: Duration::ZERO,
             completed: false,
+            producer_state: None,
             result: Arc::new(ProduceRequestResult::new()),
             thunks: Vec::new(),
         }
@@ -487,6 +501,28 @@ impl ProducerBatch {
         if let Some(writer) = self.take_writer() {
             self.sealed = Some(seal_writer(writer, compressor, scratch)?);
         }
+        Ok(())
+    }
+
+    /// The idempotent producer's stamp, once the batch has been drained under a producer id.
+    pub fn producer_state(&self) -> Option<ProducerState> {
+        self.producer_state
+    }
+
+    /// Stamps a sealed batch with its producer id, epoch and base sequence (rewriting the header and
+    /// CRC), for the first send or a resend under a new epoch.
+    pub fn set_producer_state(&mut self, state: ProducerState, transactional: bool) -> Result<(), SealError> {
+        let bytes = self.sealed.as_deref_mut().ok_or_else(|| {
+            crate::protocol::ProtocolError::invalid("batch", "stamped before it was sealed")
+        })?;
+        crate::protocol::record::restamp(
+            bytes,
+            state.producer_id,
+            state.epoch,
+            state.base_sequence,
+            transactional,
+        )?;
+        self.producer_state = Some(state);
         Ok(())
     }
 

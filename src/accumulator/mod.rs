@@ -11,8 +11,8 @@ pub mod buffer_pool;
 pub mod record_accumulator;
 
 pub use batch::{
-    BatchAck, Callback, Completions, ProduceRequestResult, ProducerBatch, RecordHandle, RecordMetadata,
-    TopicPartition,
+    BatchAck, Callback, Completions, ProduceRequestResult, ProducerBatch, ProducerState, RecordHandle,
+    RecordMetadata, TopicPartition,
 };
 pub use record_accumulator::{AccumulatorConfig, AppendResult, ReadyCheckResult, RecordAccumulator};
 

@@ -428,6 +428,19 @@ impl RecordAccumulator {
         max_request_size: usize,
         now: Instant,
     ) -> (Vec<ProducerBatch>, Vec<Completions>) {
+        self.drain_where(partitions, max_request_size, now, &mut |_| true)
+    }
+
+    /// [`drain`](Self::drain), taking a partition's first batch only when `can_drain` accepts it (the
+    /// idempotent producer holds back a retried batch while earlier ones of its partition are in
+    /// flight, so sequences reach the broker in order).
+    pub fn drain_where(
+        &self,
+        partitions: &[TopicPartition],
+        max_request_size: usize,
+        now: Instant,
+        can_drain: &mut dyn FnMut(&ProducerBatch) -> bool,
+    ) -> (Vec<ProducerBatch>, Vec<Completions>) {
         let mut out = Vec::new();
         let mut failed = Vec::new();
         if partitions.is_empty() {
@@ -440,7 +453,7 @@ impl RecordAccumulator {
             let Some(dq) = self.existing_deque(tp) else { continue };
             let mut q = dq.lock();
             let Some(first) = q.front() else { continue };
-            if first.is_sealing() || self.backing_off(first, now) {
+            if first.is_sealing() || self.backing_off(first, now) || !can_drain(first) {
                 continue;
             }
             let size = first.size_in_bytes();

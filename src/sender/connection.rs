@@ -44,6 +44,8 @@ pub enum RequestKind {
     Metadata(Vec<Arc<str>>),
     /// Produce; the batches are in the payload.
     Produce,
+    /// InitProducerId for the idempotent producer.
+    InitProducerId,
 }
 
 /// The bytes of a request.

@@ -16,13 +16,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender as ChannelSender;
 use mio::{Events, Poll, Token, Waker};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use self::connection::{ConnState, Connection, InFlight, Payload, RequestKind, SocketOptions};
 use self::metadata::{Cluster, Metadata};
 use crate::accumulator::{BatchAck, Completions, ProducerBatch, RecordAccumulator, TopicPartition};
 use crate::error::Error;
 use crate::partitioner::{LeaderLatency, LoadStatsBuilder, StickyPartitioner};
+use crate::protocol::messages::init_producer_id::InitProducerIdRequest;
 use crate::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
 use crate::protocol::messages::produce::{
     ProduceFrame, ProducePartition, ProduceRequest, ProduceResponse, ProduceTopic,
@@ -30,6 +31,7 @@ use crate::protocol::messages::produce::{
 use crate::protocol::primitives::Uuid;
 use crate::protocol::record::NO_TIMESTAMP;
 use crate::protocol::{decode_response, encode_request, ErrorCode};
+use crate::txn::{Recovery, TransactionManager};
 
 /// The poll token of the waker application threads use.
 pub const WAKE_TOKEN: Token = Token(0);
@@ -67,6 +69,10 @@ pub struct SenderConfig {
     pub connections_max_idle: Option<Duration>,
     /// Socket buffer sizes.
     pub socket: SocketOptions,
+    /// `enable.idempotence`.
+    pub idempotence: bool,
+    /// `transaction.timeout.ms`, sent in InitProducerId.
+    pub transaction_timeout: Duration,
 }
 
 /// State shared between the producer's application threads and the sender thread.
@@ -89,6 +95,9 @@ pub struct SenderShared {
     pub adaptive: bool,
     /// `partitioner.availability.timeout.ms` (0: off).
     pub availability_timeout_ms: i64,
+    /// Guards the producer's fatal error, once it has one (e.g. fenced, not authorized): every later
+    /// `send` fails with it.
+    pub fatal: Mutex<Option<Error>>,
 }
 
 impl SenderShared {
@@ -133,6 +142,10 @@ pub struct Sender {
     /// When the load stats were last fed to the partitioners.
     last_load_stats: Instant,
     started: Instant,
+    /// The idempotent producer's state, when idempotence is on.
+    txn: Option<TransactionManager>,
+    init_failures: u32,
+    next_init_attempt: Instant,
 }
 
 impl std::fmt::Debug for Sender {
@@ -164,7 +177,8 @@ impl Sender {
         poll: Poll,
         completions: ChannelSender<Completions>,
     ) -> Self {
-        let guarantee_order = config.max_in_flight == 1;
+        let guarantee_order = config.max_in_flight == 1 && !config.idempotence;
+        let txn = config.idempotence.then(|| TransactionManager::new(false));
         let seed = Instant::now().elapsed().as_nanos() as u64 ^ (std::process::id() as u64).rotate_left(32);
         Sender {
             config,
@@ -186,6 +200,9 @@ impl Sender {
             node_latency: HashMap::new(),
             last_load_stats: Instant::now(),
             started: Instant::now(),
+            txn,
+            init_failures: 0,
+            next_init_attempt: Instant::now(),
         }
     }
 
@@ -241,8 +258,10 @@ impl Sender {
         self.check_timeouts(now, &mut timeout);
         self.maybe_update_metadata(now, &mut timeout);
 
+        self.maybe_init_producer_id(now, &mut timeout);
         let acc = Arc::clone(&self.shared.accumulator);
         let ready = acc.ready(now);
+        let may_produce = self.txn.as_ref().map_or(true, TransactionManager::can_send);
         if let Some(d) = ready.next_ready_check_delay {
             timeout = timeout.min(d);
         }
@@ -271,6 +290,7 @@ impl Sender {
                 .ready_time_ms = now_ms;
             match self.connections.get(&node) {
                 None => self.connect(node, &cluster, now, &mut timeout),
+                Some(_) if !may_produce => {}
                 Some(c) if c.can_send(self.config.max_in_flight, now) => {
                     if let Some(l) = self.node_latency.get_mut(&node) {
                         l.drain_time_ms = now_ms;
@@ -288,6 +308,9 @@ impl Sender {
         self.update_load_stats(&cluster, now);
         for mut batch in acc.expire(now, self.config.delivery_timeout) {
             self.muted.remove(batch.topic_partition());
+            if let Some(tm) = self.txn.as_mut() {
+                tm.on_abandoned(&batch);
+            }
             let c = batch.done(Err(Error::DeliveryTimeout));
             self.deliver(c);
             acc.deallocate(batch);
@@ -464,6 +487,7 @@ impl Sender {
                 }
             }
             (RequestKind::Metadata(_), _) => self.metadata_failed(now),
+            (RequestKind::InitProducerId, _) => self.init_failed(now),
             _ => {}
         }
     }
@@ -475,6 +499,51 @@ impl Sender {
             self.backoff(self.config.retry_backoff, self.config.retry_backoff_max, self.metadata_failures);
         self.next_metadata_attempt = now + wait;
         self.shared.metadata.failed_update();
+    }
+
+    /// The least loaded connection that can take a request now; when there is none and nothing is
+    /// connecting, starts a connection to the next broker (or bootstrap server) and returns `None`.
+    fn ready_node(&mut self, now: Instant, timeout: &mut Duration) -> Option<i32> {
+        let max_in_flight = self.config.max_in_flight;
+        let node = self
+            .connections
+            .values()
+            .filter(|c| c.can_send(max_in_flight, now))
+            .min_by_key(|c| c.in_flight_count())
+            .map(|c| c.node_id);
+        if node.is_none() {
+            if self.connections.values().all(|c| c.state == ConnState::Ready) {
+                // Nothing connecting: start a connection to the next candidate.
+                let cluster = self.shared.metadata.cluster();
+                let mut candidates: Vec<i32> = cluster.brokers.keys().copied().collect();
+                candidates.sort_unstable();
+                if candidates.is_empty() {
+                    candidates = (0..self.config.bootstrap.len()).map(|i| -(i as i32) - 1).collect();
+                }
+                if candidates.is_empty() {
+                    return None;
+                }
+                let n = candidates.len();
+                for i in 0..n {
+                    let node = candidates[(self.next_bootstrap + i) % n];
+                    if self.connections.contains_key(&node) {
+                        continue;
+                    }
+                    if self.backoff.get(&node).is_some_and(|b| now < b.next_attempt) {
+                        continue;
+                    }
+                    self.next_bootstrap = (self.next_bootstrap + i + 1) % n;
+                    self.connect(node, &cluster, now, timeout);
+                    return None;
+                }
+                // Everyone is backing off: come back when the first may be tried.
+                if let Some(t) = self.backoff.values().map(|b| b.next_attempt).filter(|&t| t > now).min() {
+                    *timeout = (*timeout).min(t - now);
+                }
+            }
+            return None;
+        }
+        node
     }
 
     /// Sends a metadata request when one is due, to the least loaded ready connection, connecting to a
@@ -492,45 +561,7 @@ impl Sender {
             *timeout = (*timeout).min(self.next_metadata_attempt - now);
             return;
         }
-        let max_in_flight = self.config.max_in_flight;
-        let node = self
-            .connections
-            .values()
-            .filter(|c| c.can_send(max_in_flight, now))
-            .min_by_key(|c| c.in_flight_count())
-            .map(|c| c.node_id);
-        let Some(node) = node else {
-            if self.connections.values().all(|c| c.state == ConnState::Ready) {
-                // Nothing connecting: start a connection to the next candidate.
-                let cluster = self.shared.metadata.cluster();
-                let mut candidates: Vec<i32> = cluster.brokers.keys().copied().collect();
-                candidates.sort_unstable();
-                if candidates.is_empty() {
-                    candidates = (0..self.config.bootstrap.len()).map(|i| -(i as i32) - 1).collect();
-                }
-                if candidates.is_empty() {
-                    return;
-                }
-                let n = candidates.len();
-                for i in 0..n {
-                    let node = candidates[(self.next_bootstrap + i) % n];
-                    if self.connections.contains_key(&node) {
-                        continue;
-                    }
-                    if self.backoff.get(&node).is_some_and(|b| now < b.next_attempt) {
-                        continue;
-                    }
-                    self.next_bootstrap = (self.next_bootstrap + i + 1) % n;
-                    self.connect(node, &cluster, now, timeout);
-                    return;
-                }
-                // Everyone is backing off: come back when the first may be tried.
-                if let Some(t) = self.backoff.values().map(|b| b.next_attempt).filter(|&t| t > now).min() {
-                    *timeout = (*timeout).min(t - now);
-                }
-            }
-            return;
-        };
+        let Some(node) = self.ready_node(now, timeout) else { return };
         let Some(topics) = self.shared.metadata.due(now) else { return };
         let Some(c) = self.connections.get_mut(&node) else { return };
         let Some(version) = c.version_for::<MetadataRequest>() else {
@@ -569,10 +600,32 @@ impl Sender {
     /// Drains the ready partitions led by `node` into one Produce request.
     fn send_produce(&mut self, node: i32, parts: &[TopicPartition], cluster: &Cluster, now: Instant) {
         let acc = Arc::clone(&self.shared.accumulator);
-        let (mut batches, failed) = acc.drain(parts, self.config.max_request_size, now);
+        let tm = self.txn.as_ref();
+        let (batches, failed) = acc.drain_where(parts, self.config.max_request_size, now, &mut |b| {
+            tm.map_or(true, |t| t.can_drain(b))
+        });
         for c in failed {
             self.deliver(Some(c));
         }
+        let mut batches = match self.txn.as_mut() {
+            None => batches,
+            Some(tm) => {
+                let mut stamped = Vec::with_capacity(batches.len());
+                let mut broken = Vec::new();
+                for mut b in batches {
+                    match tm.assign(&mut b) {
+                        Ok(()) => stamped.push(b),
+                        Err(e) => broken.push((b, e)),
+                    }
+                }
+                for (mut b, e) in broken {
+                    let c = b.done(Err(e));
+                    self.deliver(c);
+                    acc.deallocate(b);
+                }
+                stamped
+            }
+        };
         if batches.is_empty() {
             return;
         }
@@ -733,6 +786,17 @@ impl Sender {
                     }
                 }
             }
+            RequestKind::InitProducerId => {
+                match decode_response::<InitProducerIdRequest>(body, req.version, req.correlation_id) {
+                    Ok(resp) => {
+                        self.on_init_response(resp.error_code, resp.producer_id, resp.producer_epoch, now)
+                    }
+                    Err(e) => {
+                        log::warn!("bad InitProducerId response from node {node}: {e}");
+                        self.init_failed(now);
+                    }
+                }
+            }
             RequestKind::Produce => {
                 let Payload::Produce { frame, batches } = req.payload else { return };
                 self.frame = frame;
@@ -816,8 +880,14 @@ impl Sender {
             self.muted.remove(batch.topic_partition());
         }
         let acc = Arc::clone(&self.shared.accumulator);
+        if let Some(tm) = self.txn.as_mut() {
+            tm.on_returned(&batch);
+        }
         let (code, message) = match result {
             Ok(ack) => {
+                if let Some(tm) = self.txn.as_mut() {
+                    tm.on_success(&batch);
+                }
                 let c = batch.done(Ok(ack));
                 self.deliver(c);
                 acc.deallocate(batch);
@@ -826,18 +896,51 @@ impl Sender {
             Err(e) => e,
         };
         if code == ErrorCode::MESSAGE_TOO_LARGE && batch.record_count() > 1 {
+            if let Some(tm) = self.txn.as_mut() {
+                // The parts get new sequences; the original's range is a gap only a new epoch closes.
+                tm.on_abandoned(&batch);
+            }
             match acc.split_and_reenqueue(batch) {
                 None => return,
                 Some(b) => batch = b,
             }
         }
         let closing_hard = self.shared.force_close.load(Ordering::Acquire);
-        let can_retry = code.is_retriable()
-            && !closing_hard
+        let generic = !closing_hard
             && batch.attempts() < self.config.retries
             && !batch.has_reached_delivery_timeout(now, self.config.delivery_timeout);
+        let mut can_retry = code.is_retriable() && generic;
         if invalidates_metadata(code) {
             self.shared.metadata.request_update();
+        }
+        let mut backoff = true;
+        if let Some(tm) = self.txn.as_mut() {
+            // OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID are not retriable in Kafka's table,
+            // but the idempotent producer recovers from them (retry in order, or bump the epoch).
+            let recoverable =
+                matches!(code, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER | ErrorCode::UNKNOWN_PRODUCER_ID);
+            let retriable = can_retry || (generic && recoverable);
+            match tm.on_error(&batch, code, retriable) {
+                Recovery::Success => {
+                    let c = batch.done(Ok(BatchAck { base_offset: -1, log_append_time: NO_TIMESTAMP }));
+                    self.deliver(c);
+                    acc.deallocate(batch);
+                    return;
+                }
+                Recovery::Retry => can_retry = retriable,
+                Recovery::RetryAfterBump => {
+                    can_retry = generic;
+                    backoff = false;
+                }
+                Recovery::Fail => can_retry = false,
+            }
+            if let Some(e) = tm.fatal_error().cloned() {
+                let c = batch.done(Err(e.clone()));
+                self.deliver(c);
+                acc.deallocate(batch);
+                self.go_fatal(e);
+                return;
+            }
         }
         if can_retry {
             log::debug!(
@@ -845,14 +948,106 @@ impl Sender {
                 batch.topic_partition(),
                 batch.attempts() + 1
             );
-            let wait =
-                self.backoff(self.config.retry_backoff, self.config.retry_backoff_max, batch.attempts());
+            let wait = if backoff {
+                self.backoff(self.config.retry_backoff, self.config.retry_backoff_max, batch.attempts())
+            } else {
+                Duration::ZERO
+            };
             acc.reenqueue(batch, now, wait);
         } else {
+            if let Some(tm) = self.txn.as_mut() {
+                tm.on_abandoned(&batch);
+            }
             let c = batch.done(Err(Error::Broker { code, message }));
             self.deliver(c);
             acc.deallocate(batch);
         }
+    }
+
+    /// The producer hit an unrecoverable error: remember it for `send`, and fail everything pending.
+    fn go_fatal(&mut self, error: Error) {
+        log::error!("producer is in a fatal state: {error}");
+        *self.shared.fatal.lock() = Some(error.clone());
+        self.abort_all(&error);
+    }
+
+    /// Sends InitProducerId when the idempotent producer needs a producer id or an epoch bump.
+    fn maybe_init_producer_id(&mut self, now: Instant, timeout: &mut Duration) {
+        let Some(tm) = self.txn.as_ref() else { return };
+        if !tm.needs_init() {
+            return;
+        }
+        if now < self.next_init_attempt {
+            *timeout = (*timeout).min(self.next_init_attempt - now);
+            return;
+        }
+        let Some(node) = self.ready_node(now, timeout) else { return };
+        let Some(tm) = self.txn.as_mut() else { return };
+        let (producer_id, producer_epoch) = match tm.init_request() {
+            Ok(v) => v,
+            Err(e) => {
+                self.go_fatal(e);
+                return;
+            }
+        };
+        let Some(c) = self.connections.get_mut(&node) else { return };
+        let Some(version) = c.version_for::<InitProducerIdRequest>() else {
+            self.go_fatal(Error::Unsupported("the broker does not support InitProducerId".into()));
+            return;
+        };
+        let req = InitProducerIdRequest {
+            transactional_id: None,
+            transaction_timeout_ms: i32::try_from(self.config.transaction_timeout.as_millis())
+                .unwrap_or(i32::MAX),
+            producer_id,
+            producer_epoch,
+            enable_2pc: false,
+            keep_prepared_txn: false,
+        };
+        let id = c.next_id();
+        let mut out = Vec::new();
+        if let Err(e) = encode_request(&mut out, version, id, Some(&self.config.client_id), &req) {
+            log::error!("cannot encode InitProducerId: {e}");
+            return;
+        }
+        c.push(
+            id,
+            version,
+            RequestKind::InitProducerId,
+            Payload::Owned(out),
+            true,
+            now + self.config.request_timeout,
+        );
+        self.flush_writes(node, now);
+    }
+
+    fn on_init_response(&mut self, code: ErrorCode, producer_id: i64, epoch: i16, now: Instant) {
+        let Some(tm) = self.txn.as_mut() else { return };
+        match tm.on_init_response(code, producer_id, epoch) {
+            Ok(()) if code == ErrorCode::NONE => self.init_failures = 0,
+            Ok(()) => {
+                log::debug!("InitProducerId: {code}; retrying");
+                self.bump_init_backoff(now);
+            }
+            Err(e) => self.go_fatal(e),
+        }
+    }
+
+    /// An InitProducerId request was lost with its connection.
+    fn init_failed(&mut self, now: Instant) {
+        if let Some(tm) = self.txn.as_mut() {
+            if let Err(e) = tm.on_init_lost() {
+                self.go_fatal(e);
+                return;
+            }
+        }
+        self.bump_init_backoff(now);
+    }
+
+    fn bump_init_backoff(&mut self, now: Instant) {
+        self.init_failures = self.init_failures.saturating_add(1);
+        self.next_init_attempt =
+            now + self.backoff(self.config.retry_backoff, self.config.retry_backoff_max, self.init_failures);
     }
 
     /// A forced close: fails everything queued or in flight with `error`.

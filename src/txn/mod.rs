@@ -1,0 +1,481 @@
+//! Java's `TransactionManager`, idempotence part: the producer id and epoch, per-partition sequence
+//! numbers, and the recovery rules of KIP-360 (bump the epoch and start sequences again instead of
+//! giving up, which is where librdkafka turns fatal).
+//!
+//! Owned by the sender thread; nothing here locks. The producer id state changes only through
+//! [`TransactionManager::transition`] and its one table.
+
+use std::collections::HashMap;
+
+use crate::accumulator::{ProducerBatch, ProducerState, TopicPartition};
+use crate::error::Error;
+use crate::protocol::ErrorCode;
+
+/// Where the producer id is in its life.
+#[derive(Debug, Clone)]
+pub enum IdState {
+    /// No producer id yet; InitProducerId must be sent before any Produce.
+    Uninitialized,
+    /// InitProducerId is in flight.
+    Initializing,
+    /// A producer id and epoch are in use.
+    Ready,
+    /// The epoch must be bumped (KIP-360): no new batches are drained, and InitProducerId is sent once
+    /// no Produce is in flight.
+    BumpPending,
+    /// A bump's InitProducerId is in flight.
+    Bumping,
+    /// Unrecoverable: every pending and future record fails with this error.
+    Fatal(Error),
+}
+
+/// States compare by kind (two fatal states are equal whatever their error).
+impl PartialEq for IdState {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+impl IdState {
+    fn name(&self) -> &'static str {
+        match self {
+            IdState::Uninitialized => "Uninitialized",
+            IdState::Initializing => "Initializing",
+            IdState::Ready => "Ready",
+            IdState::BumpPending => "BumpPending",
+            IdState::Bumping => "Bumping",
+            IdState::Fatal(_) => "Fatal",
+        }
+    }
+}
+
+/// The one transition table: which state may follow which.
+fn allowed(from: &IdState, to: &IdState) -> bool {
+    use IdState::*;
+    matches!(
+        (from, to),
+        (_, Fatal(_))
+            | (Uninitialized, Initializing)
+            | (Initializing, Ready)
+            | (Initializing, Uninitialized)
+            | (Ready, BumpPending)
+            | (BumpPending, Bumping)
+            | (Bumping, Ready)
+            | (Bumping, BumpPending)
+            | (Bumping, Uninitialized)
+    ) && !matches!(from, Fatal(_))
+}
+
+/// Per-partition sequence bookkeeping.
+#[derive(Debug, Clone, Copy, Default)]
+struct PartitionState {
+    /// The base sequence the next new batch gets.
+    next_sequence: i32,
+    /// The last sequence the broker acknowledged (-1: none under this epoch).
+    last_acked: Option<i32>,
+    /// Batches of this partition in flight.
+    in_flight: u32,
+}
+
+/// What the sender should do with a batch that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Treat it as written (DUPLICATE_SEQUENCE_NUMBER).
+    Success,
+    /// Queue it again; sequence kept (or reassigned after a bump).
+    Retry,
+    /// Queue it again after the epoch is bumped.
+    RetryAfterBump,
+    /// Fail it (and, when the state turned fatal, everything else).
+    Fail,
+}
+
+/// The idempotent producer's state.
+#[derive(Debug)]
+pub struct TransactionManager {
+    state: IdState,
+    producer_id: i64,
+    epoch: i16,
+    transactional: bool,
+    partitions: HashMap<TopicPartition, PartitionState>,
+}
+
+impl Default for TransactionManager {
+    fn default() -> Self {
+        TransactionManager::new(false)
+    }
+}
+
+impl TransactionManager {
+    /// A manager with no producer id yet.
+    pub fn new(transactional: bool) -> Self {
+        TransactionManager {
+            state: IdState::Uninitialized,
+            producer_id: -1,
+            epoch: -1,
+            transactional,
+            partitions: HashMap::new(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &IdState {
+        &self.state
+    }
+
+    /// The producer id and epoch (-1, -1 before the first InitProducerId).
+    pub fn producer_id_and_epoch(&self) -> (i64, i16) {
+        (self.producer_id, self.epoch)
+    }
+
+    /// Changes state through the table; a transition the table does not allow is a bug, reported as a
+    /// fatal error rather than a panic.
+    pub fn transition(&mut self, to: IdState) -> Result<(), Error> {
+        if !allowed(&self.state, &to) {
+            return Err(Error::Fatal {
+                reason: format!("idempotence state {} cannot go to {}", self.state.name(), to.name()),
+            });
+        }
+        log::debug!("producer id state {} -> {}", self.state.name(), to.name());
+        self.state = to;
+        Ok(())
+    }
+
+    /// The fatal error, if the producer has one.
+    pub fn fatal_error(&self) -> Option<&Error> {
+        match &self.state {
+            IdState::Fatal(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True when an InitProducerId request should be sent now: none yet, or a bump is due and nothing
+    /// is in flight any more.
+    pub fn needs_init(&self) -> bool {
+        match self.state {
+            IdState::Uninitialized => true,
+            IdState::BumpPending => self.in_flight() == 0,
+            _ => false,
+        }
+    }
+
+    /// The producer id and epoch to present in InitProducerId: the current ones for a bump, else none.
+    pub fn init_request(&mut self) -> Result<(i64, i16), Error> {
+        match self.state {
+            IdState::Uninitialized => {
+                self.transition(IdState::Initializing)?;
+                Ok((-1, -1))
+            }
+            IdState::BumpPending => {
+                self.transition(IdState::Bumping)?;
+                Ok((self.producer_id, self.epoch))
+            }
+            _ => Err(Error::Fatal { reason: format!("InitProducerId in state {}", self.state.name()) }),
+        }
+    }
+
+    /// Handles an InitProducerId answer.
+    pub fn on_init_response(&mut self, code: ErrorCode, producer_id: i64, epoch: i16) -> Result<(), Error> {
+        let bumping = self.state == IdState::Bumping;
+        let back = if bumping { IdState::BumpPending } else { IdState::Uninitialized };
+        match code {
+            ErrorCode::NONE => {
+                log::info!("producer id {producer_id}, epoch {epoch}");
+                self.producer_id = producer_id;
+                self.epoch = epoch;
+                // A new id or epoch starts every partition's sequence again.
+                for p in self.partitions.values_mut() {
+                    p.next_sequence = 0;
+                    p.last_acked = None;
+                }
+                self.transition(IdState::Ready)
+            }
+            // A bump the broker refuses for our epoch: start over with a fresh producer id.
+            ErrorCode::INVALID_PRODUCER_EPOCH
+            | ErrorCode::PRODUCER_FENCED
+            | ErrorCode::UNKNOWN_PRODUCER_ID
+                if bumping && !self.transactional =>
+            {
+                self.producer_id = -1;
+                self.epoch = -1;
+                self.transition(IdState::Uninitialized)
+            }
+            c if c.is_retriable()
+                || matches!(
+                    c,
+                    ErrorCode::COORDINATOR_LOAD_IN_PROGRESS | ErrorCode::CONCURRENT_TRANSACTIONS
+                ) =>
+            {
+                self.transition(back)
+            }
+            c => {
+                let e = Error::Broker { code: c, message: Some("InitProducerId".into()) };
+                self.transition(IdState::Fatal(e.clone()))?;
+                Err(e)
+            }
+        }
+    }
+
+    /// An InitProducerId request was lost (connection closed, timeout): try again.
+    pub fn on_init_lost(&mut self) -> Result<(), Error> {
+        match self.state {
+            IdState::Initializing => self.transition(IdState::Uninitialized),
+            IdState::Bumping => self.transition(IdState::BumpPending),
+            _ => Ok(()),
+        }
+    }
+
+    /// True when new batches may be drained.
+    pub fn can_send(&self) -> bool {
+        self.state == IdState::Ready
+    }
+
+    /// Whether `batch` may be drained now: a batch that was sent before (it has a sequence) goes only
+    /// when nothing else of its partition is in flight, so retried sequences reach the broker in order.
+    pub fn can_drain(&self, batch: &ProducerBatch) -> bool {
+        if batch.producer_state().is_none() {
+            return true;
+        }
+        self.partitions.get(batch.topic_partition()).map_or(true, |p| p.in_flight == 0)
+    }
+
+    /// Stamps a drained batch with the producer id, epoch and its sequence: the next sequence of its
+    /// partition for a new batch (or one sent under an older epoch), its own for a retry.
+    pub fn assign(&mut self, batch: &mut ProducerBatch) -> Result<(), Error> {
+        let (pid, epoch) = (self.producer_id, self.epoch);
+        let p = self.partitions.entry(batch.topic_partition().clone()).or_default();
+        let keep = batch.producer_state().filter(|s| s.producer_id == pid && s.epoch == epoch);
+        let state = match keep {
+            Some(s) => s,
+            None => {
+                let seq = p.next_sequence;
+                p.next_sequence = seq.wrapping_add(batch.record_count()) & i32::MAX;
+                ProducerState { producer_id: pid, epoch, base_sequence: seq }
+            }
+        };
+        p.in_flight += 1;
+        if keep.is_none() {
+            batch.set_producer_state(state, self.transactional)?;
+        }
+        Ok(())
+    }
+
+    /// Records that a sent batch came back (any outcome); call before [`on_success`](Self::on_success)
+    /// or [`on_error`](Self::on_error).
+    pub fn on_returned(&mut self, batch: &ProducerBatch) {
+        if batch.producer_state().is_none() {
+            return;
+        }
+        if let Some(p) = self.partitions.get_mut(batch.topic_partition()) {
+            p.in_flight = p.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// A batch was written.
+    pub fn on_success(&mut self, batch: &ProducerBatch) {
+        let Some(s) = batch.producer_state() else { return };
+        if (s.producer_id, s.epoch) != (self.producer_id, self.epoch) {
+            return;
+        }
+        if let Some(p) = self.partitions.get_mut(batch.topic_partition()) {
+            let last = s.base_sequence.wrapping_add(batch.record_count() - 1) & i32::MAX;
+            p.last_acked = Some(last);
+        }
+    }
+
+    /// Decides what to do with a batch that failed with `code` (Java's `handleFailedBatch` and
+    /// `canRetry`, with KIP-360's epoch bump). `retriable` says whether the generic retry rules
+    /// (retries left, delivery timeout not reached) still allow a retry.
+    pub fn on_error(&mut self, batch: &ProducerBatch, code: ErrorCode, retriable: bool) -> Recovery {
+        let Some(s) = batch.producer_state() else {
+            return if retriable { Recovery::Retry } else { Recovery::Fail };
+        };
+        let current = (s.producer_id, s.epoch) == (self.producer_id, self.epoch);
+        match code {
+            ErrorCode::DUPLICATE_SEQUENCE_NUMBER => Recovery::Success,
+            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER
+            | ErrorCode::UNKNOWN_PRODUCER_ID
+            | ErrorCode::INVALID_PRODUCER_ID_MAPPING => {
+                if !retriable && code != ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER {
+                    return Recovery::Fail;
+                }
+                // The broker expects another sequence. If an earlier batch of the partition failed, this
+                // one simply follows it again; if this batch is the next one expected, the broker lost
+                // our state: bump the epoch and start the sequences again.
+                let expected = self
+                    .partitions
+                    .get(batch.topic_partition())
+                    .map_or(0, |p| p.last_acked.map_or(0, |l| l.wrapping_add(1) & i32::MAX));
+                if !current {
+                    Recovery::Retry
+                } else if code != ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER || s.base_sequence == expected {
+                    self.request_bump();
+                    Recovery::RetryAfterBump
+                } else if retriable {
+                    Recovery::Retry
+                } else {
+                    self.request_bump();
+                    Recovery::Fail
+                }
+            }
+            ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::PRODUCER_FENCED if self.transactional => {
+                let e = Error::Broker { code, message: Some("fenced by a newer producer".into()) };
+                let _ = self.transition(IdState::Fatal(e));
+                Recovery::Fail
+            }
+            ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::PRODUCER_FENCED => {
+                self.request_bump();
+                Recovery::RetryAfterBump
+            }
+            ErrorCode::CLUSTER_AUTHORIZATION_FAILED | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED => {
+                let _ = self.transition(IdState::Fatal(Error::Broker { code, message: None }));
+                Recovery::Fail
+            }
+            _ if retriable => Recovery::Retry,
+            _ => {
+                // A sequenced batch that will never be written leaves a gap: later batches of its
+                // partition would be out of order, so move to a new epoch.
+                self.on_abandoned(batch);
+                Recovery::Fail
+            }
+        }
+    }
+
+    /// A sequenced batch will never be sent again (expired, failed, split): its sequence range leaves a
+    /// gap, so the epoch must be bumped before the partition's next batch.
+    pub fn on_abandoned(&mut self, batch: &ProducerBatch) {
+        if let Some(s) = batch.producer_state() {
+            if (s.producer_id, s.epoch) == (self.producer_id, self.epoch) {
+                self.request_bump();
+            }
+        }
+    }
+
+    fn request_bump(&mut self) {
+        if self.state == IdState::Ready {
+            let _ = self.transition(IdState::BumpPending);
+        }
+    }
+
+    /// Batches in flight over all partitions.
+    pub fn in_flight(&self) -> u32 {
+        self.partitions.values().map(|p| p.in_flight).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::record::{BatchParams, NO_HEADERS};
+    use std::time::Instant;
+
+    fn batch(id: u64, records: usize) -> ProducerBatch {
+        let mut b = ProducerBatch::new(
+            TopicPartition::new("t", 0),
+            id,
+            Vec::new(),
+            0,
+            BatchParams::default(),
+            Instant::now(),
+        );
+        for _ in 0..records {
+            b.try_append(0, None, Some(&b"v"[..]), NO_HEADERS, &mut None, usize::MAX).unwrap();
+        }
+        b.seal(None, &mut Vec::new()).unwrap();
+        b
+    }
+
+    fn ready() -> TransactionManager {
+        let mut tm = TransactionManager::new(false);
+        assert!(tm.needs_init());
+        assert_eq!(tm.init_request().unwrap(), (-1, -1));
+        tm.on_init_response(ErrorCode::NONE, 7, 0).unwrap();
+        tm
+    }
+
+    #[test]
+    fn sequences_are_assigned_per_partition_and_kept_on_retry() {
+        let mut tm = ready();
+        let (mut a, mut b) = (batch(0, 3), batch(1, 2));
+        tm.assign(&mut a).unwrap();
+        tm.assign(&mut b).unwrap();
+        assert_eq!(a.producer_state().unwrap().base_sequence, 0);
+        assert_eq!(b.producer_state().unwrap().base_sequence, 3);
+        assert_eq!(tm.in_flight(), 2);
+        // a fails retriably: kept sequence, but it waits until b is back.
+        tm.on_returned(&a);
+        assert_eq!(tm.on_error(&a, ErrorCode::NOT_LEADER_OR_FOLLOWER, true), Recovery::Retry);
+        assert!(!tm.can_drain(&a));
+        // b, sent after a failed, is out of order: retried too, no bump.
+        tm.on_returned(&b);
+        assert_eq!(tm.on_error(&b, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, true), Recovery::Retry);
+        assert!(tm.can_drain(&a) && tm.can_send());
+        tm.assign(&mut a).unwrap();
+        assert_eq!(a.producer_state().unwrap().base_sequence, 0, "retry keeps its sequence");
+        tm.on_returned(&a);
+        tm.on_success(&a);
+        tm.assign(&mut b).unwrap();
+        assert_eq!(b.producer_state().unwrap().base_sequence, 3);
+    }
+
+    #[test]
+    fn out_of_order_at_the_expected_sequence_bumps_the_epoch() {
+        let mut tm = ready();
+        let mut a = batch(0, 2);
+        tm.assign(&mut a).unwrap();
+        tm.on_returned(&a);
+        tm.on_success(&a);
+        let mut b = batch(1, 1);
+        tm.assign(&mut b).unwrap();
+        tm.on_returned(&b);
+        assert_eq!(tm.on_error(&b, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, true), Recovery::RetryAfterBump);
+        assert_eq!(tm.state(), &IdState::BumpPending);
+        assert!(!tm.can_send());
+        assert!(tm.needs_init());
+        assert_eq!(tm.init_request().unwrap(), (7, 0), "the bump presents the current id and epoch");
+        tm.on_init_response(ErrorCode::NONE, 8, 0).unwrap();
+        tm.assign(&mut b).unwrap();
+        assert_eq!(b.producer_state().unwrap(), ProducerState { producer_id: 8, epoch: 0, base_sequence: 0 });
+    }
+
+    #[test]
+    fn unknown_producer_id_bumps_and_fencing_is_fatal_only_for_transactions() {
+        let mut tm = ready();
+        let mut a = batch(0, 1);
+        tm.assign(&mut a).unwrap();
+        tm.on_returned(&a);
+        assert_eq!(tm.on_error(&a, ErrorCode::UNKNOWN_PRODUCER_ID, true), Recovery::RetryAfterBump);
+
+        let mut tx = TransactionManager::new(true);
+        tx.init_request().unwrap();
+        tx.on_init_response(ErrorCode::NONE, 1, 0).unwrap();
+        let mut b = batch(1, 1);
+        tx.assign(&mut b).unwrap();
+        tx.on_returned(&b);
+        assert_eq!(tx.on_error(&b, ErrorCode::PRODUCER_FENCED, false), Recovery::Fail);
+        assert!(matches!(tx.state(), IdState::Fatal(_)));
+        assert!(tx.transition(IdState::Ready).is_err(), "nothing leaves Fatal");
+    }
+
+    #[test]
+    fn duplicates_are_success_and_abandoned_batches_force_a_bump() {
+        let mut tm = ready();
+        let mut a = batch(0, 1);
+        tm.assign(&mut a).unwrap();
+        tm.on_returned(&a);
+        assert_eq!(tm.on_error(&a, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, true), Recovery::Success);
+        tm.on_abandoned(&a);
+        assert_eq!(tm.state(), &IdState::BumpPending);
+    }
+
+    #[test]
+    fn init_retries_and_fatal_errors() {
+        let mut tm = TransactionManager::new(false);
+        tm.init_request().unwrap();
+        tm.on_init_response(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS, -1, -1).unwrap();
+        assert!(tm.needs_init());
+        tm.init_request().unwrap();
+        assert!(tm.on_init_response(ErrorCode::CLUSTER_AUTHORIZATION_FAILED, -1, -1).is_err());
+        assert!(tm.fatal_error().is_some());
+    }
+}
