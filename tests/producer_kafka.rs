@@ -251,3 +251,101 @@ fn broker_down_expires_queued_records_within_buffer_memory() {
     p.flush(Duration::from_secs(30)).unwrap();
     assert_eq!(outcomes.load(Ordering::SeqCst), accepted, "delivery.timeout.ms reported every queued record");
 }
+
+/// Issue 6: exactly once through leader failures. 1,000,000 keyed records over 6 partitions (RF 3,
+/// min.insync.replicas=2, acks=all, idempotence on by default) while the leader of one partition after
+/// another is killed with -9 and restarted, five times; Kafka's console consumer must then find every
+/// record exactly once, in per-partition order.
+#[test]
+fn idempotent_exactly_once_through_five_leader_kills() {
+    let _serial = THREE_BROKERS.lock().unwrap_or_else(|e| e.into_inner());
+    let bootstrap = bootstrap("KAFKA_BOOTSTRAP_3");
+    let cluster = cluster_name("KPROD_KAFKA_NAME_3");
+    let topic = unique_topic("exactly-once");
+    kafka(&[
+        "topics",
+        "--name",
+        &cluster,
+        "--create",
+        "--topic",
+        &topic,
+        "--partitions",
+        "6",
+        "--replication-factor",
+        "3",
+        "--config",
+        "min.insync.replicas=2",
+    ]);
+    let total = 1_000_000usize;
+    let p = Arc::new(producer(&bootstrap, &[("linger.ms", "10"), ("batch.size", "32768")]));
+    assert!(p.config().enable_idempotence());
+    let failures = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let (p, topic, failures, done) =
+            (Arc::clone(&p), topic.clone(), Arc::clone(&failures), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            for i in 0..total {
+                // About 25,000 records/s, so the kills happen while records flow.
+                if i % 5000 == 0 {
+                    let due = Duration::from_millis((i / 25) as u64);
+                    if let Some(wait) = due.checked_sub(start.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+                let failures = Arc::clone(&failures);
+                let r = Record::new(topic.as_str())
+                    .key(format!("key-{i}").into_bytes())
+                    .value(format!("{i}").into_bytes());
+                p.send_with(r, move |r| {
+                    if let Err(e) = r {
+                        eprintln!("record {i} failed: {e}");
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+                .unwrap();
+            }
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let mut kills = 0;
+    for round in 0..5 {
+        std::thread::sleep(Duration::from_secs(2));
+        let part = (round % 6).to_string();
+        let node: i32 = kafka_stdout(&["leader", "--name", &cluster, &topic, &part]).trim().parse().unwrap();
+        if node <= 0 {
+            continue;
+        }
+        kafka(&["kill", "--name", &cluster, &node.to_string()]);
+        kills += 1;
+        let restart = RestartOnDrop { cluster: &cluster, node: node.to_string() };
+        std::thread::sleep(Duration::from_secs(3));
+        drop(restart);
+    }
+    sender.join().unwrap();
+    assert!(done.load(Ordering::SeqCst));
+    p.flush(Duration::from_secs(300)).unwrap();
+    assert_eq!(failures.load(Ordering::SeqCst), 0, "no record failed");
+    assert!(kills >= 5, "killed {kills} leaders");
+
+    let got = consume(&cluster, &topic, total + 1, 15_000, &[]);
+    let mut seen = vec![0u8; total];
+    let mut last: HashMap<i32, usize> = HashMap::new();
+    for c in &got {
+        let i: usize = c.value.parse().unwrap();
+        assert_eq!(c.key, format!("key-{i}"));
+        seen[i] = seen[i].saturating_add(1);
+        if let Some(prev) = last.insert(c.partition, i) {
+            assert!(i > prev, "partition {}: {i} after {prev}", c.partition);
+        }
+    }
+    let once = seen.iter().filter(|&&n| n == 1).count();
+    let missing = seen.iter().filter(|&&n| n == 0).count();
+    let duplicated = seen.iter().filter(|&&n| n > 1).count();
+    eprintln!(
+        "exactly-once: {kills} leader kills, {} records read, {once} exactly once, {missing} missing, {duplicated} duplicated",
+        got.len()
+    );
+    assert_eq!((once, missing, duplicated), (total, 0, 0));
+}
