@@ -265,7 +265,7 @@ pub static PROPERTIES: &[PropertyDef] = &[
     prop("enable.idempotence", T::Boolean, Some("true"), Validity::Any, Low, Support::Yes,
         "Exactly-once writes per partition via producer ids and sequence numbers. On by default; turned off silently (as in Java) when acks, retries or max.in.flight.requests.per.connection are set to values it cannot work with, and an error when it is set to true explicitly with them."),
     prop("transactional.id", T::String, Some("null"), NonEmpty, Low,
-        Support::Partly("setting it is refused until transactions land"),
+        Support::Yes,
         "Identity of a transactional producer, stable across restarts."),
     prop("transaction.timeout.ms", T::Int, Some("60000"), AtLeast(0), Low,
         Support::Partly("accepted; takes effect with transactions"),
@@ -747,7 +747,7 @@ impl ProducerConfig {
     ///   maximum from the first retry.
     /// - `enable.idempotence=true` must come with `acks=all`, `retries` > 0 and at most 5 in-flight
     ///   requests (as in Java), and is then [`Error::Unsupported`] until kprod implements it;
-    ///   `transactional.id` likewise needs idempotence not disabled and is then unsupported.
+    ///   `transactional.id` needs idempotence (it is an error to disable it explicitly).
     pub fn validate(&mut self) -> Result<(), Error> {
         if self.mock_num_brokers > 0 {
             if !cfg!(feature = "mock") {
@@ -827,10 +827,8 @@ impl ProducerConfig {
                 None => {}
             }
         }
-        if self.transactional_id.is_some() {
-            return Err(Error::Unsupported(
-                "transactional.id: transactions are not yet supported".to_string(),
-            ));
+        if self.transactional_id.is_some() && !self.enable_idempotence {
+            return Err(Error::config("transactional.id", "needs enable.idempotence=true"));
         }
         Ok(())
     }
@@ -1329,7 +1327,13 @@ mod tests {
 
         let mut c = base();
         c.set("transactional.id", "tx").unwrap();
-        assert!(matches!(c.validate(), Err(Error::Unsupported(m)) if m.contains("transactional.id")));
+        c.validate().unwrap();
+        assert_eq!(c.transactional_id(), Some("tx"));
+        // A transactional id asks for idempotence: incompatible acks is an error, not a silent switch.
+        let mut t = base();
+        t.set("transactional.id", "tx").unwrap();
+        t.set("acks", "1").unwrap();
+        assert_eq!(config_key(&t.validate().unwrap_err()), "acks");
         c.set("enable.idempotence", "false").unwrap();
         assert_eq!(config_key(&c.validate().unwrap_err()), "transactional.id");
 

@@ -80,6 +80,13 @@ pub enum Error {
     /// A user callback panicked; the text is the panic message when it was a string.
     #[error("a callback panicked: {0}")]
     CallbackPanicked(String),
+    /// An API was called in a state that does not allow it (e.g. `send` on a transactional producer
+    /// outside a transaction, `commit_transaction` before `begin_transaction`).
+    #[error("illegal state: {0}")]
+    IllegalState(String),
+    /// The record's transaction was aborted before the record was sent.
+    #[error("the transaction was aborted")]
+    TransactionAborted,
 }
 
 fn describe_partition(topic: &str, partition: Option<i32>) -> String {
@@ -119,7 +126,9 @@ impl Error {
             | Error::Closed
             | Error::Protocol(_)
             | Error::Fatal { .. }
-            | Error::CallbackPanicked(_) => false,
+            | Error::CallbackPanicked(_)
+            | Error::IllegalState(_)
+            | Error::TransactionAborted => false,
         }
     }
 
@@ -133,6 +142,8 @@ impl Error {
             Error::Broker { code, .. } => matches!(
                 *code,
                 ErrorCode::PRODUCER_FENCED
+                    | ErrorCode::INVALID_PRODUCER_EPOCH
+                    | ErrorCode::TRANSACTION_COORDINATOR_FENCED
                     | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
                     | ErrorCode::CLUSTER_AUTHORIZATION_FAILED
             ),

@@ -32,6 +32,9 @@ use crate::protocol::record::batch::BATCH_HEADER_SIZE;
 use crate::protocol::record::{RecordBatchWriter, RecordHeader};
 use crate::sender::metadata::{Lookup, Metadata};
 use crate::sender::{parse_bootstrap, Sender, SenderConfig, SenderShared, WAKE_TOKEN};
+use crate::txn::transactional::{
+    illegal, ConsumerGroupMetadata, OffsetAndMetadata, Op, Transactional, TxnState,
+};
 
 /// A record header: a UTF-8 key and a nullable value, each borrowed or owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -388,6 +391,7 @@ impl Producer {
             availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
                 .unwrap_or(i64::MAX),
             fatal: Mutex::new(None),
+            transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
         });
         let client_id: Arc<str> = if config.client_id().is_empty() {
             Arc::from(next_client_id())
@@ -549,6 +553,18 @@ impl Producer {
         if let Some(e) = inner.shared.fatal.lock().clone() {
             return Err(e);
         }
+        if let Some(t) = &inner.shared.transactional {
+            match &t.inner.lock().state {
+                TxnState::InTransaction => {}
+                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
+                s => {
+                    return Err(illegal(format!(
+                        "send in transaction state {}: call begin_transaction first",
+                        s.name()
+                    )))
+                }
+            }
+        }
         if inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
@@ -558,12 +574,17 @@ impl Producer {
         // Metadata first (Java's waitOnMetadata).
         let info = loop {
             let now = Instant::now();
-            match inner.metadata.lookup(topic, now)? {
-                Lookup::Found(_, info) if record.partition.map_or(true, |p| p < info.num_partitions()) => {
+            let seen = match inner.metadata.lookup(topic, now)? {
+                Lookup::Found(_, info, _) if record.partition.map_or(true, |p| p < info.num_partitions()) => {
                     break info
                 }
-                _ => {}
-            }
+                Lookup::Found(_, _, version) => {
+                    // The partition is not there (yet): partitions may have been added.
+                    inner.metadata.request_update();
+                    version
+                }
+                Lookup::Missing(version) => version,
+            };
             if now >= deadline {
                 return Err(Error::UnknownTopicOrPartition {
                     topic: topic.to_owned(),
@@ -571,7 +592,7 @@ impl Producer {
                 });
             }
             inner.shared.wake();
-            inner.metadata.await_update(deadline);
+            inner.metadata.await_update(seen, deadline);
         };
         let size = BATCH_HEADER_SIZE.saturating_add(record.encoded_size());
         let max = inner.config.max_request_size();
@@ -633,6 +654,15 @@ impl Producer {
         if let Some((s, pinfo)) = sticky {
             s.update_partition_info(pinfo, size - BATCH_HEADER_SIZE, &partitions, result.batch_is_full);
         }
+        if let Some(t) = &inner.shared.transactional {
+            // Transactions v1 register each partition with the coordinator before its first batch.
+            let mut g = t.inner.lock();
+            g.started = true;
+            let tp = result.handle.topic_partition();
+            if g.tv2 != Some(true) && !g.in_txn.contains(tp) && !g.pending_add.contains(tp) {
+                g.pending_add.insert(tp.clone());
+            }
+        }
         if result.batch_is_full || result.new_batch_created {
             inner.shared.wake();
         }
@@ -663,28 +693,170 @@ impl Producer {
         }
     }
 
+    fn transactional(&self) -> Result<&Arc<Transactional>, Error> {
+        self.inner.shared.transactional.as_ref().ok_or_else(|| illegal("no transactional.id is configured"))
+    }
+
+    /// Gets the producer id for `transactional.id` from its coordinator, fencing any older producer with
+    /// the same id and finishing (committing or aborting) what it left open (Java's `initTransactions`).
+    /// Call once, before the first transaction. On timeout, call it again to keep waiting.
+    pub fn init_transactions(&self, timeout: Duration) -> Result<(), Error> {
+        let t = self.transactional()?;
+        let id = {
+            let mut g = t.inner.lock();
+            match &g.state {
+                TxnState::Uninitialized => {
+                    g.transition(TxnState::Initializing)?;
+                    t.start(&mut g, Op::Init { bump: false })?
+                }
+                TxnState::Initializing if g.op.is_some() => g.op_id,
+                TxnState::Fatal(e) => return Err(e.clone()),
+                s => return Err(illegal(format!("init_transactions in state {}", s.name()))),
+            }
+        };
+        self.inner.shared.wake();
+        t.wait(id, timeout)
+    }
+
+    /// Starts a transaction: records sent from now on are committed or aborted together.
+    pub fn begin_transaction(&self) -> Result<(), Error> {
+        let t = self.transactional()?;
+        let mut g = t.inner.lock();
+        match &g.state {
+            TxnState::Ready => {
+                g.started = false;
+                g.in_txn.clear();
+                g.transition(TxnState::InTransaction)
+            }
+            TxnState::Fatal(e) => Err(e.clone()),
+            s => Err(illegal(format!("begin_transaction in state {}", s.name()))),
+        }
+    }
+
+    /// Adds consumer offsets to the transaction (KIP-447): they are committed for `group` if and only if
+    /// the transaction commits. `offsets` are the next offsets to read.
+    pub fn send_offsets_to_transaction(
+        &self,
+        offsets: &[OffsetAndMetadata],
+        group: &ConsumerGroupMetadata,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        let t = self.transactional()?;
+        let id = {
+            let mut g = t.inner.lock();
+            match &g.state {
+                TxnState::InTransaction if g.op.is_none() => {
+                    g.started = true;
+                    let op =
+                        Op::SendOffsets { group: group.clone(), offsets: offsets.to_vec(), added: false };
+                    t.start(&mut g, op)?
+                }
+                TxnState::InTransaction if matches!(g.op, Some(Op::SendOffsets { .. })) => g.op_id,
+                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
+                s => return Err(illegal(format!("send_offsets_to_transaction in state {}", s.name()))),
+            }
+        };
+        self.inner.shared.wake();
+        t.wait(id, timeout)
+    }
+
+    /// Commits the transaction: sends every record still queued, waits for all of them, then asks the
+    /// coordinator to commit. A record that failed makes the commit fail with its error; then call
+    /// [`abort_transaction`](Self::abort_transaction). On timeout, call it again to keep waiting.
+    pub fn commit_transaction(&self, timeout: Duration) -> Result<(), Error> {
+        let t = self.transactional()?;
+        let deadline = Instant::now() + timeout;
+        {
+            let g = t.inner.lock();
+            match &g.state {
+                TxnState::InTransaction => {}
+                TxnState::Committing if g.op.is_some() => {
+                    let id = g.op_id;
+                    drop(g);
+                    return t.wait(id, timeout);
+                }
+                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
+                s => return Err(illegal(format!("commit_transaction in state {}", s.name()))),
+            }
+        }
+        self.flush(timeout)?;
+        let id = {
+            let mut g = t.inner.lock();
+            match &g.state {
+                TxnState::InTransaction => {}
+                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
+                s => return Err(illegal(format!("commit_transaction in state {}", s.name()))),
+            }
+            g.transition(TxnState::Committing)?;
+            if !g.started {
+                // Nothing was sent: there is nothing to commit.
+                return g.transition(TxnState::Ready);
+            }
+            t.start(&mut g, Op::EndTxn { commit: true })?
+        };
+        self.inner.shared.wake();
+        t.wait(id, deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Aborts the transaction: records not sent yet fail with [`Error::TransactionAborted`], records in
+    /// flight complete, and the coordinator writes abort markers so read_committed consumers never see
+    /// the transaction's records. Afterwards a new transaction may begin.
+    pub fn abort_transaction(&self, timeout: Duration) -> Result<(), Error> {
+        let t = self.transactional()?;
+        let deadline = Instant::now() + timeout;
+        {
+            let mut g = t.inner.lock();
+            match &g.state {
+                TxnState::InTransaction | TxnState::AbortableError(_) => g.transition(TxnState::Aborting)?,
+                TxnState::Aborting | TxnState::Initializing if g.op.is_some() => {
+                    let id = g.op_id;
+                    drop(g);
+                    return t.wait(id, timeout);
+                }
+                TxnState::Aborting => {}
+                TxnState::Fatal(e) => return Err(e.clone()),
+                s => return Err(illegal(format!("abort_transaction in state {}", s.name()))),
+            }
+        }
+        // The sender fails queued batches while the state is Aborting; wait for those in flight.
+        self.inner.shared.wake();
+        self.flush(timeout)?;
+        let id = {
+            let mut g = t.inner.lock();
+            if !g.started {
+                return g.transition(TxnState::Ready);
+            }
+            t.start(&mut g, Op::EndTxn { commit: false })?
+        };
+        self.inner.shared.wake();
+        t.wait(id, deadline.saturating_duration_since(Instant::now()))
+    }
+
     /// The partitions of `topic`, waiting up to `max.block.ms` for its metadata (Java's `partitionsFor`).
     pub fn partitions_for(&self, topic: &str) -> Result<Vec<PartitionInfo>, Error> {
         let inner = &*self.inner;
         let deadline = Instant::now() + inner.config.max_block();
         loop {
-            if let Lookup::Found(_, info) = inner.metadata.lookup(topic, Instant::now())? {
-                return Ok(info
-                    .partitions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| PartitionInfo {
-                        partition: i32::try_from(i).unwrap_or(i32::MAX),
-                        leader: (p.leader >= 0).then_some(p.leader),
-                        leader_epoch: p.leader_epoch,
-                    })
-                    .collect());
-            }
+            let seen = match inner.metadata.lookup(topic, Instant::now())? {
+                Lookup::Missing(version) => version,
+                Lookup::Found(_, info, _) => {
+                    return Ok(info
+                        .partitions
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| PartitionInfo {
+                            partition: i32::try_from(i).unwrap_or(i32::MAX),
+                            leader: (p.leader >= 0).then_some(p.leader),
+                            leader_epoch: p.leader_epoch,
+                        })
+                        .collect())
+                }
+            };
             if Instant::now() >= deadline {
                 return Err(Error::UnknownTopicOrPartition { topic: topic.to_owned(), partition: None });
             }
             inner.shared.wake();
-            inner.metadata.await_update(deadline);
+            inner.metadata.await_update(seen, deadline);
         }
     }
 

@@ -13,7 +13,35 @@ use kprod::mock::MockCluster;
 use kprod::protocol::{ApiKey, ErrorCode};
 use kprod::{Error, Producer, ProducerConfig, ProducerInterceptor, Record, RecordMetadata, TopicPartition};
 
+/// Prints kprod's `log` output to stderr when `KPROD_TEST_LOG` is set (for debugging a test).
+struct StderrLog(Instant);
+
+impl log::Log for StderrLog {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        let t = self.0.elapsed();
+        let thread = std::thread::current();
+        eprintln!(
+            "{:>8.3} {:<16} {:<5} {}",
+            t.as_secs_f64(),
+            thread.name().unwrap_or("?"),
+            r.level(),
+            r.args()
+        );
+    }
+    fn flush(&self) {}
+}
+
 fn config(cluster: &MockCluster, extra: &[(&str, &str)]) -> ProducerConfig {
+    if std::env::var_os("KPROD_TEST_LOG").is_some() {
+        static LOGGER: std::sync::OnceLock<StderrLog> = std::sync::OnceLock::new();
+        let logger = LOGGER.get_or_init(|| StderrLog(Instant::now()));
+        if log::set_logger(logger).is_ok() {
+            log::set_max_level(log::LevelFilter::Debug);
+        }
+    }
     let mut props = vec![("bootstrap.servers", cluster.bootstrap_servers()), ("linger.ms", "5".into())];
     props.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     ProducerConfig::from_properties(props).unwrap()
@@ -538,4 +566,148 @@ fn fatal_authorization_error_fails_every_pending_record() {
     let e = p.send(Record::new("t").value(&b"y"[..])).unwrap_err();
     assert_eq!(e.error().broker_code(), Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED));
     assert!(values(&cluster, "t", 0).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Transactions (the mock speaks transactions v1)
+
+use kprod::txn::transactional::{ConsumerGroupMetadata, OffsetAndMetadata};
+
+fn txn_producer(cluster: &MockCluster, id: &str) -> Producer {
+    let p = Producer::new(config(cluster, &[("transactional.id", id), ("retry.backoff.ms", "10")])).unwrap();
+    p.init_transactions(Duration::from_secs(10)).unwrap();
+    p
+}
+
+fn committed_values(cluster: &MockCluster, topic: &str, partition: i32) -> Vec<Vec<u8>> {
+    cluster
+        .read_committed(topic, partition)
+        .into_iter()
+        .map(|r| r.value.map(|v| v.to_vec()).unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn transaction_commit_and_abort() {
+    let cluster = MockCluster::new(3).unwrap();
+    cluster.create_topic("t", 2, 3).unwrap();
+    let p = txn_producer(&cluster, "tx-1");
+    assert!(
+        matches!(p.send(Record::new("t").value(&b"outside"[..])), Err(e) if matches!(e.error(), Error::IllegalState(_)))
+    );
+
+    p.begin_transaction().unwrap();
+    for i in 0..10u8 {
+        p.send(Record::new("t").partition(i32::from(i % 2)).value(vec![b'c', i])).unwrap();
+    }
+    p.commit_transaction(Duration::from_secs(10)).unwrap();
+
+    p.begin_transaction().unwrap();
+    let f = p.send(Record::new("t").partition(0).value(&b"aborted"[..])).unwrap();
+    p.flush(Duration::from_secs(5)).unwrap();
+    assert!(f.wait().is_ok(), "written, then aborted");
+    p.abort_transaction(Duration::from_secs(10)).unwrap();
+
+    p.begin_transaction().unwrap();
+    p.send(Record::new("t").partition(1).value(&b"after"[..])).unwrap();
+    p.commit_transaction(Duration::from_secs(10)).unwrap();
+
+    let c0 = committed_values(&cluster, "t", 0);
+    let c1 = committed_values(&cluster, "t", 1);
+    assert_eq!(c0, (0..10u8).filter(|i| i % 2 == 0).map(|i| vec![b'c', i]).collect::<Vec<_>>());
+    let mut want1: Vec<Vec<u8>> = (0..10u8).filter(|i| i % 2 == 1).map(|i| vec![b'c', i]).collect();
+    want1.push(b"after".to_vec());
+    assert_eq!(c1, want1);
+    assert!(values(&cluster, "t", 0).contains(&b"aborted".to_vec()), "in the log, but never committed");
+    cluster.check_invariants().unwrap();
+}
+
+#[test]
+fn transactional_offsets_commit_with_the_transaction() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("in", 1, 1).unwrap();
+    cluster.create_topic("out", 1, 1).unwrap();
+    let p = txn_producer(&cluster, "tx-offsets");
+    let group = ConsumerGroupMetadata::new("g1");
+    let offsets = |o: i64| {
+        vec![OffsetAndMetadata { topic_partition: TopicPartition::new("in", 0), offset: o, metadata: None }]
+    };
+    // Aborted: offsets not committed.
+    p.begin_transaction().unwrap();
+    p.send(Record::new("out").value(&b"x"[..])).unwrap();
+    p.send_offsets_to_transaction(&offsets(5), &group, Duration::from_secs(10)).unwrap();
+    p.abort_transaction(Duration::from_secs(10)).unwrap();
+    assert!(cluster.committed_offsets("g1").is_empty());
+    // Committed: offsets visible.
+    p.begin_transaction().unwrap();
+    p.send(Record::new("out").value(&b"y"[..])).unwrap();
+    p.send_offsets_to_transaction(&offsets(7), &group, Duration::from_secs(10)).unwrap();
+    p.commit_transaction(Duration::from_secs(10)).unwrap();
+    assert_eq!(cluster.committed_offsets("g1").get(&("in".to_string(), 0)), Some(&7));
+    assert_eq!(committed_values(&cluster, "out", 0), vec![b"y".to_vec()]);
+}
+
+#[test]
+fn a_newer_producer_with_the_same_id_fences_the_old_one() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let old = txn_producer(&cluster, "tx-fence");
+    old.begin_transaction().unwrap();
+    old.send(Record::new("t").value(&b"old"[..])).unwrap();
+    old.flush(Duration::from_secs(5)).unwrap();
+    let new = txn_producer(&cluster, "tx-fence");
+    let e = old.commit_transaction(Duration::from_secs(10)).unwrap_err();
+    assert!(e.is_fatal(), "fenced is fatal: {e}");
+    assert!(old.send(Record::new("t").value(&b"more"[..])).is_err());
+    new.begin_transaction().unwrap();
+    new.send(Record::new("t").value(&b"new"[..])).unwrap();
+    new.commit_transaction(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        committed_values(&cluster, "t", 0),
+        vec![b"new".to_vec()],
+        "the fenced transaction was aborted"
+    );
+}
+
+#[test]
+fn coordinator_errors_mid_commit_are_retried() {
+    let cluster = MockCluster::new(3).unwrap();
+    cluster.create_topic("t", 1, 3).unwrap();
+    let p = txn_producer(&cluster, "tx-moves");
+    p.begin_transaction().unwrap();
+    cluster.push_errors(ApiKey::ADD_PARTITIONS_TO_TXN, None, &[ErrorCode::CONCURRENT_TRANSACTIONS]);
+    p.send(Record::new("t").value(&b"a"[..])).unwrap();
+    cluster.push_errors(
+        ApiKey::END_TXN,
+        None,
+        &[
+            ErrorCode::NOT_COORDINATOR,
+            ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
+            ErrorCode::CONCURRENT_TRANSACTIONS,
+        ],
+    );
+    p.commit_transaction(Duration::from_secs(10)).unwrap();
+    assert_eq!(committed_values(&cluster, "t", 0), vec![b"a".to_vec()]);
+    let finds = cluster.requests().iter().filter(|r| r.api_key == ApiKey::FIND_COORDINATOR).count();
+    assert!(finds >= 2, "NOT_COORDINATOR made the producer look the coordinator up again ({finds})");
+}
+
+#[test]
+fn a_failed_record_makes_the_transaction_abortable_then_it_goes_on() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = txn_producer(&cluster, "tx-abortable");
+    p.begin_transaction().unwrap();
+    cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::RECORD_LIST_TOO_LARGE]);
+    let f = p.send(Record::new("t").value(&b"bad"[..])).unwrap();
+    let e = p.commit_transaction(Duration::from_secs(10)).unwrap_err();
+    assert_eq!(e.broker_code(), Some(ErrorCode::RECORD_LIST_TOO_LARGE));
+    assert!(!e.is_fatal());
+    assert!(f.wait().is_err());
+    assert!(p.send(Record::new("t").value(&b"refused"[..])).is_err(), "no sends until aborted");
+    p.abort_transaction(Duration::from_secs(10)).unwrap();
+    p.begin_transaction().unwrap();
+    p.send(Record::new("t").value(&b"good"[..])).unwrap();
+    p.commit_transaction(Duration::from_secs(10)).unwrap();
+    assert_eq!(committed_values(&cluster, "t", 0), vec![b"good".to_vec()]);
 }

@@ -600,6 +600,29 @@ impl RecordAccumulator {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// Fails every batch still queued (not yet drained) with `error` and deallocates it, leaving the
+    /// accumulator open (Java's `abortUndrainedBatches`, used when a transaction is aborted). Returns the
+    /// callbacks to run.
+    pub fn abort_undrained_batches(&self, error: &Error) -> Vec<Completions> {
+        let mut completions = Vec::new();
+        for (_, dq) in self.all_deques() {
+            let batches: Vec<_> = {
+                let mut q = dq.lock();
+                // A batch being sealed by an appender stays; its records fail when it is drained.
+                let (sealing, failed): (Vec<_>, Vec<_>) = q.drain(..).partition(ProducerBatch::is_sealing);
+                q.extend(sealing);
+                failed
+            };
+            for mut b in batches {
+                if let Some(c) = b.abort(error.clone()) {
+                    completions.push(c);
+                }
+                self.deallocate(b);
+            }
+        }
+        completions
+    }
+
     /// Fails every queued batch with `error` and deallocates it, after [`close`](Self::close) (Java's
     /// `abortIncompleteBatches`, for a forced close); repeats while appends are still finishing. Batches
     /// already drained belong to the sender. Returns the callbacks to run.

@@ -46,6 +46,8 @@ pub enum RequestKind {
     Produce,
     /// InitProducerId for the idempotent producer.
     InitProducerId,
+    /// A transactional request.
+    Txn(super::transactions::TxnRequest),
 }
 
 /// The bytes of a request.
@@ -277,6 +279,14 @@ impl Connection {
         let (min, max) = self.versions.as_ref()?.range(api)?;
         let v = max.min(ours.1);
         (v >= min.max(ours.0)).then_some(v)
+    }
+
+    /// The broker's finalized level of feature `name` (0 when it has none).
+    pub fn finalized_feature(&self, name: &str) -> i16 {
+        self.versions
+            .as_ref()
+            .and_then(|v| v.finalized_features.iter().find(|f| f.name == name))
+            .map_or(0, |f| f.max_version_level)
     }
 
     /// Picks the version of message `M` to use.

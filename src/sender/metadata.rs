@@ -100,10 +100,11 @@ pub struct Metadata {
 /// What a waiting application thread should do next.
 #[derive(Debug)]
 pub enum Lookup {
-    /// The topic is known.
-    Found(Arc<Cluster>, Arc<TopicInfo>),
-    /// The topic is not known yet: poke the sender and wait.
-    Missing,
+    /// The topic is known (as of metadata version `.2`).
+    Found(Arc<Cluster>, Arc<TopicInfo>, u64),
+    /// The topic is not known yet: poke the sender and wait for a refresh newer than this version (taken
+    /// under the same lock, so a refresh that lands before the wait starts is not missed).
+    Missing(u64),
 }
 
 impl Metadata {
@@ -147,18 +148,18 @@ impl Metadata {
             return Err(Error::Broker { code: *code, message: Some(format!("topic {topic}")) });
         }
         match s.cluster.topics.get(topic) {
-            Some(t) => Ok(Lookup::Found(Arc::clone(&s.cluster), Arc::clone(t))),
+            Some(t) => Ok(Lookup::Found(Arc::clone(&s.cluster), Arc::clone(t), s.version)),
             None => {
                 s.need_update = true;
-                Ok(Lookup::Missing)
+                Ok(Lookup::Missing(s.version))
             }
         }
     }
 
-    /// Waits until a refresh newer than the current one completes, or `deadline`; false on timeout.
-    pub fn await_update(&self, deadline: Instant) -> bool {
+    /// Waits until a refresh newer than version `seen` (from [`Lookup::Missing`]) completes, or
+    /// `deadline`; false on timeout.
+    pub fn await_update(&self, seen: u64, deadline: Instant) -> bool {
         let mut s = self.state.lock();
-        let seen = s.version;
         while s.version == seen && !s.closed {
             if self.updated.wait_until(&mut s, deadline).timed_out() {
                 return s.version != seen;
@@ -310,11 +311,11 @@ mod tests {
     fn new_topic_is_missing_then_found() {
         let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(300));
         let now = Instant::now();
-        assert!(matches!(m.lookup("t", now).unwrap(), Lookup::Missing));
+        assert!(matches!(m.lookup("t", now).unwrap(), Lookup::Missing(_)));
         let wanted = m.due(now).unwrap();
         assert_eq!(wanted, vec![Arc::<str>::from("t")]);
         m.update(&response("t", &[1, -1, 1], ErrorCode::NONE), &wanted, now);
-        let Lookup::Found(c, t) = m.lookup("t", now).unwrap() else { panic!("missing") };
+        let Lookup::Found(c, t, _) = m.lookup("t", now).unwrap() else { panic!("missing") };
         assert_eq!(t.num_partitions(), 3);
         assert_eq!(t.available, vec![0, 2]);
         assert_eq!(t.leader(1), None);
@@ -341,7 +342,7 @@ mod tests {
         ));
         // UNKNOWN_TOPIC_OR_PARTITION is retriable: still missing, refresh pending.
         m.update(&response("t", &[], ErrorCode::UNKNOWN_TOPIC_OR_PARTITION), &wanted, now);
-        assert!(matches!(m.lookup("t", now).unwrap(), Lookup::Missing));
+        assert!(matches!(m.lookup("t", now).unwrap(), Lookup::Missing(_)));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod connection;
 pub mod metadata;
+mod transactions;
 
 use std::collections::{HashMap, HashSet};
 use std::net::ToSocketAddrs;
@@ -31,6 +32,7 @@ use crate::protocol::messages::produce::{
 use crate::protocol::primitives::Uuid;
 use crate::protocol::record::NO_TIMESTAMP;
 use crate::protocol::{decode_response, encode_request, ErrorCode};
+use crate::txn::transactional::{Transactional, TxnState};
 use crate::txn::{Recovery, TransactionManager};
 
 /// The poll token of the waker application threads use.
@@ -98,6 +100,8 @@ pub struct SenderShared {
     /// Guards the producer's fatal error, once it has one (e.g. fenced, not authorized): every later
     /// `send` fails with it.
     pub fatal: Mutex<Option<Error>>,
+    /// The transaction state, for a producer with a `transactional.id`.
+    pub transactional: Option<Arc<Transactional>>,
 }
 
 impl SenderShared {
@@ -144,6 +148,10 @@ pub struct Sender {
     started: Instant,
     /// The idempotent producer's state, when idempotence is on.
     txn: Option<TransactionManager>,
+    /// The transaction state (shared with the application threads), when transactional.
+    transactional: Option<Arc<Transactional>>,
+    /// Coordinator addresses learnt from FindCoordinator, for nodes metadata does not list.
+    extra_addresses: HashMap<i32, (String, u16)>,
     init_failures: u32,
     next_init_attempt: Instant,
 }
@@ -178,7 +186,9 @@ impl Sender {
         completions: ChannelSender<Completions>,
     ) -> Self {
         let guarantee_order = config.max_in_flight == 1 && !config.idempotence;
-        let txn = config.idempotence.then(|| TransactionManager::new(false));
+        let transactional = shared.transactional.clone();
+        let txn = (config.idempotence || transactional.is_some())
+            .then(|| TransactionManager::new(transactional.is_some()));
         let seed = Instant::now().elapsed().as_nanos() as u64 ^ (std::process::id() as u64).rotate_left(32);
         Sender {
             config,
@@ -201,6 +211,8 @@ impl Sender {
             last_load_stats: Instant::now(),
             started: Instant::now(),
             txn,
+            transactional,
+            extra_addresses: HashMap::new(),
             init_failures: 0,
             next_init_attempt: Instant::now(),
         }
@@ -259,9 +271,13 @@ impl Sender {
         self.maybe_update_metadata(now, &mut timeout);
 
         self.maybe_init_producer_id(now, &mut timeout);
+        self.drive_transactions(now, &mut timeout);
         let acc = Arc::clone(&self.shared.accumulator);
         let ready = acc.ready(now);
-        let may_produce = self.txn.as_ref().map_or(true, TransactionManager::can_send);
+        let may_produce = self.txn.as_ref().map_or(true, TransactionManager::can_send)
+            && self.transactional.as_ref().map_or(true, |t| {
+                matches!(t.inner.lock().state, TxnState::InTransaction | TxnState::Committing)
+            });
         if let Some(d) = ready.next_ready_check_delay {
             timeout = timeout.min(d);
         }
@@ -311,6 +327,7 @@ impl Sender {
             if let Some(tm) = self.txn.as_mut() {
                 tm.on_abandoned(&batch);
             }
+            self.txn_batch_failed(&Error::DeliveryTimeout);
             let c = batch.done(Err(Error::DeliveryTimeout));
             self.deliver(c);
             acc.deallocate(batch);
@@ -407,6 +424,7 @@ impl Sender {
         } else {
             usize::try_from(-(node + 1)).ok().and_then(|i| self.config.bootstrap.get(i)).cloned()
         }
+        .or_else(|| self.extra_addresses.get(&node).cloned())
     }
 
     /// Starts connecting to `node` unless it is backing off.
@@ -488,6 +506,7 @@ impl Sender {
             }
             (RequestKind::Metadata(_), _) => self.metadata_failed(now),
             (RequestKind::InitProducerId, _) => self.init_failed(now),
+            (RequestKind::Txn(what), _) => self.txn_request_lost(what, now),
             _ => {}
         }
     }
@@ -600,9 +619,12 @@ impl Sender {
     /// Drains the ready partitions led by `node` into one Produce request.
     fn send_produce(&mut self, node: i32, parts: &[TopicPartition], cluster: &Cluster, now: Instant) {
         let acc = Arc::clone(&self.shared.accumulator);
+        let txn_context = self.txn_produce_context();
+        let in_txn = txn_context.as_ref().and_then(|(_, _, f)| f.as_ref());
         let tm = self.txn.as_ref();
         let (batches, failed) = acc.drain_where(parts, self.config.max_request_size, now, &mut |b| {
             tm.map_or(true, |t| t.can_drain(b))
+                && in_txn.map_or(true, |set| set.contains(b.topic_partition()))
         });
         for c in failed {
             self.deliver(Some(c));
@@ -642,6 +664,10 @@ impl Sender {
         if version >= 13 && batches.iter().any(|b| id_of(&b.topic_partition().topic) == Uuid::ZERO) {
             version = 12;
         }
+        let transactional_id = txn_context.as_ref().map(|(id, cap, _)| {
+            version = version.min(*cap);
+            id.as_str()
+        });
         let mut topics: Vec<ProduceTopic<'_>> = Vec::new();
         for b in &batches {
             let tp = b.topic_partition();
@@ -665,7 +691,7 @@ impl Sender {
             version,
             id,
             Some(&self.config.client_id),
-            None,
+            transactional_id,
             self.config.acks,
             timeout_ms,
             &topics,
@@ -786,6 +812,7 @@ impl Sender {
                     }
                 }
             }
+            RequestKind::Txn(what) => self.on_txn_response(what, body, req.version, req.correlation_id, now),
             RequestKind::InitProducerId => {
                 match decode_response::<InitProducerIdRequest>(body, req.version, req.correlation_id) {
                     Ok(resp) => {
@@ -958,7 +985,9 @@ impl Sender {
             if let Some(tm) = self.txn.as_mut() {
                 tm.on_abandoned(&batch);
             }
-            let c = batch.done(Err(Error::Broker { code, message }));
+            let error = Error::Broker { code, message };
+            self.txn_batch_failed(&error);
+            let c = batch.done(Err(error));
             self.deliver(c);
             acc.deallocate(batch);
         }
@@ -968,6 +997,7 @@ impl Sender {
     fn go_fatal(&mut self, error: Error) {
         log::error!("producer is in a fatal state: {error}");
         *self.shared.fatal.lock() = Some(error.clone());
+        self.txn_fatal(&error);
         self.abort_all(&error);
     }
 

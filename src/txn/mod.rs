@@ -5,6 +5,8 @@
 //! Owned by the sender thread; nothing here locks. The producer id state changes only through
 //! [`TransactionManager::transition`] and its one table.
 
+pub mod transactional;
+
 use std::collections::HashMap;
 
 use crate::accumulator::{ProducerBatch, ProducerState, TopicPartition};
@@ -63,6 +65,9 @@ fn allowed(from: &IdState, to: &IdState) -> bool {
             | (Bumping, Ready)
             | (Bumping, BumpPending)
             | (Bumping, Uninitialized)
+            // A transactional producer installs ids from InitProducerId and EndTxn v5 itself.
+            | (Uninitialized, Ready)
+            | (Ready, Ready)
     ) && !matches!(from, Fatal(_))
 }
 
@@ -152,6 +157,9 @@ impl TransactionManager {
     /// True when an InitProducerId request should be sent now: none yet, or a bump is due and nothing
     /// is in flight any more.
     pub fn needs_init(&self) -> bool {
+        if self.transactional {
+            return false; // the transaction flow sends its own InitProducerId
+        }
         match self.state {
             IdState::Uninitialized => true,
             IdState::BumpPending => self.in_flight() == 0,
@@ -214,6 +222,23 @@ impl TransactionManager {
                 Err(e)
             }
         }
+    }
+
+    /// Installs a producer id and epoch obtained by the transaction flow (InitProducerId with the
+    /// transactional id, or an EndTxn v5 epoch bump); every partition's sequence starts again.
+    pub fn install(&mut self, producer_id: i64, epoch: i16) -> Result<(), Error> {
+        self.producer_id = producer_id;
+        self.epoch = epoch;
+        for p in self.partitions.values_mut() {
+            p.next_sequence = 0;
+            p.last_acked = None;
+        }
+        self.transition(IdState::Ready)
+    }
+
+    /// True for a transactional producer.
+    pub fn is_transactional(&self) -> bool {
+        self.transactional
     }
 
     /// An InitProducerId request was lost (connection closed, timeout): try again.
@@ -296,7 +321,9 @@ impl TransactionManager {
             ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER
             | ErrorCode::UNKNOWN_PRODUCER_ID
             | ErrorCode::INVALID_PRODUCER_ID_MAPPING => {
-                if !retriable && code != ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER {
+                if self.transactional || (!retriable && code != ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER) {
+                    // In a transaction the batch fails and the transaction must be aborted (which bumps
+                    // the epoch); the idempotent producer recovers on its own.
                     return Recovery::Fail;
                 }
                 // The broker expects another sequence. If an earlier batch of the partition failed, this
@@ -344,6 +371,9 @@ impl TransactionManager {
     /// A sequenced batch will never be sent again (expired, failed, split): its sequence range leaves a
     /// gap, so the epoch must be bumped before the partition's next batch.
     pub fn on_abandoned(&mut self, batch: &ProducerBatch) {
+        if self.transactional {
+            return; // the transaction is aborted, and the abort moves to a new epoch
+        }
         if let Some(s) = batch.producer_state() {
             if (s.producer_id, s.epoch) == (self.producer_id, self.epoch) {
                 self.request_bump();
