@@ -693,6 +693,14 @@ impl Producer {
         }
     }
 
+    /// The transaction protocol in use once `init_transactions` has reached the coordinator: 2 for
+    /// KIP-890's transactions v2 (brokers with `transaction.version` ≥ 2), 1 otherwise; `None` before.
+    pub fn transaction_protocol_version(&self) -> Option<u8> {
+        let t = self.inner.shared.transactional.as_ref()?;
+        let tv2 = t.inner.lock().tv2?;
+        Some(if tv2 { 2 } else { 1 })
+    }
+
     fn transactional(&self) -> Result<&Arc<Transactional>, Error> {
         self.inner.shared.transactional.as_ref().ok_or_else(|| illegal("no transactional.id is configured"))
     }
