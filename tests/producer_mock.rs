@@ -711,3 +711,58 @@ fn a_failed_record_makes_the_transaction_abortable_then_it_goes_on() {
     p.commit_transaction(Duration::from_secs(10)).unwrap();
     assert_eq!(committed_values(&cluster, "t", 0), vec![b"good".to_vec()]);
 }
+
+#[test]
+fn transaction_state_machine_error_paths() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    cluster.create_topic("in", 1, 1).unwrap();
+
+    // Wrong order of calls: illegal-state errors, nothing sent.
+    let p = Producer::new(config(&cluster, &[("transactional.id", "tx-states")])).unwrap();
+    assert!(matches!(p.begin_transaction(), Err(Error::IllegalState(_))), "begin before init");
+    // InitProducerId: a retriable error is retried.
+    cluster.push_errors(ApiKey::INIT_PRODUCER_ID, None, &[ErrorCode::CONCURRENT_TRANSACTIONS]);
+    p.init_transactions(Duration::from_secs(10)).unwrap();
+    assert!(
+        matches!(p.commit_transaction(Duration::from_secs(1)), Err(Error::IllegalState(_))),
+        "commit outside"
+    );
+    assert!(
+        matches!(p.abort_transaction(Duration::from_secs(1)), Err(Error::IllegalState(_))),
+        "abort outside"
+    );
+    p.begin_transaction().unwrap();
+    assert!(matches!(p.begin_transaction(), Err(Error::IllegalState(_))), "begin twice");
+    // An empty transaction commits without EndTxn.
+    p.commit_transaction(Duration::from_secs(5)).unwrap();
+    assert_eq!(cluster.requests().iter().filter(|r| r.api_key == ApiKey::END_TXN).count(), 0);
+
+    // AddOffsetsToTxn refused: the transaction becomes abortable, then goes on after an abort.
+    let group = ConsumerGroupMetadata::new("g-states");
+    let offsets =
+        [OffsetAndMetadata { topic_partition: TopicPartition::new("in", 0), offset: 3, metadata: None }];
+    p.begin_transaction().unwrap();
+    p.send(Record::new("t").value(&b"x"[..])).unwrap();
+    cluster.push_errors(ApiKey::ADD_OFFSETS_TO_TXN, None, &[ErrorCode::GROUP_AUTHORIZATION_FAILED]);
+    let e = p.send_offsets_to_transaction(&offsets, &group, Duration::from_secs(5)).unwrap_err();
+    assert_eq!(e.broker_code(), Some(ErrorCode::GROUP_AUTHORIZATION_FAILED));
+    assert!(p.commit_transaction(Duration::from_secs(5)).is_err(), "abortable: commit refused");
+    p.abort_transaction(Duration::from_secs(5)).unwrap();
+
+    // TxnOffsetCommit: the group coordinator moved; the producer finds it again.
+    p.begin_transaction().unwrap();
+    p.send(Record::new("t").value(&b"y"[..])).unwrap();
+    cluster.push_errors(ApiKey::TXN_OFFSET_COMMIT, None, &[ErrorCode::NOT_COORDINATOR]);
+    p.send_offsets_to_transaction(&offsets, &group, Duration::from_secs(5)).unwrap();
+    p.commit_transaction(Duration::from_secs(5)).unwrap();
+    assert_eq!(cluster.committed_offsets("g-states").get(&("in".to_string(), 0)), Some(&3));
+    assert_eq!(committed_values(&cluster, "t", 0), vec![b"y".to_vec()]);
+
+    // Not authorized for the transactional id: fatal, for good.
+    let q = Producer::new(config(&cluster, &[("transactional.id", "tx-denied")])).unwrap();
+    cluster.push_errors(ApiKey::INIT_PRODUCER_ID, None, &[ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED]);
+    let e = q.init_transactions(Duration::from_secs(5)).unwrap_err();
+    assert!(e.is_fatal(), "{e}");
+    assert!(q.begin_transaction().is_err());
+}
