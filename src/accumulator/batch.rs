@@ -316,6 +316,11 @@ pub struct ProducerBatch {
     topic_partition: TopicPartition,
     /// Unique within the accumulator; finds the batch again after sealing outside the lock.
     pub(crate) id: u64,
+    /// Where the batch belongs in its partition's queue: `id << 64` for a batch the accumulator made;
+    /// the parts of a split batch share their parent's range (`order_span` wide), in record order, so
+    /// re-enqueued batches keep send order even after splits (ids of parts are newer than later batches).
+    pub(crate) order_key: u128,
+    order_span: u128,
     writer: Option<RecordBatchWriter>,
     sealed: Option<Vec<u8>>,
     /// Bytes charged to the buffer pool for this batch's buffer.
@@ -352,6 +357,8 @@ impl ProducerBatch {
         ProducerBatch {
             topic_partition,
             id,
+            order_key: u128::from(id) << 64,
+            order_span: 1u128 << 64,
             size_in_bytes: writer.size_in_bytes(),
             writer: Some(writer),
             sealed: None,
@@ -612,6 +619,11 @@ impl ProducerBatch {
         }
         if parts.len() < 2 {
             return None;
+        }
+        let step = self.order_span / parts.len() as u128;
+        for (k, part) in parts.iter_mut().enumerate() {
+            part.order_key = self.order_key + step * k as u128;
+            part.order_span = step.max(1);
         }
         // Callbacks follow their records.
         for t in std::mem::take(&mut self.thunks) {

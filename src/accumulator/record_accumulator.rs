@@ -505,8 +505,8 @@ impl RecordAccumulator {
         let tp = batch.topic_partition();
         let dq = self.deque(&tp.topic, tp.partition);
         let mut q = dq.lock();
-        // Keep id (creation) order even if several batches of the partition are being retried.
-        let pos = q.iter().position(|b| b.id > batch.id).unwrap_or(q.len());
+        // Keep send order even if several batches of the partition (or parts of split ones) are retried.
+        let pos = q.iter().position(|b| b.order_key > batch.order_key).unwrap_or(q.len());
         q.insert(pos, batch);
     }
 
@@ -530,7 +530,7 @@ impl RecordAccumulator {
         let dq = self.deque(&tp.topic, tp.partition);
         {
             let mut q = dq.lock();
-            let at = q.iter().position(|b| b.id > batch.id).unwrap_or(q.len());
+            let at = q.iter().position(|b| b.order_key > batch.order_key).unwrap_or(q.len());
             for (pos, mut p) in (at..).zip(parts) {
                 p.close_for_appends();
                 q.insert(pos, p);

@@ -383,6 +383,13 @@ impl Connection {
         }
         // Only ask for writable events while something is waiting to be written.
         let want_write = self.write_index < self.in_flight.len();
+        log::trace!(
+            "node {}: {} requests queued, {} unwritten, {} completed without response",
+            self.node_id,
+            self.in_flight.len(),
+            self.in_flight.len() - self.write_index,
+            done.len()
+        );
         if want_write != self.writable_interest {
             let interest =
                 if want_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };

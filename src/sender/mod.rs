@@ -228,6 +228,7 @@ impl Sender {
                 break;
             }
             let timeout = self.run_once(now);
+            log::trace!("poll for {timeout:?}");
             if self.shared.closing.load(Ordering::Acquire) && self.is_idle() {
                 break;
             }
@@ -311,7 +312,11 @@ impl Sender {
                     if let Some(l) = self.node_latency.get_mut(&node) {
                         l.drain_time_ms = now_ms;
                     }
-                    self.send_produce(node, &parts, &cluster, now)
+                    // A partition gives one batch per request; if more are queued behind it, look
+                    // again at once instead of sleeping until an event (acks=0 brings none).
+                    if self.send_produce(node, &parts, &cluster, now) {
+                        timeout = Duration::ZERO;
+                    }
                 }
                 Some(c) => {
                     if let Some(t) = c.throttled_until {
@@ -617,7 +622,8 @@ impl Sender {
     }
 
     /// Drains the ready partitions led by `node` into one Produce request.
-    fn send_produce(&mut self, node: i32, parts: &[TopicPartition], cluster: &Cluster, now: Instant) {
+    /// Returns true when a request was sent.
+    fn send_produce(&mut self, node: i32, parts: &[TopicPartition], cluster: &Cluster, now: Instant) -> bool {
         let acc = Arc::clone(&self.shared.accumulator);
         let txn_context = self.txn_produce_context();
         let in_txn = txn_context.as_ref().and_then(|(_, _, f)| f.as_ref());
@@ -648,16 +654,25 @@ impl Sender {
                 stamped
             }
         };
+        log::trace!("drained {} batches for node {node}", batches.len());
+
         if batches.is_empty() {
-            return;
+            return false;
         }
         batches.sort_by(|a, b| a.topic_partition().cmp(b.topic_partition()));
-        let Some(c) = self.connections.get_mut(&node) else { return };
+        if !self.connections.contains_key(&node) {
+            // Cannot happen (the caller checked), but never drop drained batches: retry them.
+            for b in batches {
+                self.complete_batch(b, Err((ErrorCode::NETWORK_EXCEPTION, None)), now);
+            }
+            return false;
+        }
+        let Some(c) = self.connections.get_mut(&node) else { return false };
         let Some(mut version) = c.version_for::<ProduceRequest>() else {
             for b in batches {
                 self.complete_batch(b, Err((ErrorCode::UNSUPPORTED_VERSION, None)), now);
             }
-            return;
+            return false;
         };
         // Produce v13 names topics by id; fall back to v12 when an id is unknown.
         let id_of = |t: &str| cluster.topics.get(t).map_or(Uuid::ZERO, |i| i.topic_id);
@@ -702,7 +717,7 @@ impl Sender {
             for b in batches {
                 self.complete_batch(b, Err((ErrorCode::CORRUPT_MESSAGE, Some(e.to_string()))), now);
             }
-            return;
+            return false;
         }
         if self.guarantee_order {
             for b in &batches {
@@ -720,6 +735,7 @@ impl Sender {
             deadline,
         );
         self.flush_writes(node, now);
+        true
     }
 
     /// Writes what the connection to `node` has queued; settles acks=0 requests once written.

@@ -257,11 +257,20 @@ impl TransactionManager {
 
     /// Whether `batch` may be drained now: a batch that was sent before (it has a sequence) goes only
     /// when nothing else of its partition is in flight, so retried sequences reach the broker in order.
+    ///
+    /// Also, until the broker has acknowledged a first batch of the partition under the current
+    /// producer id and epoch, only one batch is in flight: a broker with no state for a producer accepts
+    /// any first sequence (KIP-360), so if that first batch failed, a later one could be written ahead
+    /// of it.
     pub fn can_drain(&self, batch: &ProducerBatch) -> bool {
-        if batch.producer_state().is_none() {
-            return true;
+        let Some(p) = self.partitions.get(batch.topic_partition()) else { return true };
+        let current = (self.producer_id, self.epoch);
+        let resend = batch.producer_state().is_some_and(|s| (s.producer_id, s.epoch) == current);
+        if resend || p.last_acked.is_none() {
+            return p.in_flight == 0;
         }
-        self.partitions.get(batch.topic_partition()).map_or(true, |p| p.in_flight == 0)
+        // A batch sent under an older epoch is sequenced afresh, like a new one.
+        true
     }
 
     /// Stamps a drained batch with the producer id, epoch and its sequence: the next sequence of its
