@@ -18,7 +18,7 @@ use kprod::protocol::ApiKey;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: mock-cluster [--brokers N] [--port P] [--null-sink] [--partitions N] [--replication-factor N] \
+        "usage: mock-cluster [--brokers N] [--port P] [--null-sink] [--advertise-fetch] [--partitions N] [--replication-factor N] \
          [--log-requests]"
     );
     ExitCode::from(2)
@@ -54,6 +54,7 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--null-sink" => builder.null_sink(true),
+            "--advertise-fetch" => builder.advertise_fetch(true),
             "--log-requests" => {
                 log_requests = true;
                 builder.request_log_capacity(1_000_000)

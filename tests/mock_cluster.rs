@@ -1190,3 +1190,12 @@ mod txn {
         assert_eq!(markers, 1);
     }
 }
+
+#[test]
+fn advertise_fetch_is_opt_in() {
+    let cluster = MockCluster::builder().advertise_fetch(true).build().unwrap();
+    let mut c = client_to(&cluster, 1);
+    let r = c.call(3, &ApiVersionsRequest::default());
+    assert_eq!(r.range(ApiKey::FETCH), Some((4, 4)));
+    assert_eq!(r.api_keys.len(), 10);
+}

@@ -57,6 +57,17 @@ pub(crate) enum Answer<R> {
 }
 
 /// The APIs (and versions: exactly the codec's) the mock serves, in key order.
+/// The APIs to advertise: [`supported_apis`], plus Fetch v4 (not served) when the cluster was built with
+/// `advertise_fetch`: librdkafka writes the v2 record format only to brokers listing Fetch v4+.
+fn advertised_apis(shared: &Shared) -> Vec<ApiVersion> {
+    let mut v = supported_apis();
+    if shared.state.lock().settings.advertise_fetch {
+        v.push(ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 });
+        v.sort_by_key(|a| a.api_key);
+    }
+    v
+}
+
 pub(crate) fn supported_apis() -> Vec<ApiVersion> {
     fn range<M: Message>() -> ApiVersion {
         ApiVersion { api_key: M::API_KEY.0, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION }
@@ -190,7 +201,7 @@ fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, 
         drop(st);
         let body = ApiVersionsResponse {
             error_code: ErrorCode::UNSUPPORTED_VERSION,
-            api_keys: supported_apis(),
+            api_keys: advertised_apis(shared),
             ..Default::default()
         };
         return Outcome { reply: finish(Answer::Respond(body), 0, corr, None), delay };
@@ -204,9 +215,14 @@ fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, 
         |_, _| Vec::new(),
         |st, _, _: &ApiVersionsRequest| {
             let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
+            let mut api_keys = supported_apis();
+            if st.settings.advertise_fetch {
+                api_keys.push(ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 });
+                api_keys.sort_by_key(|a| a.api_key);
+            }
             Answer::Respond(ApiVersionsResponse {
                 error_code: code,
-                api_keys: supported_apis(),
+                api_keys,
                 throttle_time_ms: st.faults.throttle(ApiKey::API_VERSIONS),
                 ..Default::default()
             })

@@ -180,6 +180,15 @@ impl MockClusterBuilder {
         self
     }
 
+    /// Also lists Fetch v4 in ApiVersions, although the mock does not serve it (a Fetch request closes
+    /// the connection). Only for clients that pick their record format by it: librdkafka writes record
+    /// batch v2 only to brokers advertising Fetch v4+. Default false, so ApiVersions lists exactly what
+    /// is served.
+    pub fn advertise_fetch(mut self, on: bool) -> Self {
+        self.settings.advertise_fetch = on;
+        self
+    }
+
     /// Whether Metadata requests may create missing topics (Kafka's `auto.create.topics.enable`);
     /// default true.
     pub fn auto_create_topics(mut self, on: bool) -> Self {

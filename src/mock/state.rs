@@ -26,6 +26,8 @@ pub(crate) struct Settings {
     pub min_insync_replicas: i32,
     pub null_sink: bool,
     pub request_log_capacity: usize,
+    /// Also list Fetch v4 in ApiVersions (not served), for clients that detect features by it.
+    pub advertise_fetch: bool,
 }
 
 impl Default for Settings {
@@ -36,6 +38,7 @@ impl Default for Settings {
             default_replication_factor: 1,
             min_insync_replicas: 1,
             null_sink: false,
+            advertise_fetch: false,
             request_log_capacity: 100_000,
         }
     }
