@@ -391,6 +391,7 @@ impl Producer {
             availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
                 .unwrap_or(i64::MAX),
             fatal: Mutex::new(None),
+            has_fatal: AtomicBool::new(false),
             transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
         });
         let client_id: Arc<str> = if config.client_id().is_empty() {
@@ -550,8 +551,10 @@ impl Producer {
         max_block: Duration,
     ) -> Result<RecordHandle, Error> {
         let inner = &*self.inner;
-        if let Some(e) = inner.shared.fatal.lock().clone() {
-            return Err(e);
+        if inner.shared.has_fatal.load(Ordering::Acquire) {
+            if let Some(e) = inner.shared.fatal.lock().clone() {
+                return Err(e);
+            }
         }
         if let Some(t) = &inner.shared.transactional {
             match &t.inner.lock().state {
@@ -568,12 +571,17 @@ impl Producer {
         if inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
+        // One clock read on the fast path (metadata known): it serves the deadline and the append.
         let start = Instant::now();
         let deadline = start + max_block;
         let topic = &*record.topic;
+        let mut now = start;
+        let mut waited = false;
         // Metadata first (Java's waitOnMetadata).
         let info = loop {
-            let now = Instant::now();
+            if waited {
+                now = Instant::now();
+            }
             let seen = match inner.metadata.lookup(topic, now)? {
                 Lookup::Found(_, info, _) if record.partition.map_or(true, |p| p < info.num_partitions()) => {
                     break info
@@ -593,6 +601,7 @@ impl Producer {
             }
             inner.shared.wake();
             inner.metadata.await_update(seen, deadline);
+            waited = true;
         };
         let size = BATCH_HEADER_SIZE.saturating_add(record.encoded_size());
         let max = inner.config.max_request_size();
@@ -641,7 +650,6 @@ impl Producer {
             },
         };
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
-        let now = Instant::now();
         let left = deadline.saturating_duration_since(now);
         let result = inner
             .accumulator

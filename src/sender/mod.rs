@@ -100,6 +100,8 @@ pub struct SenderShared {
     /// Guards the producer's fatal error, once it has one (e.g. fenced, not authorized): every later
     /// `send` fails with it.
     pub fatal: Mutex<Option<Error>>,
+    /// Set (after `fatal`) when the producer has a fatal error, so `send` checks a flag, not a lock.
+    pub has_fatal: AtomicBool,
     /// The transaction state, for a producer with a `transactional.id`.
     pub transactional: Option<Arc<Transactional>>,
 }
@@ -1013,6 +1015,7 @@ impl Sender {
     fn go_fatal(&mut self, error: Error) {
         log::error!("producer is in a fatal state: {error}");
         *self.shared.fatal.lock() = Some(error.clone());
+        self.shared.has_fatal.store(true, Ordering::Release);
         self.txn_fatal(&error);
         self.abort_all(&error);
     }
