@@ -189,14 +189,7 @@ impl TransactionManager {
         match code {
             ErrorCode::NONE => {
                 log::info!("producer id {producer_id}, epoch {epoch}");
-                self.producer_id = producer_id;
-                self.epoch = epoch;
-                // A new id or epoch starts every partition's sequence again.
-                for p in self.partitions.values_mut() {
-                    p.next_sequence = 0;
-                    p.last_acked = None;
-                }
-                self.transition(IdState::Ready)
+                self.install(producer_id, epoch)
             }
             // A bump the broker refuses for our epoch: start over with a fresh producer id.
             ErrorCode::INVALID_PRODUCER_EPOCH
@@ -229,6 +222,7 @@ impl TransactionManager {
     pub fn install(&mut self, producer_id: i64, epoch: i16) -> Result<(), Error> {
         self.producer_id = producer_id;
         self.epoch = epoch;
+        // A new id or epoch starts every partition's sequence again.
         for p in self.partitions.values_mut() {
             p.next_sequence = 0;
             p.last_acked = None;
