@@ -224,11 +224,6 @@ impl DeliveryFuture {
     }
 }
 
-/// Work for the callback thread.
-enum Job {
-    Completions(Completions),
-}
-
 /// Builds a [`Producer`] with the parts a property map cannot carry: a user partitioner, interceptors.
 pub struct ProducerBuilder {
     config: ProducerConfig,
@@ -369,7 +364,6 @@ impl Producer {
             AccumulatorConfig {
                 batch_size: config.batch_size(),
                 linger: config.linger(),
-                retry_backoff: config.retry_backoff(),
                 compression,
                 compression_level: level,
             },
@@ -427,7 +421,7 @@ impl Producer {
         let panics = Arc::clone(&callback_panics);
         let callbacks = std::thread::Builder::new()
             .name("kprod-callbacks".into())
-            .spawn(move || run_callbacks(job_rx.iter().map(Job::Completions), &panics))?;
+            .spawn(move || run_callbacks(job_rx.iter(), &panics))?;
         let callback_thread_id = callbacks.thread().id();
         let sender = Sender::new(sender_config, Arc::clone(&shared), poll, job_tx);
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
@@ -583,10 +577,10 @@ impl Producer {
                 now = Instant::now();
             }
             let seen = match inner.metadata.lookup(topic, now)? {
-                Lookup::Found(_, info, _) if record.partition.map_or(true, |p| p < info.num_partitions()) => {
+                Lookup::Found(info, _) if record.partition.map_or(true, |p| p < info.num_partitions()) => {
                     break info
                 }
-                Lookup::Found(_, _, version) => {
+                Lookup::Found(_, version) => {
                     // The partition is not there (yet): partitions may have been added.
                     inner.metadata.request_update();
                     version
@@ -855,7 +849,7 @@ impl Producer {
         loop {
             let seen = match inner.metadata.lookup(topic, Instant::now())? {
                 Lookup::Missing(version) => version,
-                Lookup::Found(_, info, _) => {
+                Lookup::Found(info, _) => {
                     return Ok(info
                         .partitions
                         .iter()
@@ -933,21 +927,17 @@ fn next_client_id() -> String {
 }
 
 /// The callback thread: runs each batch's callbacks in order, catching panics.
-fn run_callbacks(jobs: impl Iterator<Item = Job>, panics: &AtomicU64) {
-    for job in jobs {
-        match job {
-            Job::Completions(completions) => {
-                for (callback, outcome) in completions {
-                    if let Err(p) = catch_unwind(AssertUnwindSafe(move || callback(outcome))) {
-                        let msg = p
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| p.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "non-string panic".into());
-                        panics.fetch_add(1, Ordering::Relaxed);
-                        log::error!("{}", Error::CallbackPanicked(msg));
-                    }
-                }
+fn run_callbacks(batches: impl Iterator<Item = Completions>, panics: &AtomicU64) {
+    for completions in batches {
+        for (callback, outcome) in completions {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(move || callback(outcome))) {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-string panic".into());
+                panics.fetch_add(1, Ordering::Relaxed);
+                log::error!("{}", Error::CallbackPanicked(msg));
             }
         }
     }

@@ -23,8 +23,6 @@ pub struct AccumulatorConfig {
     pub batch_size: usize,
     /// `linger.ms`: how long a batch that is not full waits for more records.
     pub linger: Duration,
-    /// `retry.backoff.ms`: how long a retried batch waits before it is sent again.
-    pub retry_backoff: Duration,
     /// `compression.type`.
     pub compression: CompressionType,
     /// `compression.<codec>.level`; the codec's default when `None`.
@@ -32,12 +30,11 @@ pub struct AccumulatorConfig {
 }
 
 impl Default for AccumulatorConfig {
-    /// Java's defaults: 16 KiB batches, 5 ms linger, 100 ms retry backoff, no compression.
+    /// Java's defaults: 16 KiB batches, 5 ms linger, no compression (the sender sets each retry's backoff).
     fn default() -> Self {
         AccumulatorConfig {
             batch_size: 16 * 1024,
             linger: Duration::from_millis(5),
-            retry_backoff: Duration::from_millis(100),
             compression: CompressionType::None,
             compression_level: None,
         }

@@ -18,7 +18,6 @@ fn accumulator(batch_size: usize, memory: usize, linger_ms: u64) -> RecordAccumu
     let config = AccumulatorConfig {
         batch_size,
         linger: Duration::from_millis(linger_ms),
-        retry_backoff: Duration::from_millis(100),
         ..AccumulatorConfig::default()
     };
     RecordAccumulator::new(config, Arc::new(BufferPool::new(memory, batch_size)))

@@ -100,8 +100,8 @@ pub struct Metadata {
 /// What a waiting application thread should do next.
 #[derive(Debug)]
 pub enum Lookup {
-    /// The topic is known (as of metadata version `.2`).
-    Found(Arc<Cluster>, Arc<TopicInfo>, u64),
+    /// The topic is known (as of metadata version `.1`).
+    Found(Arc<TopicInfo>, u64),
     /// The topic is not known yet: poke the sender and wait for a refresh newer than this version (taken
     /// under the same lock, so a refresh that lands before the wait starts is not missed).
     Missing(u64),
@@ -148,7 +148,7 @@ impl Metadata {
             return Err(Error::Broker { code: *code, message: Some(format!("topic {topic}")) });
         }
         match s.cluster.topics.get(topic) {
-            Some(t) => Ok(Lookup::Found(Arc::clone(&s.cluster), Arc::clone(t), s.version)),
+            Some(t) => Ok(Lookup::Found(Arc::clone(t), s.version)),
             None => {
                 s.need_update = true;
                 Ok(Lookup::Missing(s.version))
@@ -315,7 +315,8 @@ mod tests {
         let wanted = m.due(now).unwrap();
         assert_eq!(wanted, vec![Arc::<str>::from("t")]);
         m.update(&response("t", &[1, -1, 1], ErrorCode::NONE), &wanted, now);
-        let Lookup::Found(c, t, _) = m.lookup("t", now).unwrap() else { panic!("missing") };
+        let Lookup::Found(t, _) = m.lookup("t", now).unwrap() else { panic!("missing") };
+        let c = m.cluster();
         assert_eq!(t.num_partitions(), 3);
         assert_eq!(t.available, vec![0, 2]);
         assert_eq!(t.leader(1), None);

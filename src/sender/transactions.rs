@@ -361,11 +361,7 @@ impl Sender {
                         g.finish(Ok(()));
                     }
                 }
-                Ok(r) if coordinator_moved(r.error_code) => {
-                    g.coordinator_moved(None);
-                    g.retry_later(now, backoff, backoff_max);
-                }
-                Ok(r) if retry_same(r.error_code) => g.retry_later(now, backoff, backoff_max),
+                Ok(r) if g.retry_on(r.error_code, None, now, backoff, backoff_max) => {}
                 Ok(r) => {
                     fatal = Some(Error::Broker { code: r.error_code, message: Some("InitProducerId".into()) })
                 }
@@ -423,11 +419,7 @@ impl Sender {
                         *added = true;
                     }
                 }
-                Ok(r) if coordinator_moved(r.error_code) => {
-                    g.coordinator_moved(None);
-                    g.retry_later(now, backoff, backoff_max);
-                }
-                Ok(r) if retry_same(r.error_code) => g.retry_later(now, backoff, backoff_max),
+                Ok(r) if g.retry_on(r.error_code, None, now, backoff, backoff_max) => {}
                 Ok(r) if is_fatal(r.error_code) => {
                     fatal = Some(Error::Broker { code: r.error_code, message: None })
                 }
@@ -485,11 +477,7 @@ impl Sender {
                         }
                     }
                 }
-                Ok(r) if coordinator_moved(r.error_code) => {
-                    g.coordinator_moved(None);
-                    g.retry_later(now, backoff, backoff_max);
-                }
-                Ok(r) if retry_same(r.error_code) => g.retry_later(now, backoff, backoff_max),
+                Ok(r) if g.retry_on(r.error_code, None, now, backoff, backoff_max) => {}
                 Ok(r) if r.error_code == ErrorCode::TRANSACTION_ABORTABLE => {
                     g.fail(Error::Broker { code: r.error_code, message: Some("EndTxn".into()) }, false)
                 }

@@ -214,6 +214,26 @@ impl TxnInner {
         self.next_attempt = now + wait;
     }
 
+    /// The shared handling of a transactional response's error code: a moved coordinator is looked up
+    /// again and the request retried, load and concurrency errors are retried as they are. True when
+    /// `code` was one of those (the request will be sent again); `group` names a group coordinator.
+    pub fn retry_on(
+        &mut self,
+        code: ErrorCode,
+        group: Option<&str>,
+        now: Instant,
+        base: Duration,
+        max: Duration,
+    ) -> bool {
+        if coordinator_moved(code) {
+            self.coordinator_moved(group);
+        } else if !retry_same(code) {
+            return false;
+        }
+        self.retry_later(now, base, max);
+        true
+    }
+
     /// Forgets a coordinator that moved (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE).
     pub fn coordinator_moved(&mut self, group: Option<&str>) {
         match group {
