@@ -5,7 +5,7 @@
 //!     [--num-records N] [--record-size B] [--payload-file F] [--acks 0|1|all] \
 //!     [--compression none|gzip|snappy|lz4|zstd] [--linger-ms MS] [--batch-size B] \
 //!     [--throughput RECS_PER_SEC] [--key-pattern none|seq|random] [--threads N] \
-//!     [--producer-props k=v ...] [--partitions N]
+//!     [--producer-props k=v ...] [--partitions N] [--open-loop]
 //! ```
 //!
 //! Without `--bootstrap-server` the embedded mock cluster (`kprod::mock`, one broker, null-sink mode) is
@@ -19,6 +19,13 @@
 //! `--record-size` random `A`-`Z` bytes. Every 5 s a progress line is printed for that window; at the end
 //! the same summary line as `kafka-producer-perf-test`, then the process' CPU time for the produce phase
 //! (read from `/proc/self/stat`, so Linux only). The exit code is non-zero when any record failed.
+//!
+//! `--open-loop` (with `--throughput R`) replaces the throttle by a fixed schedule: record `i` of a
+//! sending thread is due at `start + i / R'` (`R'` = R / threads), the thread sleeps until then (with a
+//! 1 ns timer slack) and sends, and latency runs from that *intended* time to the delivery callback, so
+//! a stall that delays later sends counts against them (no coordinated omission). All records are
+//! sampled; after the summary line one more line gives microseconds over the records due 2 s or more
+//! after the start (the first 2 s are warm-up): `latency us: p50 N p99 N p999 N max N`.
 
 use std::error::Error as StdError;
 use std::io::Write as _;
@@ -37,6 +44,8 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 const REPORTING_INTERVAL: Duration = Duration::from_secs(5);
 /// At most this many latency samples are kept (as `ProducerPerformance` does).
 const MAX_SAMPLES: u64 = 500_000;
+/// `--open-loop`: records due within this long of the start are warm-up, left out of `latency us:`.
+const OPEN_LOOP_WARMUP: Duration = Duration::from_secs(2);
 /// At most this many individual errors are printed; the rest are only counted.
 const MAX_PRINTED_ERRORS: u64 = 10;
 /// The throttler does not sleep for less than this; shorter debts accumulate (as Kafka's
@@ -48,7 +57,7 @@ fn usage() -> &'static str {
     "usage: perf [--bootstrap-server HOST:PORT] [--topic T] [--num-records N] [--record-size B] \
      [--payload-file F] [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd] [--linger-ms MS] \
      [--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random] [--threads N] \
-     [--producer-props k=v ...] [--partitions N]"
+     [--producer-props k=v ...] [--partitions N] [--open-loop]"
 }
 
 // -- arguments -----------------------------------------------------------------------------------------
@@ -76,6 +85,7 @@ struct Args {
     threads: u64,
     producer_props: Vec<(String, String)>,
     partitions: i32,
+    open_loop: bool,
 }
 
 fn parse_num<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, BoxError> {
@@ -98,6 +108,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
         threads: 1,
         producer_props: Vec::new(),
         partitions: 1,
+        open_loop: false,
     };
     let mut it = argv.into_iter().peekable();
     while let Some(flag) = it.next() {
@@ -110,6 +121,10 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
                     kv.split_once('=').ok_or_else(|| format!("--producer-props: not k=v: {kv:?}"))?;
                 a.producer_props.push((k.trim().to_owned(), v.trim().to_owned()));
             }
+            continue;
+        }
+        if flag == "--open-loop" {
+            a.open_loop = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -146,6 +161,9 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
     }
     if a.throughput == 0.0 {
         return Err("--throughput must be positive, or negative for no limit".into());
+    }
+    if a.open_loop && a.throughput <= 0.0 {
+        return Err("--open-loop needs --throughput RECS_PER_SEC".into());
     }
     Ok(Some(a))
 }
@@ -230,12 +248,15 @@ struct Stats {
     window_total_latency_us: u64,
     window_max_latency_us: u64,
     last_completion: Option<Instant>,
+    /// `--open-loop`: every latency (µs from the intended send time) after the warm-up.
+    open_loop: Vec<u64>,
 }
 
 impl Stats {
-    fn new(num_records: u64, start: Instant) -> Self {
-        let sampling = (num_records / num_records.clamp(1, MAX_SAMPLES)).max(1);
+    fn new(num_records: u64, start: Instant, open_loop: bool) -> Self {
+        let sampling = if open_loop { 1 } else { (num_records / num_records.clamp(1, MAX_SAMPLES)).max(1) };
         Stats {
+            open_loop: Vec::with_capacity(if open_loop { num_records as usize } else { 0 }),
             sampling,
             latencies: Vec::with_capacity((num_records / sampling + 1) as usize),
             count: 0,
@@ -317,6 +338,20 @@ impl Stats {
             pct(0.999)
         );
     }
+
+    /// `latency us: p50 N p99 N p999 N max N` over the open-loop samples (index `floor(p * n)`, as above).
+    fn print_open_loop(&mut self) {
+        self.open_loop.sort_unstable();
+        let n = self.open_loop.len();
+        let pct = |p: f64| if n == 0 { 0 } else { self.open_loop[((p * n as f64) as usize).min(n - 1)] };
+        println!(
+            "latency us: p50 {} p99 {} p999 {} max {}",
+            pct(0.5),
+            pct(0.99),
+            pct(0.999),
+            self.open_loop.last().copied().unwrap_or(0)
+        );
+    }
 }
 
 /// What the application threads and callbacks share.
@@ -378,10 +413,38 @@ struct Job {
     range: std::ops::Range<u64>,
     throughput: f64,
     seed: u64,
+    /// `--open-loop`: the schedule's origin (shared by all threads).
+    open_loop: Option<Instant>,
+}
+
+/// Sets this thread's timer slack to 1 ns (default 50 µs), so open-loop sleeps end close to their due
+/// time. Best effort: without it sends are ~50 µs later than due, which shows up in the latencies.
+#[allow(unsafe_code)]
+fn tighten_timer_slack() {
+    extern "C" {
+        fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
+    }
+    const PR_SET_TIMERSLACK: std::ffi::c_int = 29;
+    // SAFETY: PR_SET_TIMERSLACK takes one unsigned long and only changes this thread's timer slack.
+    let _ = unsafe { prctl(PR_SET_TIMERSLACK, 1 as std::ffi::c_ulong) };
 }
 
 fn run_sender(job: Job) {
-    let Job { producer, shared, topic, payloads, record_size, key_pattern, range, throughput, seed } = job;
+    let Job {
+        producer,
+        shared,
+        topic,
+        payloads,
+        record_size,
+        key_pattern,
+        range,
+        throughput,
+        seed,
+        open_loop,
+    } = job;
+    if open_loop.is_some() {
+        tighten_timer_slack();
+    }
     let mut rng = XorShift::new(seed);
     let mut buf = vec![0u8; if payloads.is_empty() { record_size } else { 0 }];
     let mut key_buf: Vec<u8> = Vec::with_capacity(20);
@@ -412,13 +475,30 @@ fn run_sender(job: Job) {
         }
         let bytes = value.len() as u64;
         let cb_shared = Arc::clone(&shared);
-        let send_start = Instant::now();
+        // Open loop: latency from the intended send time (slept until, if still ahead); else from now.
+        let (send_start, measured) = match open_loop {
+            Some(origin) => {
+                let offset = Duration::from_secs_f64(sent as f64 / throughput);
+                let due = origin + offset;
+                if let Some(ahead) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(ahead);
+                }
+                (due, offset >= OPEN_LOOP_WARMUP)
+            }
+            None => (Instant::now(), false),
+        };
         let callback = move |result: Result<RecordMetadata, kprod::Error>| {
             let now = Instant::now();
-            let latency_us = now.duration_since(send_start).as_micros() as u64;
+            let latency_us = now.saturating_duration_since(send_start).as_micros() as u64;
             match result {
                 // As ProducerPerformance: only successful records count as sent.
-                Ok(_) => cb_shared.stats.lock().record(i, latency_us, bytes, now),
+                Ok(_) => {
+                    let mut stats = cb_shared.stats.lock();
+                    stats.record(i, latency_us, bytes, now);
+                    if measured {
+                        stats.open_loop.push(latency_us);
+                    }
+                }
                 Err(e) => cb_shared.note_error("delivery failed", &e),
             }
             cb_shared.completed.fetch_add(1, Ordering::Release);
@@ -429,7 +509,9 @@ fn run_sender(job: Job) {
             }
             Err(e) => shared.note_error("send refused", e.error()),
         }
-        throttler.throttle(sent as u64 + 1);
+        if open_loop.is_none() {
+            throttler.throttle(sent as u64 + 1);
+        }
     }
 }
 
@@ -510,7 +592,7 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
     let cpu_before = cpu_times(ticks);
     let start = Instant::now();
     let shared = Arc::new(Shared {
-        stats: Mutex::new(Stats::new(args.num_records, start)),
+        stats: Mutex::new(Stats::new(args.num_records, start, args.open_loop)),
         accepted: AtomicU64::new(0),
         completed: AtomicU64::new(0),
         failed: AtomicU64::new(0),
@@ -537,6 +619,7 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
             range: lo..hi,
             throughput: per_thread_throughput,
             seed: seed_base ^ t.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            open_loop: args.open_loop.then_some(start),
         };
         handles.push(std::thread::Builder::new().name(format!("perf-{t}")).spawn(move || run_sender(job))?);
     }
@@ -568,6 +651,9 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
         let mut stats = shared.stats.lock();
         let end = stats.last_completion.unwrap_or_else(Instant::now);
         stats.print_total(end.duration_since(start));
+        if args.open_loop {
+            stats.print_open_loop();
+        }
         stats.count
     };
     // With the mock cluster the broker threads live in this process, so their CPU is counted too.
