@@ -5,7 +5,7 @@
 //! rdkafka-perf --bootstrap-server HOST:PORT [--topic T] [--num-records N] [--record-size B]
 //!     [--payload-file F] [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd] [--linger-ms MS]
 //!     [--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random]
-//!     [--producer-props k=v ...]
+//!     [--producer-props k=v ...] [--open-loop]
 //! ```
 //!
 //! `--producer-props` takes Java producer property names and maps them to librdkafka's (see
@@ -18,6 +18,12 @@
 //! is full); latency runs from `send` to the delivery report. At the end it prints the summary line of
 //! `kafka-producer-perf-test` and `client cpu: U s user, S s sys, C s per million records` for the produce
 //! phase (from `/proc/self/stat`), as kprod's perf example does.
+//!
+//! `--open-loop` (with `--throughput R`): record `i` is due at `start + i / R`; the sending thread sleeps
+//! until then (1 ns timer slack) and sends, a separate thread polls for delivery reports (so none wait
+//! for the sender's poll cadence), and latency runs from the intended time to the delivery report. All
+//! records are sampled; after the summary line, `latency us: p50 N p99 N p999 N max N` over the records
+//! due 2 s or more after the start, as kprod's perf example prints.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -34,13 +40,16 @@ const REPORTING_INTERVAL: Duration = Duration::from_secs(5);
 const MAX_SAMPLES: u64 = 500_000;
 const MB: f64 = 1024.0 * 1024.0;
 const POLL_EVERY: u64 = 1000;
+/// `--open-loop`: records due within this long of the start are warm-up, left out of `latency us:`.
+const OPEN_LOOP_WARMUP: Duration = Duration::from_secs(2);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn usage() -> &'static str {
     "usage: rdkafka-perf --bootstrap-server HOST:PORT [--topic T] [--num-records N] [--record-size B] \
      [--payload-file F] [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd] [--linger-ms MS] \
-     [--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random] [--producer-props k=v ...]"
+     [--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random] [--producer-props k=v ...] \
+     [--open-loop]"
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +70,7 @@ struct Args {
     key_pattern: KeyPattern,
     /// Java-named properties, in order (later ones win).
     props: Vec<(String, String)>,
+    open_loop: bool,
 }
 
 fn parse_num<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, BoxError> {
@@ -77,6 +87,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
         throughput: -1.0,
         key_pattern: KeyPattern::None,
         props: Vec::new(),
+        open_loop: false,
     };
     let mut flag_props = Vec::new();
     let mut extra_props = Vec::new();
@@ -87,9 +98,14 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
         }
         if flag == "--producer-props" {
             while let Some(kv) = it.next_if(|w| !w.starts_with("--")) {
-                let (k, v) = kv.split_once('=').ok_or_else(|| format!("--producer-props: not k=v: {kv:?}"))?;
+                let (k, v) =
+                    kv.split_once('=').ok_or_else(|| format!("--producer-props: not k=v: {kv:?}"))?;
                 extra_props.push((k.trim().to_owned(), v.trim().to_owned()));
             }
+            continue;
+        }
+        if flag == "--open-loop" {
+            a.open_loop = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -128,6 +144,9 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
     if a.throughput == 0.0 {
         return Err("--throughput must be positive, or negative for no limit".into());
     }
+    if a.open_loop && a.throughput <= 0.0 {
+        return Err("--open-loop needs --throughput RECS_PER_SEC".into());
+    }
     Ok(Some(a))
 }
 
@@ -135,12 +154,26 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
 fn map_prop(k: &str, v: &str) -> Option<(String, String)> {
     let same = |name: &str| Some((name.to_owned(), v.to_owned()));
     match k {
-        "bootstrap.servers" | "acks" | "enable.idempotence" | "linger.ms" | "batch.size" | "compression.type"
-        | "request.timeout.ms" | "client.id" | "transactional.id" | "retry.backoff.ms"
-        | "retry.backoff.max.ms" | "reconnect.backoff.ms" | "reconnect.backoff.max.ms"
-        | "metadata.max.age.ms" | "socket.connection.setup.timeout.ms" | "security.protocol"
+        "bootstrap.servers"
+        | "acks"
+        | "enable.idempotence"
+        | "linger.ms"
+        | "batch.size"
+        | "compression.type"
+        | "request.timeout.ms"
+        | "client.id"
+        | "transactional.id"
+        | "retry.backoff.ms"
+        | "retry.backoff.max.ms"
+        | "reconnect.backoff.ms"
+        | "reconnect.backoff.max.ms"
+        | "metadata.max.age.ms"
+        | "socket.connection.setup.timeout.ms"
+        | "security.protocol"
         | "transaction.timeout.ms" => same(k),
-        "compression.gzip.level" | "compression.lz4.level" | "compression.zstd.level" => same("compression.level"),
+        "compression.gzip.level" | "compression.lz4.level" | "compression.zstd.level" => {
+            same("compression.level")
+        }
         "buffer.memory" => {
             let bytes: u64 = v.parse().ok()?;
             Some(("queue.buffering.max.kbytes".to_owned(), bytes.div_ceil(1024).max(1).to_string()))
@@ -152,8 +185,14 @@ fn map_prop(k: &str, v: &str) -> Option<(String, String)> {
         "send.buffer.bytes" => same("socket.send.buffer.bytes"),
         "receive.buffer.bytes" => same("socket.receive.buffer.bytes"),
         "connections.max.idle.ms" => same("connections.max.idle.ms"),
-        "key.serializer" | "value.serializer" | "partitioner.class" | "max.block.ms" | "metadata.max.idle.ms"
-        | "partitioner.ignore.keys" | "partitioner.adaptive.partitioning.enable" | "enable.metrics.push" => {
+        "key.serializer"
+        | "value.serializer"
+        | "partitioner.class"
+        | "max.block.ms"
+        | "metadata.max.idle.ms"
+        | "partitioner.ignore.keys"
+        | "partitioner.adaptive.partitioning.enable"
+        | "enable.metrics.push" => {
             eprintln!("rdkafka-perf: ignoring {k}={v} (no librdkafka equivalent)");
             None
         }
@@ -228,12 +267,19 @@ struct Stats {
     window_max_latency_us: u64,
     last_completion: Option<Instant>,
     iter: u64,
+    /// `--open-loop`: records whose intended send time (ns after the context's start) is at least this
+    /// go into `open_loop`.
+    open_from_ns: Option<u64>,
+    open_loop: Vec<u64>,
 }
 
 impl Stats {
-    fn new(num_records: u64, start: Instant) -> Self {
-        let sampling = (num_records / num_records.clamp(1, MAX_SAMPLES)).max(1);
+    fn new(num_records: u64, start: Instant, open_from_ns: Option<u64>) -> Self {
+        let sampling =
+            if open_from_ns.is_some() { 1 } else { (num_records / num_records.clamp(1, MAX_SAMPLES)).max(1) };
         Stats {
+            open_from_ns,
+            open_loop: Vec::with_capacity(if open_from_ns.is_some() { num_records as usize } else { 0 }),
             sampling,
             latencies: Vec::with_capacity((num_records / sampling + 1) as usize),
             count: 0,
@@ -259,7 +305,7 @@ impl Stats {
         self.window_bytes += bytes;
         self.window_total_latency_us += latency_us;
         self.window_max_latency_us = self.window_max_latency_us.max(latency_us);
-        if self.iter % self.sampling == 0 {
+        if self.iter.is_multiple_of(self.sampling) {
             self.latencies.push(latency_us);
         }
         self.iter += 1;
@@ -307,6 +353,29 @@ impl Stats {
             pct(0.999)
         );
     }
+
+    fn print_open_loop(&mut self) {
+        self.open_loop.sort_unstable();
+        let n = self.open_loop.len();
+        let pct = |p: f64| if n == 0 { 0 } else { self.open_loop[((p * n as f64) as usize).min(n - 1)] };
+        println!(
+            "latency us: p50 {} p99 {} p999 {} max {}",
+            pct(0.5),
+            pct(0.99),
+            pct(0.999),
+            self.open_loop.last().copied().unwrap_or(0)
+        );
+    }
+}
+
+/// This thread's timer slack to 1 ns (default 50 µs), so open-loop sleeps end close to their due time.
+fn tighten_timer_slack() {
+    extern "C" {
+        fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
+    }
+    const PR_SET_TIMERSLACK: std::ffi::c_int = 29;
+    // SAFETY: PR_SET_TIMERSLACK takes one unsigned long and only changes this thread's timer slack.
+    let _ = unsafe { prctl(PR_SET_TIMERSLACK, 1 as std::ffi::c_ulong) };
 }
 
 struct PerfContext {
@@ -314,6 +383,8 @@ struct PerfContext {
     stats: Mutex<Stats>,
     completed: AtomicU64,
     failed: AtomicU64,
+    /// Records `send` refused (other than for a full queue).
+    refused: AtomicU64,
 }
 
 impl ClientContext for PerfContext {
@@ -324,18 +395,22 @@ impl ClientContext for PerfContext {
 }
 
 impl ProducerContext for PerfContext {
-    /// Nanoseconds from `start` to the `send` call.
+    /// Nanoseconds from `start` to the `send` call (open loop: to the record's intended send time).
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, sent_at_ns: usize) {
         let now = Instant::now();
         match result {
             Ok(msg) => {
-                let latency_us =
-                    (now.duration_since(self.start).as_nanos() as u64).saturating_sub(sent_at_ns as u64) / 1000;
+                let latency_us = (now.duration_since(self.start).as_nanos() as u64)
+                    .saturating_sub(sent_at_ns as u64)
+                    / 1000;
                 let bytes = msg.payload_len() as u64;
                 if let Ok(mut s) = self.stats.lock() {
                     s.record(latency_us, bytes, now);
+                    if s.open_from_ns.is_some_and(|from| sent_at_ns as u64 >= from) {
+                        s.open_loop.push(latency_us);
+                    }
                 }
             }
             Err((e, _)) => {
@@ -371,7 +446,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<ExitCode, BoxError> {
-    let bootstrap = args.bootstrap.clone().ok_or("--bootstrap-server is required (no embedded broker here)")?;
+    let bootstrap =
+        args.bootstrap.clone().ok_or("--bootstrap-server is required (no embedded broker here)")?;
     let payloads: Vec<Vec<u8>> = match &args.payload_file {
         Some(path) => {
             let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
@@ -402,9 +478,10 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
     let start = Instant::now();
     let context = PerfContext {
         start,
-        stats: Mutex::new(Stats::new(args.num_records, start)),
+        stats: Mutex::new(Stats::new(args.num_records, start, None)),
         completed: AtomicU64::new(0),
         failed: AtomicU64::new(0),
+        refused: AtomicU64::new(0),
     };
     let producer: BaseProducer<PerfContext> = config.create_with_context(context)?;
     // Connect and fetch the topic's metadata before the clock starts (as the Java tool's first send does
@@ -414,17 +491,78 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
     let ticks = clock_ticks_per_sec();
     let cpu_before = cpu_times(ticks);
     let start = Instant::now();
+    let t0 = producer.context().start;
+    let open_loop = args.open_loop.then(|| {
+        tighten_timer_slack();
+        (start + OPEN_LOOP_WARMUP).duration_since(t0).as_nanos() as u64
+    });
     if let Ok(mut s) = producer.context().stats.lock() {
-        *s = Stats::new(args.num_records, start);
+        *s = Stats::new(args.num_records, start, open_loop);
     }
+    // Open loop: delivery reports are served by their own thread, not at the sender's poll cadence.
+    let polling = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| -> Result<(), BoxError> {
+        if open_loop.is_some() {
+            let (producer, polling) = (&producer, &polling);
+            std::thread::Builder::new().name("poll".into()).spawn_scoped(scope, move || {
+                while polling.load(Ordering::Relaxed) {
+                    producer.poll(Duration::from_millis(50));
+                }
+            })?;
+        }
+        let result = send_all(&args, &producer, &payloads, start, open_loop.is_some());
+        polling.store(false, Ordering::Relaxed);
+        result
+    })?;
+    let cpu_after = cpu_times(ticks);
+
+    let sent = {
+        let mut s = producer.context().stats.lock().map_err(|_| "stats lock poisoned")?;
+        let end = s.last_completion.unwrap_or_else(Instant::now);
+        s.print_total(end.duration_since(start));
+        if open_loop.is_some() {
+            s.print_open_loop();
+        }
+        s.count
+    };
+    match (cpu_before, cpu_after) {
+        (Some((u0, s0)), Some((u1, s1))) => {
+            let (user, sys) = (u1 - u0, s1 - s0);
+            let per_million = if sent > 0 { (user + sys) * 1e6 / sent as f64 } else { 0.0 };
+            println!("client cpu: {user:.2} s user, {sys:.2} s sys, {per_million:.2} s per million records");
+        }
+        _ => println!("client cpu: unavailable (no /proc/self/stat)"),
+    }
+    let failed = producer.context().failed.load(Ordering::Relaxed)
+        + producer.context().refused.load(Ordering::Relaxed);
+    let missing = args.num_records.saturating_sub(sent + failed);
+    if failed > 0 || missing > 0 {
+        println!(
+            "{failed} records failed{}",
+            if missing > 0 { format!(", {missing} unaccounted for") } else { String::new() }
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sends every record, flushes and waits for the delivery reports.
+fn send_all(
+    args: &Args,
+    producer: &BaseProducer<PerfContext>,
+    payloads: &[Vec<u8>],
+    start: Instant,
+    open_loop: bool,
+) -> Result<(), BoxError> {
     let t0 = producer.context().start;
     let mut rng = XorShift::new(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0x5EED, |d| d.as_nanos() as u64),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x5EED, |d| d.as_nanos() as u64),
     );
     let mut buf = vec![0u8; if payloads.is_empty() { args.record_size } else { 0 }];
     let mut key_buf: Vec<u8> = Vec::with_capacity(20);
     let mut accepted = 0u64;
-    let mut refused = 0u64;
     for i in 0..args.num_records {
         let value: &[u8] = if payloads.is_empty() {
             rng.fill_letters(&mut buf);
@@ -445,7 +583,15 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
                 Some(&key_buf)
             }
         };
-        let sent_at = t0.elapsed().as_nanos() as usize;
+        let sent_at = if open_loop {
+            let due = start + Duration::from_secs_f64(i as f64 / args.throughput);
+            if let Some(ahead) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(ahead);
+            }
+            due.duration_since(t0).as_nanos() as usize
+        } else {
+            t0.elapsed().as_nanos() as usize
+        };
         let mut record = BaseRecord::with_opaque_to(&args.topic, sent_at).payload(value);
         if let Some(k) = key {
             record = record.key(k);
@@ -461,18 +607,18 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
                     producer.poll(Duration::from_millis(1));
                 }
                 Err((e, _)) => {
-                    refused += 1;
-                    if refused <= 10 {
+                    let n = producer.context().refused.fetch_add(1, Ordering::Relaxed);
+                    if n < 10 {
                         eprintln!("send refused: {e}");
                     }
                     break;
                 }
             }
         }
-        if i % POLL_EVERY == 0 {
+        if !open_loop && i % POLL_EVERY == 0 {
             producer.poll(Duration::ZERO);
         }
-        if args.throughput > 0.0 {
+        if args.throughput > 0.0 && !open_loop {
             let due = Duration::from_secs_f64((i + 1) as f64 / args.throughput);
             if let Some(ahead) = due.checked_sub(start.elapsed()) {
                 if ahead >= Duration::from_millis(2) {
@@ -488,30 +634,5 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
     while producer.context().completed.load(Ordering::Relaxed) < accepted && Instant::now() < deadline {
         producer.poll(Duration::from_millis(10));
     }
-    let cpu_after = cpu_times(ticks);
-
-    let sent = {
-        let mut s = producer.context().stats.lock().map_err(|_| "stats lock poisoned")?;
-        let end = s.last_completion.unwrap_or_else(Instant::now);
-        s.print_total(end.duration_since(start));
-        s.count
-    };
-    match (cpu_before, cpu_after) {
-        (Some((u0, s0)), Some((u1, s1))) => {
-            let (user, sys) = (u1 - u0, s1 - s0);
-            let per_million = if sent > 0 { (user + sys) * 1e6 / sent as f64 } else { 0.0 };
-            println!("client cpu: {user:.2} s user, {sys:.2} s sys, {per_million:.2} s per million records");
-        }
-        _ => println!("client cpu: unavailable (no /proc/self/stat)"),
-    }
-    let failed = producer.context().failed.load(Ordering::Relaxed) + refused;
-    let missing = args.num_records.saturating_sub(sent + failed);
-    if failed > 0 || missing > 0 {
-        println!(
-            "{failed} records failed{}",
-            if missing > 0 { format!(", {missing} unaccounted for") } else { String::new() }
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
