@@ -4,7 +4,7 @@
 //	franz-perf --bootstrap-server HOST:PORT [--topic T] [--num-records N] [--record-size B]
 //	    [--payload-file F] [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd] [--linger-ms MS]
 //	    [--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random]
-//	    [--producer-props k=v ...]
+//	    [--producer-props k=v ...] [--open-loop]
 //
 // --producer-props takes Java producer property names and maps them to kgo options (see applyProp).
 // Unless overridden the client buffers up to Java's 32 MiB (MaxBufferedBytes) with no record-count cap,
@@ -12,6 +12,13 @@
 // record's Timestamp is set by Produce, so no per-record closure is needed). At the end it prints the
 // summary line of kafka-producer-perf-test and "client cpu: U s user, S s sys, C s per million records"
 // for the produce phase (getrusage), as kprod's perf example does.
+//
+// --open-loop (with --throughput R): record i is due at start + i/R; the sending goroutine, locked to
+// its OS thread with a 1 ns timer slack, sleeps until then with nanosleep(2) (time.Sleep wakes up to
+// 1 ms late on Linux) and produces, and latency runs from the intended time to the promise (kept in a
+// per-record closure: the record's Timestamp is truncated to milliseconds by Produce). All records are
+// sampled; after the summary line, "latency us: p50 N p99 N p999 N max N" over the records due 2 s or
+// more after the start, as kprod's perf example prints.
 package main
 
 import (
@@ -20,6 +27,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +41,7 @@ import (
 
 const (
 	reportingInterval = 5 * time.Second
+	openLoopWarmup    = 2 * time.Second
 	maxSamples        = 500000
 	mb                = 1024.0 * 1024.0
 )
@@ -48,12 +57,14 @@ type args struct {
 	throughput  float64
 	keyPattern  string
 	props       []prop
+	openLoop    bool
 }
 
 func usage() string {
 	return "usage: franz-perf --bootstrap-server HOST:PORT [--topic T] [--num-records N] [--record-size B] " +
 		"[--payload-file F] [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd] [--linger-ms MS] " +
-		"[--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random] [--producer-props k=v ...]"
+		"[--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random] [--producer-props k=v ...] " +
+		"[--open-loop]"
 }
 
 func parseArgs(argv []string) (*args, error) {
@@ -73,6 +84,10 @@ func parseArgs(argv []string) (*args, error) {
 				}
 				extraProps = append(extraProps, prop{strings.TrimSpace(k), strings.TrimSpace(v)})
 			}
+			continue
+		}
+		if flag == "--open-loop" {
+			a.openLoop = true
 			continue
 		}
 		if i+1 >= len(argv) {
@@ -122,6 +137,9 @@ func parseArgs(argv []string) (*args, error) {
 	a.props = append(flagProps, extraProps...)
 	if a.throughput == 0 {
 		return nil, fmt.Errorf("--throughput must be positive, or negative for no limit")
+	}
+	if a.openLoop && a.throughput <= 0 {
+		return nil, fmt.Errorf("--open-loop needs --throughput RECS_PER_SEC")
 	}
 	return a, nil
 }
@@ -330,9 +348,14 @@ type stats struct {
 	windowTotalLatUs, windowMaxLatUs int64
 	lastCompletion                   time.Time
 	failed                           uint64
+	openLoop                         []int64 // --open-loop: every latency (µs) after the warm-up
 }
 
-func newStats(n uint64, start time.Time) *stats {
+func newStats(n uint64, start time.Time, openLoop bool) *stats {
+	if openLoop {
+		return &stats{sampling: 1, latencies: make([]int64, 0, n+1), windowStart: start,
+			openLoop: make([]int64, 0, n)}
+	}
 	lim := n
 	if lim < 1 {
 		lim = 1
@@ -403,6 +426,37 @@ func (s *stats) printTotal(elapsed time.Duration) {
 		float64(s.maxLatUs/1000), pct(0.5), pct(0.95), pct(0.99), pct(0.999))
 }
 
+func (s *stats) printOpenLoop() {
+	sort.Slice(s.openLoop, func(i, j int) bool { return s.openLoop[i] < s.openLoop[j] })
+	n := len(s.openLoop)
+	pct := func(p float64) int64 {
+		if n == 0 {
+			return 0
+		}
+		return s.openLoop[min(int(p*float64(n)), n-1)]
+	}
+	var mx int64
+	if n > 0 {
+		mx = s.openLoop[n-1]
+	}
+	fmt.Printf("latency us: p50 %d p99 %d p999 %d max %d\n", pct(0.5), pct(0.99), pct(0.999), mx)
+}
+
+// tightenTimerSlack sets the calling OS thread's timer slack to 1 ns (default 50 µs); best effort.
+func tightenTimerSlack() {
+	const prSetTimerslack = 29
+	_, _, _ = syscall.Syscall(syscall.SYS_PRCTL, prSetTimerslack, 1, 0)
+}
+
+// sleepUntil blocks the OS thread in nanosleep(2) until t (if still ahead).
+func sleepUntil(t time.Time) {
+	if d := time.Until(t); d > 0 {
+		ts := syscall.NsecToTimespec(int64(d))
+		for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+		}
+	}
+}
+
 func cpuTimes() (float64, float64) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -470,7 +524,7 @@ func run(a *args) int {
 
 	u0, s0 := cpuTimes()
 	start := time.Now()
-	st := newStats(a.numRecords, start)
+	st := newStats(a.numRecords, start, a.openLoop)
 	var wg sync.WaitGroup
 	promise := func(r *kgo.Record, err error) {
 		now := time.Now()
@@ -485,6 +539,31 @@ func run(a *args) int {
 		}
 		st.mu.Unlock()
 		wg.Done()
+	}
+	if a.openLoop {
+		runtime.LockOSThread()
+		tightenTimerSlack()
+	}
+	// Open loop: latency from the record's intended send time, after the warm-up also kept in openLoop.
+	openPromise := func(due time.Time, measured bool) func(*kgo.Record, error) {
+		return func(r *kgo.Record, err error) {
+			now := time.Now()
+			st.mu.Lock()
+			if err != nil {
+				st.failed++
+				if st.failed <= 10 {
+					fmt.Fprintf(os.Stderr, "delivery failed: %v\n", err)
+				}
+			} else {
+				lat := max(now.Sub(due).Microseconds(), 0)
+				st.record(lat, uint64(len(r.Value)), now)
+				if measured {
+					st.openLoop = append(st.openLoop, lat)
+				}
+			}
+			st.mu.Unlock()
+			wg.Done()
+		}
 	}
 	rng := newXorshift(uint64(time.Now().UnixNano()))
 	ctx := context.Background()
@@ -510,6 +589,13 @@ func run(a *args) int {
 			r.Key = k
 		}
 		wg.Add(1)
+		if a.openLoop {
+			offset := time.Duration(float64(i) / a.throughput * float64(time.Second))
+			due := start.Add(offset)
+			sleepUntil(due)
+			cl.Produce(ctx, r, openPromise(due, offset >= openLoopWarmup))
+			continue
+		}
 		cl.Produce(ctx, r, promise)
 		if a.throughput > 0 {
 			due := time.Duration(float64(i+1) / a.throughput * float64(time.Second))
@@ -530,6 +616,9 @@ func run(a *args) int {
 		end = time.Now()
 	}
 	st.printTotal(end.Sub(start))
+	if a.openLoop {
+		st.printOpenLoop()
+	}
 	sent, failed := st.count, st.failed
 	st.mu.Unlock()
 	user, sys := u1-u0, s1-s0
