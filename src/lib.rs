@@ -29,6 +29,7 @@ pub mod mock;
 pub mod partitioner;
 pub mod producer;
 pub mod protocol;
+mod send_cache;
 pub mod sender;
 pub mod txn;
 

@@ -30,6 +30,7 @@ use crate::error::{Error, SendError};
 use crate::partitioner::{self, Partitioner, StickyPartitioner, TopicPartitions};
 use crate::protocol::record::batch::BATCH_HEADER_SIZE;
 use crate::protocol::record::{RecordBatchWriter, RecordHeader};
+use crate::send_cache::{self, TopicEntry};
 use crate::sender::metadata::{Lookup, Metadata};
 use crate::sender::{parse_bootstrap, Sender, SenderConfig, SenderShared, WAKE_TOKEN};
 use crate::txn::transactional::{
@@ -263,6 +264,8 @@ enum PartitionerChoice {
 }
 
 struct Inner {
+    /// Keys this producer's entries in the per-thread send caches.
+    id: u64,
     config: ProducerConfig,
     accumulator: Arc<RecordAccumulator>,
     metadata: Arc<Metadata>,
@@ -376,6 +379,7 @@ impl Producer {
             accumulator: Arc::clone(&accumulator),
             metadata: Arc::clone(&metadata),
             waker,
+            wake_pending: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
             // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
@@ -430,6 +434,7 @@ impl Producer {
         })?;
         Ok(Producer {
             inner: Arc::new(Inner {
+                id: send_cache::next_producer_id(),
                 config,
                 accumulator,
                 metadata,
@@ -565,38 +570,61 @@ impl Producer {
         if inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        // One clock read on the fast path (metadata known): it serves the deadline and the append.
-        let start = Instant::now();
-        let deadline = start + max_block;
         let topic = &*record.topic;
-        let mut now = start;
-        let mut waited = false;
-        // Metadata first (Java's waitOnMetadata).
-        let info = loop {
-            if waited {
-                now = Instant::now();
-            }
-            let seen = match inner.metadata.lookup(topic, now)? {
-                Lookup::Found(info, _) if record.partition.map_or(true, |p| p < info.num_partitions()) => {
-                    break info
+        // The fast path: this thread sent to this topic before and the metadata has not changed since.
+        // It reads no clock (the accumulator reads one only when the record starts a batch) and takes
+        // no shared lock before the partition queue's.
+        let mut cached = send_cache::Taken(send_cache::take(inner.id, topic));
+        let generation = inner.metadata.generation();
+        let current = cached.0.as_ref().is_some_and(|e| {
+            e.generation == generation && record.partition.map_or(true, |p| p < e.info.num_partitions())
+        });
+        let (mut now, left) = if current {
+            (None, max_block)
+        } else {
+            let start = Instant::now();
+            let deadline = start + max_block;
+            let mut now = start;
+            let mut waited = false;
+            // Metadata first (Java's waitOnMetadata).
+            let (info, version, touched) = loop {
+                if waited {
+                    now = Instant::now();
                 }
-                Lookup::Found(_, version) => {
-                    // The partition is not there (yet): partitions may have been added.
-                    inner.metadata.request_update();
-                    version
+                let seen = match inner.metadata.lookup(topic, now)? {
+                    Lookup::Found(info, version, touched)
+                        if record.partition.map_or(true, |p| p < info.num_partitions()) =>
+                    {
+                        break (info, version, touched)
+                    }
+                    Lookup::Found(_, version, _) => {
+                        // The partition is not there (yet): partitions may have been added.
+                        inner.metadata.request_update();
+                        version
+                    }
+                    Lookup::Missing(version) => version,
+                };
+                if now >= deadline {
+                    return Err(Error::UnknownTopicOrPartition {
+                        topic: topic.to_owned(),
+                        partition: record.partition,
+                    });
                 }
-                Lookup::Missing(version) => version,
+                inner.shared.wake();
+                inner.metadata.await_update(seen, deadline);
+                waited = true;
             };
-            if now >= deadline {
-                return Err(Error::UnknownTopicOrPartition {
-                    topic: topic.to_owned(),
-                    partition: record.partition,
-                });
+            match &mut cached.0 {
+                Some(e) => e.refresh(version, info, touched),
+                None => cached.0 = Some(TopicEntry::new(inner.id, topic, version, info, touched)),
             }
-            inner.shared.wake();
-            inner.metadata.await_update(seen, deadline);
-            waited = true;
+            (Some(now), deadline.saturating_duration_since(now))
         };
+        let Some(entry) = cached.0.as_mut() else {
+            return Err(Error::Fatal { reason: "send cache entry missing".into() });
+        };
+        entry.touch();
+        let info = &*entry.info;
         let size = BATCH_HEADER_SIZE.saturating_add(record.encoded_size());
         let max = inner.config.max_request_size();
         if size > max {
@@ -633,10 +661,10 @@ impl Producer {
                     ) {
                         Some(p) => p,
                         None => {
-                            let s = self.sticky_for(topic);
+                            let s = entry.sticky.get_or_insert_with(|| self.sticky_for(topic));
                             let pinfo = s.peek_current_partition_info(&partitions);
                             let p = pinfo.partition();
-                            sticky = Some((s, pinfo));
+                            sticky = Some((&*s, pinfo));
                             p
                         }
                     }
@@ -644,10 +672,10 @@ impl Producer {
             },
         };
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
-        let left = deadline.saturating_duration_since(now);
+        let queue = entry.queues.get(&inner.accumulator, topic, partition);
         let result = inner
             .accumulator
-            .append(topic, partition, timestamp, key, value, &record.headers, callback, left, now)
+            .append_to(queue, timestamp, key, value, &record.headers, callback, left, now.take())
             .map_err(|e| match e.into_parts().0 {
                 // The sender closed the accumulator because the producer went fatal: say why.
                 Error::Closed => inner.shared.fatal.lock().clone().unwrap_or(Error::Closed),
@@ -849,7 +877,7 @@ impl Producer {
         loop {
             let seen = match inner.metadata.lookup(topic, Instant::now())? {
                 Lookup::Missing(version) => version,
-                Lookup::Found(info, _) => {
+                Lookup::Found(info, ..) => {
                     return Ok(info
                         .partitions
                         .iter()

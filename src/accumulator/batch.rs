@@ -64,6 +64,8 @@ pub type Callback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send>;
 /// The outcome shared by all records of one batch (Java's `ProduceRequestResult`): set once, waited on
 /// by every [`RecordHandle`] of the batch and by `flush`.
 pub struct ProduceRequestResult {
+    /// The batch's partition (kept here so a record handle needs one reference count, not two).
+    topic_partition: TopicPartition,
     /// Guards the batch outcome, `None` until the batch completes; set exactly once.
     outcome: Mutex<Option<Outcome>>,
     done: Condvar,
@@ -93,8 +95,8 @@ impl fmt::Debug for ProduceRequestResult {
 }
 
 impl ProduceRequestResult {
-    fn new() -> Self {
-        ProduceRequestResult { outcome: Mutex::new(None), done: Condvar::new() }
+    fn new(topic_partition: TopicPartition) -> Self {
+        ProduceRequestResult { topic_partition, outcome: Mutex::new(None), done: Condvar::new() }
     }
 
     /// Records the outcome and wakes every waiter; later calls are ignored (first outcome wins).
@@ -154,7 +156,6 @@ impl ProduceRequestResult {
     /// The outcome of the record at `offset_delta`, following splits.
     fn record_outcome(
         self: &Arc<Self>,
-        tp: &TopicPartition,
         offset_delta: i32,
         timestamp: i64,
         deadline: Option<Instant>,
@@ -163,7 +164,7 @@ impl ProduceRequestResult {
         let mut delta = offset_delta;
         loop {
             match result.wait_until(deadline)? {
-                Outcome::Done(r) => return Some(record_outcome(&r, tp, delta, timestamp)),
+                Outcome::Done(r) => return Some(record_outcome(&r, &self.topic_partition, delta, timestamp)),
                 Outcome::Split(parts) => {
                     let part = parts.iter().rev().find(|p| p.first <= delta).or(parts.first())?;
                     delta -= part.first;
@@ -179,7 +180,6 @@ impl ProduceRequestResult {
 #[derive(Debug, Clone)]
 pub struct RecordHandle {
     result: Arc<ProduceRequestResult>,
-    topic_partition: TopicPartition,
     offset_delta: i32,
     timestamp: i64,
 }
@@ -192,7 +192,7 @@ impl RecordHandle {
 
     /// The partition the record was appended to.
     pub fn topic_partition(&self) -> &TopicPartition {
-        &self.topic_partition
+        &self.result.topic_partition
     }
 
     /// True once the outcome is known.
@@ -203,7 +203,7 @@ impl RecordHandle {
     /// The outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out.
     pub fn get(&self, timeout: Option<Duration>) -> Option<Result<RecordMetadata, Error>> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        self.result.record_outcome(&self.topic_partition, self.offset_delta, self.timestamp, deadline)
+        self.result.record_outcome(self.offset_delta, self.timestamp, deadline)
     }
 }
 
@@ -354,6 +354,7 @@ impl ProducerBatch {
         now: Instant,
     ) -> Self {
         let writer = RecordBatchWriter::new(buf, params);
+        let result = Arc::new(ProduceRequestResult::new(topic_partition.clone()));
         ProducerBatch {
             topic_partition,
             id,
@@ -371,7 +372,7 @@ impl ProducerBatch {
             retry_backoff: Duration::ZERO,
             completed: false,
             producer_state: None,
-            result: Arc::new(ProduceRequestResult::new()),
+            result,
             thunks: Vec::new(),
         }
     }
@@ -405,12 +406,7 @@ impl ProducerBatch {
         if let Some(callback) = callback.take() {
             self.thunks.push(Thunk { offset_delta, timestamp, callback });
         }
-        Ok(Some(RecordHandle {
-            result: Arc::clone(&self.result),
-            topic_partition: self.topic_partition.clone(),
-            offset_delta,
-            timestamp,
-        }))
+        Ok(Some(RecordHandle { result: Arc::clone(&self.result), offset_delta, timestamp }))
     }
 
     /// The partition this batch is for.

@@ -14,7 +14,9 @@ pub use batch::{
     BatchAck, Callback, Completions, ProduceRequestResult, ProducerBatch, ProducerState, RecordHandle,
     RecordMetadata, TopicPartition,
 };
-pub use record_accumulator::{AccumulatorConfig, AppendResult, ReadyCheckResult, RecordAccumulator};
+pub use record_accumulator::{
+    AccumulatorConfig, AppendResult, PartitionQueue, ReadyCheckResult, RecordAccumulator,
+};
 
 #[cfg(test)]
 mod tests;

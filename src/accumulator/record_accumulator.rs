@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use super::batch::{seal_writer, Callback, Completions, ProduceRequestResult, RecordHandle, TopicPartition};
 use super::buffer_pool::{BufferPool, BufferPoolError};
@@ -62,8 +62,38 @@ pub struct ReadyCheckResult {
     pub next_ready_check_delay: Option<Duration>,
 }
 
-/// One partition's queue, oldest batch first.
-type Deque = Mutex<VecDeque<ProducerBatch>>;
+/// One partition's queue of batches, oldest first. Queues are created on a partition's first record and
+/// never removed, so an application thread may keep an `Arc` to one and append to it directly
+/// ([`RecordAccumulator::append_to`]) without looking it up again.
+pub struct PartitionQueue {
+    /// The partition's name, shared by its batches (so starting a batch allocates no name).
+    tp: TopicPartition,
+    /// Guards this partition's batches.
+    batches: Mutex<VecDeque<ProducerBatch>>,
+}
+
+impl PartitionQueue {
+    fn new(tp: TopicPartition) -> Self {
+        PartitionQueue { tp, batches: Mutex::new(VecDeque::new()) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, VecDeque<ProducerBatch>> {
+        self.batches.lock()
+    }
+
+    /// The partition this queue is for.
+    pub fn topic_partition(&self) -> &TopicPartition {
+        &self.tp
+    }
+}
+
+impl std::fmt::Debug for PartitionQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionQueue").field("tp", &self.tp).finish_non_exhaustive()
+    }
+}
+
+type Deque = PartitionQueue;
 
 /// The per-topic queues, keyed by partition.
 type TopicQueues = HashMap<i32, Arc<Deque>>;
@@ -149,8 +179,9 @@ impl RecordAccumulator {
         &self.pool
     }
 
-    /// The queue for a partition, created on first use.
-    fn deque(&self, topic: &str, partition: i32) -> Arc<Deque> {
+    /// The queue for a partition, created on first use. Queues live as long as the accumulator, so the
+    /// caller may keep it for later appends ([`append_to`](Self::append_to)).
+    pub fn partition_queue(&self, topic: &str, partition: i32) -> Arc<PartitionQueue> {
         if let Some(d) = self.topics.read().get(topic).and_then(|t| t.get(&partition)) {
             return Arc::clone(d);
         }
@@ -159,7 +190,11 @@ impl RecordAccumulator {
             Some(q) => q,
             None => topics.entry(Arc::from(topic)).or_default(),
         };
-        Arc::clone(queues.entry(partition).or_default())
+        Arc::clone(
+            queues
+                .entry(partition)
+                .or_insert_with(|| Arc::new(PartitionQueue::new(TopicPartition::new(topic, partition)))),
+        )
     }
 
     /// The existing queue for a partition.
@@ -171,9 +206,9 @@ impl RecordAccumulator {
     fn all_deques(&self) -> Vec<(TopicPartition, Arc<Deque>)> {
         let topics = self.topics.read();
         let mut out = Vec::with_capacity(topics.values().map(HashMap::len).sum());
-        for (topic, queues) in topics.iter() {
-            for (&partition, d) in queues {
-                out.push((TopicPartition { topic: Arc::clone(topic), partition }, Arc::clone(d)));
+        for queues in topics.values() {
+            for d in queues.values() {
+                out.push((d.tp.clone(), Arc::clone(d)));
             }
         }
         out
@@ -199,20 +234,29 @@ impl RecordAccumulator {
         max_block: Duration,
         now: Instant,
     ) -> Result<AppendResult, SendError<Option<Callback>>> {
+        let dq = self.partition_queue(topic, partition);
+        self.append_to(&dq, timestamp, key, value, headers, callback, max_block, Some(now))
+    }
+
+    /// [`append`](Self::append) to a queue from [`partition_queue`](Self::partition_queue), which the
+    /// caller may cache. `now` is read from the clock only if the record starts a batch and it is `None`,
+    /// so the common case (room in the open batch) reads no clock.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append_to<H: RecordHeader>(
+        &self,
+        dq: &PartitionQueue,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[H],
+        callback: Option<Callback>,
+        max_block: Duration,
+        now: Option<Instant>,
+    ) -> Result<AppendResult, SendError<Option<Callback>>> {
         self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
         let _guard = AppendGuard(&self.appends_in_progress);
         let mut callback = callback;
-        match self.append_inner(
-            topic,
-            partition,
-            timestamp,
-            key,
-            value,
-            headers,
-            &mut callback,
-            max_block,
-            now,
-        ) {
+        match self.append_inner(dq, timestamp, key, value, headers, &mut callback, max_block, now) {
             Ok(r) => Ok(r),
             Err(e) => Err(SendError::new(e, callback)),
         }
@@ -221,21 +265,19 @@ impl RecordAccumulator {
     #[allow(clippy::too_many_arguments)]
     fn append_inner<H: RecordHeader>(
         &self,
-        topic: &str,
-        partition: i32,
+        dq: &PartitionQueue,
         timestamp: i64,
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         headers: &[H],
         callback: &mut Option<Callback>,
         max_block: Duration,
-        now: Instant,
+        now: Option<Instant>,
     ) -> Result<AppendResult, Error> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
         let batch_size = self.config.batch_size;
-        let dq = self.deque(topic, partition);
         // First try: the open batch, if any.
         let to_seal = {
             let mut q = dq.lock();
@@ -248,7 +290,7 @@ impl RecordAccumulator {
             q.back_mut().and_then(|b| b.take_writer().map(|w| (b.id, b.alloc_size, w)))
         };
         if let Some((id, alloc_size, writer)) = to_seal {
-            self.seal_outside_lock(&dq, id, alloc_size, writer);
+            self.seal_outside_lock(dq, id, alloc_size, writer);
         }
 
         let size = batch_size
@@ -281,8 +323,8 @@ impl RecordAccumulator {
             base_timestamp: timestamp,
             ..BatchParams::default()
         };
-        let tp = TopicPartition::new(topic, partition);
-        let mut batch = ProducerBatch::new(tp, id, buf, size, params, now);
+        let now = now.unwrap_or_else(Instant::now);
+        let mut batch = ProducerBatch::new(dq.tp.clone(), id, buf, size, params, now);
         let handle = match batch.try_append(timestamp, key, value, headers, callback, usize::MAX) {
             Ok(Some(h)) => h,
             refused => {
@@ -500,7 +542,7 @@ impl RecordAccumulator {
     pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant, backoff: Duration) {
         batch.record_retry(now, backoff);
         let tp = batch.topic_partition();
-        let dq = self.deque(&tp.topic, tp.partition);
+        let dq = self.partition_queue(&tp.topic, tp.partition);
         let mut q = dq.lock();
         // Keep send order even if several batches of the partition (or parts of split ones) are retried.
         let pos = q.iter().position(|b| b.order_key > batch.order_key).unwrap_or(q.len());
@@ -524,7 +566,7 @@ impl RecordAccumulator {
             }
         }
         let tp = batch.topic_partition().clone();
-        let dq = self.deque(&tp.topic, tp.partition);
+        let dq = self.partition_queue(&tp.topic, tp.partition);
         {
             let mut q = dq.lock();
             let at = q.iter().position(|b| b.order_key > batch.order_key).unwrap_or(q.len());

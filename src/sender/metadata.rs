@@ -3,6 +3,7 @@
 //! sender thread, which refreshes it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,13 +70,23 @@ pub struct Cluster {
     pub topic_errors: HashMap<Arc<str>, ErrorCode>,
 }
 
+/// How recently a topic was used, for `metadata.max.idle.ms`.
+#[derive(Debug)]
+struct TopicUse {
+    /// The last use the cache has noted.
+    last_used: Instant,
+    /// Set by `send`s that skipped [`Metadata::lookup`] (they hold a cached answer); folded into
+    /// `last_used` when a refresh is due, so a topic in use is never dropped as idle.
+    touched: Arc<AtomicBool>,
+}
+
 /// The mutable part of [`Metadata`].
 #[derive(Debug)]
 struct State {
     cluster: Arc<Cluster>,
     /// Topics the producer uses, with their last use; a topic unused for `metadata.max.idle.ms` is
     /// dropped from refreshes.
-    topics: HashMap<Arc<str>, Instant>,
+    topics: HashMap<Arc<str>, TopicUse>,
     /// A refresh is wanted as soon as possible (new topic, or an error pointing at stale leaders).
     need_update: bool,
     /// When the last refresh completed.
@@ -93,6 +104,9 @@ pub struct Metadata {
     state: Mutex<State>,
     /// Signalled after every refresh and on close.
     updated: Condvar,
+    /// A copy of `State::version`, bumped (under the lock) on every refresh and on close: a `send` that
+    /// cached a [`Lookup::Found`] of version `v` may reuse it, without the lock, while this reads `v`.
+    generation: AtomicU64,
     max_age: Duration,
     max_idle: Duration,
 }
@@ -100,8 +114,9 @@ pub struct Metadata {
 /// What a waiting application thread should do next.
 #[derive(Debug)]
 pub enum Lookup {
-    /// The topic is known (as of metadata version `.1`).
-    Found(Arc<TopicInfo>, u64),
+    /// The topic is known (as of metadata version `.1`); `.2` is the topic's use flag, which a caller
+    /// that caches the answer sets on each use (see [`Metadata::generation`]).
+    Found(Arc<TopicInfo>, u64, Arc<AtomicBool>),
     /// The topic is not known yet: poke the sender and wait for a refresh newer than this version (taken
     /// under the same lock, so a refresh that lands before the wait starts is not missed).
     Missing(u64),
@@ -120,6 +135,7 @@ impl Metadata {
                 closed: false,
             }),
             updated: Condvar::new(),
+            generation: AtomicU64::new(0),
             max_age,
             max_idle,
         }
@@ -137,23 +153,33 @@ impl Metadata {
         if s.closed {
             return Err(Error::Closed);
         }
-        match s.topics.get_mut(topic) {
-            Some(last) => *last = now,
-            None => {
-                s.topics.insert(Arc::from(topic), now);
-                s.need_update = true;
+        let touched = match s.topics.get_mut(topic) {
+            Some(u) => {
+                u.last_used = now;
+                Arc::clone(&u.touched)
             }
-        }
+            None => {
+                let touched = Arc::new(AtomicBool::new(false));
+                s.topics.insert(Arc::from(topic), TopicUse { last_used: now, touched: Arc::clone(&touched) });
+                s.need_update = true;
+                touched
+            }
+        };
         if let Some(code) = s.cluster.topic_errors.get(topic) {
             return Err(Error::Broker { code: *code, message: Some(format!("topic {topic}")) });
         }
         match s.cluster.topics.get(topic) {
-            Some(t) => Ok(Lookup::Found(Arc::clone(t), s.version)),
+            Some(t) => Ok(Lookup::Found(Arc::clone(t), s.version, touched)),
             None => {
                 s.need_update = true;
                 Ok(Lookup::Missing(s.version))
             }
         }
+    }
+
+    /// The version of the cache now (no lock): a cached [`Lookup::Found`] of this version is current.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Waits until a refresh newer than version `seen` (from [`Lookup::Missing`]) completes, or
@@ -182,7 +208,12 @@ impl Metadata {
             return None;
         }
         let max_idle = self.max_idle;
-        s.topics.retain(|_, used| now.saturating_duration_since(*used) < max_idle);
+        s.topics.retain(|_, u| {
+            if u.touched.swap(false, Ordering::AcqRel) {
+                u.last_used = now;
+            }
+            now.saturating_duration_since(u.last_used) < max_idle
+        });
         if s.topics.is_empty() {
             // Nothing to learn yet: the first topic asks at once, without a refresh backoff behind it.
             return None;
@@ -260,6 +291,7 @@ impl Metadata {
         s.need_update = retry_soon;
         s.last_refresh = Some(now);
         s.version = s.version.wrapping_add(1);
+        self.generation.store(s.version, Ordering::Release);
         drop(s);
         self.updated.notify_all();
         cluster
@@ -273,7 +305,12 @@ impl Metadata {
 
     /// Wakes every waiter for good.
     pub fn close(&self) {
-        self.state.lock().closed = true;
+        let mut s = self.state.lock();
+        s.closed = true;
+        // Cached lookups stop being current, so the next send sees the close.
+        s.version = s.version.wrapping_add(1);
+        self.generation.store(s.version, Ordering::Release);
+        drop(s);
         self.updated.notify_all();
     }
 }
@@ -315,7 +352,7 @@ mod tests {
         let wanted = m.due(now).unwrap();
         assert_eq!(wanted, vec![Arc::<str>::from("t")]);
         m.update(&response("t", &[1, -1, 1], ErrorCode::NONE), &wanted, now);
-        let Lookup::Found(t, _) = m.lookup("t", now).unwrap() else { panic!("missing") };
+        let Lookup::Found(t, ..) = m.lookup("t", now).unwrap() else { panic!("missing") };
         let c = m.cluster();
         assert_eq!(t.num_partitions(), 3);
         assert_eq!(t.available, vec![0, 2]);

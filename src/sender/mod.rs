@@ -86,6 +86,10 @@ pub struct SenderShared {
     pub metadata: Arc<Metadata>,
     /// Wakes the sender's poll: rung when a batch becomes ready, on flush and on close, never per record.
     pub waker: Waker,
+    /// Set by the first [`wake`](Self::wake) after the sender's last look at the shared state, cleared by
+    /// the sender before it looks again: while set, a wake-up is already on its way and later wakes skip
+    /// the `eventfd` write (one syscall per sender turn at most, not one per batch).
+    pub wake_pending: AtomicBool,
     /// A graceful close was asked for: send everything, then stop.
     pub closing: AtomicBool,
     /// A forced close: fail what is left and stop now.
@@ -107,11 +111,22 @@ pub struct SenderShared {
 }
 
 impl SenderShared {
-    /// Wakes the sender thread.
+    /// Wakes the sender thread, unless a wake-up is already pending.
     pub fn wake(&self) {
+        // The plain load keeps the common case (already pending) free of a contended write.
+        if self.wake_pending.load(Ordering::Acquire) || self.wake_pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
         if let Err(e) = self.waker.wake() {
             log::warn!("cannot wake the sender thread: {e}");
         }
+    }
+
+    /// Called by the sender before each look at the shared state: wakes after this point ring again.
+    fn clear_wake(&self) {
+        self.wake_pending.store(false, Ordering::SeqCst);
+        // The store must be visible before the sender reads the queues (store-load order).
+        std::sync::atomic::fence(Ordering::SeqCst);
     }
 }
 
@@ -224,6 +239,7 @@ impl Sender {
     pub fn run(mut self) {
         let mut events = Events::with_capacity(256);
         loop {
+            self.shared.clear_wake();
             let now = Instant::now();
             if self.shared.force_close.load(Ordering::Acquire) {
                 self.abort_all(&Error::Closed);
