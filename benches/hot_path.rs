@@ -190,6 +190,19 @@ fn end_to_end(c: &mut Criterion) {
         .unwrap(),
     )
     .unwrap();
+    // The settings scripts/bench-compare pins for every client (1 MiB batches, 5 ms linger).
+    let p_large = Producer::new(
+        ProducerConfig::from_properties([
+            ("bootstrap.servers", cluster.bootstrap_servers().as_str()),
+            ("acks", "0"),
+            ("enable.idempotence", "false"),
+            ("batch.size", "1048576"),
+            ("linger.ms", "5"),
+            ("buffer.memory", "33554432"),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
     let value = [b'x'; 100];
     let mut g = c.benchmark_group("end_to_end_mock_null_sink");
     g.throughput(Throughput::Elements(10_000));
@@ -199,6 +212,15 @@ fn end_to_end(c: &mut Criterion) {
                 p.send(Record::new("t").value(&value[..])).unwrap();
             }
             p.flush(Duration::from_secs(30)).unwrap();
+        })
+    });
+    g.throughput(Throughput::Elements(100_000));
+    g.bench_function("100k_records_100B_acks0_batch_1MiB", |b| {
+        b.iter(|| {
+            for _ in 0..100_000 {
+                p_large.send(Record::new("t").value(&value[..])).unwrap();
+            }
+            p_large.flush(Duration::from_secs(30)).unwrap();
         })
     });
     g.finish();

@@ -92,14 +92,16 @@ impl TopicEntry {
 }
 
 thread_local! {
-    /// This thread's entries, most recently used last.
-    static CACHE: RefCell<Vec<TopicEntry>> = const { RefCell::new(Vec::new()) };
+    /// This thread's entries, most recently used last. Boxed so that taking one out and putting it
+    /// back (twice per send) moves a pointer, not the entry.
+    #[allow(clippy::vec_box)]
+    static CACHE: RefCell<Vec<Box<TopicEntry>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Takes this thread's entry for `producer`'s `topic` out of the cache. `None` when there is none, or
 /// when the cache is in use further up this thread's stack (a `send` from inside a partitioner or a
 /// destructor): that send then simply goes without.
-pub(crate) fn take(producer: u64, topic: &str) -> Option<TopicEntry> {
+pub(crate) fn take(producer: u64, topic: &str) -> Option<Box<TopicEntry>> {
     CACHE
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
@@ -111,7 +113,7 @@ pub(crate) fn take(producer: u64, topic: &str) -> Option<TopicEntry> {
 }
 
 /// Puts an entry (back) into this thread's cache as its most recently used.
-pub(crate) fn put(entry: TopicEntry) {
+pub(crate) fn put(entry: Box<TopicEntry>) {
     let evicted = CACHE
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
@@ -126,7 +128,7 @@ pub(crate) fn put(entry: TopicEntry) {
 }
 
 /// Holds an entry taken from the cache and puts it back when dropped, on every return path.
-pub(crate) struct Taken(pub Option<TopicEntry>);
+pub(crate) struct Taken(pub Option<Box<TopicEntry>>);
 
 impl Drop for Taken {
     fn drop(&mut self) {
@@ -150,14 +152,14 @@ mod tests {
     fn entries_are_per_producer_and_topic_and_bounded() {
         let (a, b) = (next_producer_id(), next_producer_id());
         let touched = Arc::new(AtomicBool::new(false));
-        put(TopicEntry::new(a, "t", 1, info(), Arc::clone(&touched)));
+        put(Box::new(TopicEntry::new(a, "t", 1, info(), Arc::clone(&touched))));
         assert!(take(b, "t").is_none());
         assert!(take(a, "u").is_none());
         let e = take(a, "t").map(|e| e.generation);
         assert_eq!(e, Some(1));
         assert!(take(a, "t").is_none(), "take removes the entry");
         for i in 0..CAPACITY + 3 {
-            put(TopicEntry::new(a, &format!("t{i}"), 1, info(), Arc::clone(&touched)));
+            put(Box::new(TopicEntry::new(a, &format!("t{i}"), 1, info(), Arc::clone(&touched))));
         }
         assert!(take(a, "t0").is_none(), "the least recently used is evicted");
         assert!(take(a, &format!("t{}", CAPACITY + 2)).is_some());
@@ -179,11 +181,11 @@ mod tests {
     #[test]
     fn a_busy_cache_is_skipped_not_a_panic() {
         let p = next_producer_id();
-        put(TopicEntry::new(p, "t", 1, info(), Arc::new(AtomicBool::new(false))));
+        put(Box::new(TopicEntry::new(p, "t", 1, info(), Arc::new(AtomicBool::new(false)))));
         CACHE.with(|c| {
             let _held = c.borrow_mut();
             assert!(take(p, "t").is_none());
-            put(TopicEntry::new(p, "u", 1, info(), Arc::new(AtomicBool::new(false))));
+            put(Box::new(TopicEntry::new(p, "u", 1, info(), Arc::new(AtomicBool::new(false)))));
         });
         assert!(take(p, "t").is_some());
     }

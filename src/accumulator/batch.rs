@@ -395,12 +395,10 @@ impl ProducerBatch {
         let Some(writer) = self.writer.as_mut().filter(|_| !self.full) else {
             return Ok(None);
         };
-        let size = writer.next_record_size(timestamp, key, value, headers);
-        if !writer.is_empty() && writer.size_in_bytes().saturating_add(size) > max_batch_size {
+        let Some(offset_delta) = writer.append_within(timestamp, key, value, headers, max_batch_size)? else {
             self.full = true;
             return Ok(None);
-        }
-        let offset_delta = writer.append(timestamp, key, value, headers)?;
+        };
         self.size_in_bytes = writer.size_in_bytes();
         self.record_count = writer.record_count();
         if let Some(callback) = callback.take() {

@@ -50,6 +50,8 @@ pub struct AppendResult {
     pub batch_is_full: bool,
     /// The record started a new batch.
     pub new_batch_created: bool,
+    /// The record's encoded size in the batch (uncompressed), for the sticky partitioner.
+    pub appended_bytes: usize,
 }
 
 /// The partitions [`RecordAccumulator::ready`] found sendable.
@@ -253,8 +255,6 @@ impl RecordAccumulator {
         max_block: Duration,
         now: Option<Instant>,
     ) -> Result<AppendResult, SendError<Option<Callback>>> {
-        self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
-        let _guard = AppendGuard(&self.appends_in_progress);
         let mut callback = callback;
         match self.append_inner(dq, timestamp, key, value, headers, &mut callback, max_block, now) {
             Ok(r) => Ok(r),
@@ -292,6 +292,11 @@ impl RecordAccumulator {
         if let Some((id, alloc_size, writer)) = to_seal {
             self.seal_outside_lock(dq, id, alloc_size, writer);
         }
+        // From here until the new batch is queued, the record is in neither a queue nor a batch: close
+        // and abort wait for such appends (Java's `appendsInProgress`). An append into the open batch
+        // above needs no count: it happens under the queue lock, so it is in a queued batch or not at all.
+        self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
+        let _guard = AppendGuard(&self.appends_in_progress);
 
         let size = batch_size
             .max(BATCH_HEADER_SIZE.saturating_add(RecordBatchWriter::record_size(0, 0, key, value, headers)));
@@ -325,6 +330,7 @@ impl RecordAccumulator {
         };
         let now = now.unwrap_or_else(Instant::now);
         let mut batch = ProducerBatch::new(dq.tp.clone(), id, buf, size, params, now);
+        let empty_size = batch.size_in_bytes();
         let handle = match batch.try_append(timestamp, key, value, headers, callback, usize::MAX) {
             Ok(Some(h)) => h,
             refused => {
@@ -338,10 +344,11 @@ impl RecordAccumulator {
                 });
             }
         };
+        let appended_bytes = batch.size_in_bytes().saturating_sub(empty_size);
         self.incomplete.lock().insert(id, Arc::clone(batch.result()));
         q.push_back(batch);
         let batch_is_full = q.len() > 1 || q.back().is_some_and(ProducerBatch::is_full);
-        Ok(AppendResult { handle, batch_is_full, new_batch_created: true })
+        Ok(AppendResult { handle, batch_is_full, new_batch_created: true, appended_bytes })
     }
 
     /// Appends to the last batch of `q` if it has room.
@@ -356,11 +363,13 @@ impl RecordAccumulator {
     ) -> Result<Option<AppendResult>, Error> {
         let queued = q.len();
         let Some(last) = q.back_mut() else { return Ok(None) };
+        let before = last.size_in_bytes();
         let Some(handle) = last.try_append(timestamp, key, value, headers, callback, batch_size)? else {
             return Ok(None);
         };
+        let appended_bytes = last.size_in_bytes().saturating_sub(before);
         let batch_is_full = queued > 1 || last.is_full();
-        Ok(Some(AppendResult { handle, batch_is_full, new_batch_created: false }))
+        Ok(Some(AppendResult { handle, batch_is_full, new_batch_created: false, appended_bytes }))
     }
 
     /// Borrows a compressor (creating one on first use) for one seal.

@@ -217,6 +217,23 @@ impl RecordBatchWriter {
         value: Option<&[u8]>,
         headers: &[H],
     ) -> Result<i32, ProtocolError> {
+        match self.append_within(timestamp, key, value, headers, usize::MAX)? {
+            Some(offset_delta) => Ok(offset_delta),
+            None => Err(ProtocolError::invalid("record batch", "too large")),
+        }
+    }
+
+    /// Like [`append`](Self::append), but only if the batch is empty or stays within `limit` bytes
+    /// ([`size_in_bytes`](Self::size_in_bytes)) with the record; `Ok(None)` (nothing appended) otherwise.
+    /// Sizes the record once for both the check and the write.
+    pub fn append_within<H: RecordHeader>(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[H],
+        limit: usize,
+    ) -> Result<Option<i32>, ProtocolError> {
         let offset_delta = self.count;
         if offset_delta == i32::MAX {
             return Err(ProtocolError::invalid("record batch", "too many records"));
@@ -228,8 +245,12 @@ impl RecordBatchWriter {
             )
         })?;
         let (body, header_count) = body_size(timestamp_delta, offset_delta, key, value, headers)?;
+        let size = varint_len(body) + body as usize;
+        if self.count > 0 && self.buf.len().saturating_add(size) > limit {
+            return Ok(None);
+        }
         let buf = &mut self.buf;
-        buf.reserve(varint_len(body) + body as usize);
+        buf.reserve(size);
         put_varint(buf, body);
         buf.push(0); // record attributes: unused
         put_varlong(buf, timestamp_delta);
@@ -246,7 +267,7 @@ impl RecordBatchWriter {
         }
         self.count += 1;
         self.max_timestamp = self.max_timestamp.max(timestamp);
-        Ok(offset_delta)
+        Ok(Some(offset_delta))
     }
 
     /// Records appended so far.
