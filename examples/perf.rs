@@ -31,7 +31,7 @@ use std::error::Error as StdError;
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use kprod::mock::MockCluster;
@@ -272,7 +272,9 @@ impl Stats {
         }
     }
 
-    fn record(&mut self, iter: u64, latency_us: u64, bytes: u64, now: Instant) {
+    fn record(&mut self, latency_us: u64, bytes: u64, now: Instant) {
+        // Java samples by send index; completion order is as good a sample and needs no index.
+        let iter = self.count;
         self.count += 1;
         self.bytes += bytes;
         self.total_latency_us += latency_us;
@@ -357,16 +359,45 @@ impl Stats {
 /// What the application threads and callbacks share.
 #[derive(Debug)]
 struct Shared {
+    /// The origin of the opaque send times (set before the first send).
+    start: OnceLock<Instant>,
+    open_loop: bool,
     stats: Mutex<Stats>,
-    /// Records `send_with` accepted (each will get exactly one callback).
+    /// Records `send_reported` accepted (each will get exactly one callback).
     accepted: AtomicU64,
     /// Callbacks run, successful or not.
     completed: AtomicU64,
-    /// Records refused by `send_with` or failed in their callback.
+    /// Records refused by `send_reported` or failed in their callback.
     failed: AtomicU64,
 }
 
+/// Bits of the opaque value that carry the value's size; the rest is the send time in ns since `start`
+/// (2^44 ns: almost five hours).
+const OPAQUE_BYTES_BITS: u32 = 20;
+
 impl Shared {
+    /// The delivery handler: one per producer, so `send_reported` allocates nothing per record (the
+    /// opaque value carries the send time and size, as librdkafka's per-message opaque does).
+    fn on_delivery(&self, opaque: u64, result: Result<RecordMetadata, kprod::Error>) {
+        let now = Instant::now();
+        let start = self.start.get().copied().unwrap_or(now);
+        let sent_at = start + Duration::from_nanos(opaque >> OPAQUE_BYTES_BITS);
+        let bytes = opaque & ((1 << OPAQUE_BYTES_BITS) - 1);
+        let latency_us = now.saturating_duration_since(sent_at).as_micros() as u64;
+        match result {
+            // As ProducerPerformance: only successful records count as sent.
+            Ok(_) => {
+                let mut stats = self.stats.lock();
+                stats.record(latency_us, bytes, now);
+                if self.open_loop && sent_at.saturating_duration_since(start) >= OPEN_LOOP_WARMUP {
+                    stats.open_loop.push(latency_us);
+                }
+            }
+            Err(e) => self.note_error("delivery failed", &e),
+        }
+        self.completed.fetch_add(1, Ordering::Release);
+    }
+
     fn note_error(&self, what: &str, e: &kprod::Error) {
         let n = self.failed.fetch_add(1, Ordering::Relaxed);
         if n < MAX_PRINTED_ERRORS {
@@ -445,6 +476,7 @@ fn run_sender(job: Job) {
     if open_loop.is_some() {
         tighten_timer_slack();
     }
+    let start = shared.start.get().copied().unwrap_or_else(Instant::now);
     let mut rng = XorShift::new(seed);
     let mut buf = vec![0u8; if payloads.is_empty() { record_size } else { 0 }];
     let mut key_buf: Vec<u8> = Vec::with_capacity(20);
@@ -473,37 +505,20 @@ fn run_sender(job: Job) {
         if let Some(k) = key {
             record = record.key(k);
         }
-        let bytes = value.len() as u64;
-        let cb_shared = Arc::clone(&shared);
+        let bytes = (value.len() as u64).min((1 << OPAQUE_BYTES_BITS) - 1);
         // Open loop: latency from the intended send time (slept until, if still ahead); else from now.
-        let (send_start, measured) = match open_loop {
+        let send_start = match open_loop {
             Some(origin) => {
-                let offset = Duration::from_secs_f64(sent as f64 / throughput);
-                let due = origin + offset;
+                let due = origin + Duration::from_secs_f64(sent as f64 / throughput);
                 if let Some(ahead) = due.checked_duration_since(Instant::now()) {
                     std::thread::sleep(ahead);
                 }
-                (due, offset >= OPEN_LOOP_WARMUP)
+                due
             }
-            None => (Instant::now(), false),
+            None => Instant::now(),
         };
-        let callback = move |result: Result<RecordMetadata, kprod::Error>| {
-            let now = Instant::now();
-            let latency_us = now.saturating_duration_since(send_start).as_micros() as u64;
-            match result {
-                // As ProducerPerformance: only successful records count as sent.
-                Ok(_) => {
-                    let mut stats = cb_shared.stats.lock();
-                    stats.record(i, latency_us, bytes, now);
-                    if measured {
-                        stats.open_loop.push(latency_us);
-                    }
-                }
-                Err(e) => cb_shared.note_error("delivery failed", &e),
-            }
-            cb_shared.completed.fetch_add(1, Ordering::Release);
-        };
-        match producer.send_with(record, callback) {
+        let send_ns = send_start.saturating_duration_since(start).as_nanos() as u64;
+        match producer.send_reported(record, (send_ns << OPAQUE_BYTES_BITS) | bytes) {
             Ok(_) => {
                 shared.accepted.fetch_add(1, Ordering::Relaxed);
             }
@@ -586,17 +601,26 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
     }
     props.extend(args.producer_props.iter().cloned());
     let config = ProducerConfig::from_properties(props)?;
-    let producer = Arc::new(Producer::new(config)?);
-
-    let ticks = clock_ticks_per_sec();
-    let cpu_before = cpu_times(ticks);
-    let start = Instant::now();
     let shared = Arc::new(Shared {
-        stats: Mutex::new(Stats::new(args.num_records, start, args.open_loop)),
+        start: OnceLock::new(),
+        open_loop: args.open_loop,
+        stats: Mutex::new(Stats::new(args.num_records, Instant::now(), args.open_loop)),
         accepted: AtomicU64::new(0),
         completed: AtomicU64::new(0),
         failed: AtomicU64::new(0),
     });
+    let handler_shared = Arc::clone(&shared);
+    let producer = Arc::new(
+        Producer::builder(config)
+            .on_delivery(move |opaque, result| handler_shared.on_delivery(opaque, result))
+            .build()?,
+    );
+
+    let ticks = clock_ticks_per_sec();
+    let cpu_before = cpu_times(ticks);
+    let start = Instant::now();
+    let _ = shared.start.set(start);
+    shared.stats.lock().window_start = start;
     let topic: Arc<str> = Arc::from(args.topic.as_str());
     let payloads = Arc::new(payloads);
     let per_thread_throughput =

@@ -243,6 +243,29 @@ pub struct ProducerBuilder {
     config: ProducerConfig,
     partitioner: Option<Arc<dyn Partitioner>>,
     interceptors: Vec<Arc<dyn ProducerInterceptor>>,
+    on_delivery: Option<DeliveryHandler>,
+}
+
+/// A producer-wide handler for the outcomes of [`Producer::send_reported`].
+type DeliveryHandler = Arc<dyn Fn(u64, Result<RecordMetadata, Error>) + Send + Sync>;
+
+/// Where the outcomes of [`Producer::send_reported`] go: the builder's handler, else the report channel.
+#[derive(Clone)]
+enum ReportSink {
+    Handler(DeliveryHandler),
+    Channel(ChannelSender<DeliveryReport>),
+}
+
+impl ReportSink {
+    fn deliver(&self, opaque: u64, result: Result<RecordMetadata, Error>) {
+        match self {
+            ReportSink::Handler(h) => h(opaque, result),
+            ReportSink::Channel(tx) => {
+                // The receiver lives in the producer; it is gone only after close.
+                let _ = tx.send(DeliveryReport { opaque, result });
+            }
+        }
+    }
 }
 
 impl fmt::Debug for ProducerBuilder {
@@ -261,6 +284,17 @@ impl ProducerBuilder {
     /// Adds an interceptor; they run in the order added.
     pub fn interceptor(mut self, interceptor: impl ProducerInterceptor + 'static) -> Self {
         self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Runs `handler` on the callback thread with the opaque value and outcome of every record sent
+    /// with [`Producer::send_reported`] (librdkafka's `dr_msg_cb`), instead of queueing
+    /// [`DeliveryReport`]s for [`Producer::delivery_reports`]. Nothing is allocated per record.
+    pub fn on_delivery(
+        mut self,
+        handler: impl Fn(u64, Result<RecordMetadata, Error>) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_delivery = Some(Arc::new(handler));
         self
     }
 
@@ -290,6 +324,7 @@ struct Inner {
     sender_done: Receiver<()>,
     callback_thread: Mutex<Option<ThreadId>>,
     reports: (ChannelSender<DeliveryReport>, Receiver<DeliveryReport>),
+    report_sink: ReportSink,
     closed: AtomicBool,
     callback_panics: Arc<AtomicU64>,
     #[cfg(feature = "mock")]
@@ -332,7 +367,7 @@ impl Producer {
 
     /// A builder, for user partitioners and interceptors.
     pub fn builder(config: ProducerConfig) -> ProducerBuilder {
-        ProducerBuilder { config, partitioner: None, interceptors: Vec::new() }
+        ProducerBuilder { config, partitioner: None, interceptors: Vec::new(), on_delivery: None }
     }
 
     fn start(b: ProducerBuilder) -> Result<Producer, Error> {
@@ -437,9 +472,15 @@ impl Producer {
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
         let callback_panics = Arc::new(AtomicU64::new(0));
         let panics = Arc::clone(&callback_panics);
+        let reports = crossbeam_channel::unbounded();
+        let report_sink = match b.on_delivery {
+            Some(h) => ReportSink::Handler(h),
+            None => ReportSink::Channel(reports.0.clone()),
+        };
+        let sink = report_sink.clone();
         let callbacks = std::thread::Builder::new()
             .name("kprod-callbacks".into())
-            .spawn(move || run_callbacks(job_rx.iter(), &panics))?;
+            .spawn(move || run_callbacks(job_rx.iter(), &sink, &panics))?;
         let callback_thread_id = callbacks.thread().id();
         let sender = Sender::new(sender_config, Arc::clone(&shared), poll, job_tx);
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
@@ -458,7 +499,8 @@ impl Producer {
                 threads: Mutex::new(Threads { sender: Some(sender), callbacks: Some(callbacks) }),
                 sender_done: done_rx,
                 callback_thread: Mutex::new(Some(callback_thread_id)),
-                reports: crossbeam_channel::unbounded(),
+                reports,
+                report_sink,
                 closed: AtomicBool::new(false),
                 callback_panics,
                 #[cfg(feature = "mock")]
@@ -494,21 +536,19 @@ impl Producer {
     where
         F: FnOnce(Result<RecordMetadata, Error>) + Send + 'static,
     {
-        self.send_inner(record, Some(Box::new(callback)), self.inner.config.max_block())
+        self.send_inner(record, Some(Callback::new(callback)), self.inner.config.max_block())
     }
 
-    /// Sends a record whose outcome is delivered to [`delivery_reports`](Self::delivery_reports) with
-    /// `opaque` (for hosts that poll, such as C callers).
+    /// Sends a record whose outcome is delivered with `opaque` to the builder's
+    /// [`on_delivery`](ProducerBuilder::on_delivery) handler, or else to
+    /// [`delivery_reports`](Self::delivery_reports) (for hosts that poll, such as C callers). Unlike
+    /// [`send_with`](Self::send_with), this allocates nothing per record.
     pub fn send_reported<'a>(
         &self,
         record: Record<'a>,
         opaque: u64,
     ) -> Result<DeliveryFuture, SendError<Record<'a>>> {
-        let tx = self.inner.reports.0.clone();
-        let cb: Callback = Box::new(move |result| {
-            let _ = tx.send(DeliveryReport { opaque, result });
-        });
-        self.send_inner(record, Some(cb), self.inner.config.max_block())
+        self.send_inner(record, Some(Callback::Opaque(opaque)), self.inner.config.max_block())
     }
 
     /// The delivery reports of records sent with [`send_reported`](Self::send_reported). Poll it; reports
@@ -536,15 +576,18 @@ impl Producer {
             callback
         } else {
             let interceptors = inner.interceptors.clone();
-            Some(Box::new(move |result: Result<RecordMetadata, Error>| {
+            let sink = inner.report_sink.clone();
+            Some(Callback::new(move |result: Result<RecordMetadata, Error>| {
                 let tp = result.as_ref().ok().map(|m| m.topic_partition.clone());
                 for i in &interceptors {
                     i.on_acknowledgement(tp.as_ref(), &result);
                 }
-                if let Some(cb) = callback {
-                    cb(result);
+                match callback {
+                    Some(Callback::Fn(cb)) => cb(result),
+                    Some(Callback::Opaque(opaque)) => sink.deliver(opaque, result),
+                    None => {}
                 }
-            }) as Callback)
+            }))
         };
         match self.append(&record, callback, max_block) {
             Ok(handle) => Ok(DeliveryFuture { handle }),
@@ -973,10 +1016,14 @@ fn next_client_id() -> String {
 }
 
 /// The callback thread: runs each batch's callbacks in order, catching panics.
-fn run_callbacks(batches: impl Iterator<Item = Completions>, panics: &AtomicU64) {
+fn run_callbacks(batches: impl Iterator<Item = Completions>, reports: &ReportSink, panics: &AtomicU64) {
     for completions in batches {
         for (callback, outcome) in completions {
-            if let Err(p) = catch_unwind(AssertUnwindSafe(move || callback(outcome))) {
+            let run = move || match callback {
+                Callback::Fn(f) => f(outcome),
+                Callback::Opaque(opaque) => reports.deliver(opaque, outcome),
+            };
+            if let Err(p) = catch_unwind(AssertUnwindSafe(run)) {
                 let msg = p
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())

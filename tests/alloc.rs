@@ -99,3 +99,52 @@ fn send_allocates_nothing_per_record_in_steady_state() {
     );
     assert!(per_record < 0.05, "{per_record} allocations per record on the sending thread");
 }
+
+#[test]
+fn send_reported_with_a_handler_allocates_nothing_per_record() {
+    use std::sync::Arc;
+    let cluster = MockCluster::builder().brokers(1).null_sink(true).build().unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let config = ProducerConfig::from_properties([
+        ("bootstrap.servers", cluster.bootstrap_servers().as_str()),
+        ("acks", "1"),
+        ("enable.idempotence", "false"),
+    ])
+    .unwrap();
+    let delivered = Arc::new(AtomicU64::new(0));
+    let opaque_sum = Arc::new(AtomicU64::new(0));
+    let (d, s) = (Arc::clone(&delivered), Arc::clone(&opaque_sum));
+    let p = Producer::builder(config)
+        .on_delivery(move |opaque, result| {
+            assert!(result.is_ok());
+            d.fetch_add(1, Ordering::Relaxed);
+            s.fetch_add(opaque, Ordering::Relaxed);
+        })
+        .build()
+        .unwrap();
+    let payload = [b'x'; 100];
+    let send = |from: u64, n: u64| {
+        for i in from..from + n {
+            drop(p.send_reported(Record::new("t").value(&payload[..]), i).unwrap());
+        }
+    };
+    send(0, 100_000);
+    p.flush(Duration::from_secs(30)).unwrap();
+    let records = 1_000_000u64;
+    MINE.with(|m| m.set(0));
+    COUNTING.with(|c| c.set(true));
+    send(100_000, records);
+    COUNTING.with(|c| c.set(false));
+    let mine = MINE.with(Cell::get);
+    p.flush(Duration::from_secs(60)).unwrap();
+    let per_record = mine as f64 / records as f64;
+    eprintln!(
+        "send_reported: sending thread {mine} allocations for {records} records ({per_record:.4} per record)"
+    );
+    assert!(per_record < 0.05, "{per_record} allocations per record on the sending thread");
+    // Every record reached the handler with its own opaque value.
+    let n = 100_000 + records;
+    assert_eq!(delivered.load(Ordering::Relaxed), n);
+    assert_eq!(opaque_sum.load(Ordering::Relaxed), n * (n - 1) / 2);
+    assert!(p.delivery_reports().try_recv().is_err(), "a handler replaces the report channel");
+}

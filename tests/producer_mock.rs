@@ -407,6 +407,34 @@ fn delivery_reports_carry_the_opaque() {
 }
 
 #[test]
+fn on_delivery_handler_gets_opaques_and_failures_on_the_callback_thread() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let p = Producer::builder(config(&cluster, &[]))
+        .on_delivery(move |opaque, result: Result<RecordMetadata, Error>| {
+            let name = std::thread::current().name().map(str::to_owned);
+            s.lock().push((opaque, result.map(|m| m.offset).map_err(|e| e.to_string()), name));
+        })
+        .build()
+        .unwrap();
+    for i in 0..50u64 {
+        p.send_reported(Record::new("t").value(i.to_be_bytes().to_vec()), 7000 + i).unwrap();
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+    let mut got = seen.lock().clone();
+    got.sort_by_key(|g| g.0);
+    assert_eq!(got.len(), 50);
+    for (i, (opaque, result, thread)) in got.iter().enumerate() {
+        assert_eq!(*opaque, 7000 + i as u64);
+        assert_eq!(result, &Ok(i as i64));
+        assert_eq!(thread.as_deref(), Some("kprod-callbacks"));
+    }
+    assert!(p.delivery_reports().try_recv().is_err());
+}
+
+#[test]
 fn ordering_holds_with_one_in_flight_request_and_retries() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();

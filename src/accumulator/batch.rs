@@ -58,8 +58,30 @@ pub struct RecordMetadata {
     pub timestamp: i64,
 }
 
-/// A completion callback, run once with the record's outcome.
-pub type Callback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send>;
+/// What to do with one record's outcome, once, on the callback thread.
+pub enum Callback {
+    /// Call this closure.
+    Fn(Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send>),
+    /// Hand the outcome with this opaque value to the producer's delivery handler or report channel
+    /// (`Producer::send_reported`): no allocation per record, like librdkafka's `dr_msg_cb` opaque.
+    Opaque(u64),
+}
+
+impl Callback {
+    /// A closure callback.
+    pub fn new(f: impl FnOnce(Result<RecordMetadata, Error>) + Send + 'static) -> Self {
+        Callback::Fn(Box::new(f))
+    }
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Callback::Fn(_) => f.write_str("Callback::Fn"),
+            Callback::Opaque(o) => write!(f, "Callback::Opaque({o})"),
+        }
+    }
+}
 
 /// The outcome shared by all records of one batch (Java's `ProduceRequestResult`): set once, waited on
 /// by every [`RecordHandle`] of the batch and by `flush`.
@@ -225,6 +247,9 @@ fn record_outcome(
     }
 }
 
+/// The most callback slots a batch reserves up front (a batch with more records grows its list).
+const MAX_THUNKS_RESERVED: usize = 1 << 16;
+
 /// A callback waiting for its record's outcome (Java's `Thunk`).
 struct Thunk {
     offset_delta: i32,
@@ -274,11 +299,20 @@ impl Completions {
         self.thunks.len() > 0
     }
 
-    /// Runs every callback in order.
-    pub fn run(self) {
+    /// Runs every closure callback in order and passes each opaque one to `on_opaque`.
+    pub fn run_with(self, on_opaque: &dyn Fn(u64, Result<RecordMetadata, Error>)) {
         for (callback, outcome) in self {
-            callback(outcome);
+            match callback {
+                Callback::Fn(f) => f(outcome),
+                Callback::Opaque(o) => on_opaque(o, outcome),
+            }
         }
+    }
+
+    /// Runs every closure callback in order; opaque ones (which need a producer's report sink) are
+    /// dropped.
+    pub fn run(self) {
+        self.run_with(&|_, _| {});
     }
 }
 
@@ -399,9 +433,16 @@ impl ProducerBatch {
             self.full = true;
             return Ok(None);
         };
+        let before = self.size_in_bytes;
         self.size_in_bytes = writer.size_in_bytes();
         self.record_count = writer.record_count();
         if let Some(callback) = callback.take() {
+            if self.thunks.capacity() == 0 {
+                // Room for as many callbacks as records of this size fit the batch: one allocation
+                // per batch instead of one per doubling.
+                let record = self.size_in_bytes.saturating_sub(before).max(1);
+                self.thunks.reserve((self.alloc_size / record).clamp(1, MAX_THUNKS_RESERVED));
+            }
             self.thunks.push(Thunk { offset_delta, timestamp, callback });
         }
         Ok(Some(RecordHandle { result: Arc::clone(&self.result), offset_delta, timestamp }))

@@ -125,6 +125,10 @@ pub struct RecordAccumulator {
     /// Rotates the first partition [`drain`](Self::drain) looks at, so no partition starves.
     drain_index: AtomicUsize,
     closed: AtomicBool,
+    /// Guards completions made on an application thread (a batch whose seal failed), which the sender
+    /// collects ([`take_orphan_completions`](Self::take_orphan_completions)) and passes to the callback
+    /// thread with its own.
+    orphans: Mutex<Vec<Completions>>,
 }
 
 impl std::fmt::Debug for RecordAccumulator {
@@ -168,6 +172,18 @@ impl RecordAccumulator {
             appends_in_progress: AtomicUsize::new(0),
             drain_index: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            orphans: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Completions made on application threads since the last call, for the sender to pass on to the
+    /// callback thread.
+    pub fn take_orphan_completions(&self) -> Vec<Completions> {
+        let mut o = self.orphans.lock();
+        if o.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut *o)
         }
     }
 
@@ -289,14 +305,15 @@ impl RecordAccumulator {
             // No room: whoever first finds the open batch full seals it, outside the lock.
             q.back_mut().and_then(|b| b.take_writer().map(|w| (b.id, b.alloc_size, w)))
         };
+        // From here until the new batch is queued (or a failed seal's completions are handed over), the
+        // record is in neither a queue nor a batch: close and abort wait for such appends (Java's
+        // `appendsInProgress`). An append into the open batch above needs no count: it happens under the
+        // queue lock, so it is in a queued batch or not at all.
+        self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
+        let _guard = AppendGuard(&self.appends_in_progress);
         if let Some((id, alloc_size, writer)) = to_seal {
             self.seal_outside_lock(dq, id, alloc_size, writer);
         }
-        // From here until the new batch is queued, the record is in neither a queue nor a batch: close
-        // and abort wait for such appends (Java's `appendsInProgress`). An append into the open batch
-        // above needs no count: it happens under the queue lock, so it is in a queued batch or not at all.
-        self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
-        let _guard = AppendGuard(&self.appends_in_progress);
 
         let size = batch_size
             .max(BATCH_HEADER_SIZE.saturating_add(RecordBatchWriter::record_size(0, 0, key, value, headers)));
@@ -417,7 +434,8 @@ impl RecordAccumulator {
                     self.incomplete.lock().remove(&batch.id);
                     self.pool.deallocate_sized(Vec::new(), alloc_size);
                     if let Some(c) = completions {
-                        c.run();
+                        // Callbacks run on the callback thread; the caller wakes the sender.
+                        self.orphans.lock().push(c);
                     }
                 }
             }
@@ -626,6 +644,11 @@ impl RecordAccumulator {
     /// True while some application thread is inside [`append`](Self::append).
     pub fn appends_in_progress(&self) -> bool {
         self.appends_in_progress.load(Ordering::Acquire) > 0
+    }
+
+    /// True while completions made on application threads wait for the sender to collect them.
+    pub fn has_orphan_completions(&self) -> bool {
+        !self.orphans.lock().is_empty()
     }
 
     /// True when some queue still holds a batch.

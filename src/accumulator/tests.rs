@@ -211,7 +211,7 @@ fn done_completes_handles_and_callbacks_with_offsets() {
     for i in 0..3i64 {
         let cb: Option<Callback> = (i != 1).then(|| {
             let seen = Arc::clone(&seen);
-            Box::new(move |r: Result<RecordMetadata, Error>| seen.lock().push(r.unwrap().offset)) as Callback
+            Callback::new(move |r: Result<RecordMetadata, Error>| seen.lock().push(r.unwrap().offset))
         });
         let r = acc.append("t", 0, 500 + i, None, Some(b"v"), NO_HEADERS, cb, BLOCK, now).unwrap();
         handles.push(r.handle);

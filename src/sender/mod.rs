@@ -280,7 +280,7 @@ impl Sender {
     /// True when nothing is left to send or wait for.
     fn is_idle(&self) -> bool {
         let acc = &self.shared.accumulator;
-        !acc.has_incomplete() && !acc.appends_in_progress()
+        !acc.has_incomplete() && !acc.appends_in_progress() && !acc.has_orphan_completions()
     }
 
     /// One turn of the loop; returns how long to poll.
@@ -292,6 +292,9 @@ impl Sender {
         self.maybe_init_producer_id(now, &mut timeout);
         self.drive_transactions(now, &mut timeout);
         let acc = Arc::clone(&self.shared.accumulator);
+        for c in acc.take_orphan_completions() {
+            self.deliver(Some(c));
+        }
         let ready = acc.ready(now);
         let may_produce = self.txn.as_ref().map_or(true, TransactionManager::can_send)
             && self.transactional.as_ref().map_or(true, |t| {
@@ -1119,6 +1122,9 @@ impl Sender {
     fn abort_all(&mut self, error: &Error) {
         let acc = Arc::clone(&self.shared.accumulator);
         for c in acc.abort_incomplete_batches(error) {
+            self.deliver(Some(c));
+        }
+        for c in acc.take_orphan_completions() {
             self.deliver(Some(c));
         }
         let nodes: Vec<i32> = self.connections.keys().copied().collect();
