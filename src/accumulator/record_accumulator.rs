@@ -302,8 +302,15 @@ impl RecordAccumulator {
             {
                 return Ok(r);
             }
-            // No room: whoever first finds the open batch full seals it, outside the lock.
-            q.back_mut().and_then(|b| b.take_writer().map(|w| (b.id, b.alloc_size, w)))
+            // No room (`try_append_last` marked the batch full). A compressed batch is sealed by the
+            // thread that found it full, outside the lock, so compression runs on the application
+            // threads; an uncompressed one needs only its header and CRC, which the sender writes when
+            // it drains the batch (as Java's sender closes batches), off the sending thread.
+            if self.config.compression == CompressionType::None {
+                None
+            } else {
+                q.back_mut().and_then(|b| b.take_writer().map(|w| (b.id, b.alloc_size, w)))
+            }
         };
         // From here until the new batch is queued (or a failed seal's completions are handed over), the
         // record is in neither a queue nor a batch: close and abort wait for such appends (Java's
