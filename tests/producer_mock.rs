@@ -435,6 +435,37 @@ fn on_delivery_handler_gets_opaques_and_failures_on_the_callback_thread() {
 }
 
 #[test]
+fn sends_through_the_per_thread_cache_see_added_partitions_and_close() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 2, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("metadata.max.age.ms", "60000")])).unwrap();
+    // Warm this thread's cache for "t" (two partitions).
+    for i in 0..100u32 {
+        p.send(Record::new("t").partition((i % 2) as i32).value(i.to_be_bytes().to_vec())).unwrap();
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+    // A partition the cached metadata does not have: the send refreshes metadata and waits for it.
+    cluster.add_partitions("t", 4).unwrap();
+    let f = p.send(Record::new("t").partition(3).value(&b"late"[..])).unwrap();
+    assert_eq!(f.wait().unwrap().topic_partition.partition, 3);
+    // Keyless records may now go to all four partitions, through the refreshed cache entry.
+    for i in 0..2000u32 {
+        p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap();
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+    let counts: Vec<usize> = (0..4).map(|q| cluster.partition_records("t", q).len()).collect();
+    assert_eq!(counts.iter().sum::<usize>(), 2101);
+    assert_eq!(
+        cluster.partition_records("t", 3).first().and_then(|r| r.value.clone()).as_deref(),
+        Some(&b"late"[..])
+    );
+    // After close, a send that would hit the cache is refused.
+    p.close(Duration::from_secs(10)).unwrap();
+    let e = p.send(Record::new("t").partition(0).value(&b"x"[..])).unwrap_err();
+    assert!(matches!(e.error(), Error::Closed), "{e:?}");
+}
+
+#[test]
 fn ordering_holds_with_one_in_flight_request_and_retries() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();

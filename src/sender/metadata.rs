@@ -384,6 +384,27 @@ mod tests {
     }
 
     #[test]
+    fn a_touched_topic_is_not_idle_and_generation_follows_refreshes_and_close() {
+        let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(10));
+        let now = Instant::now();
+        let _ = m.lookup("a", now);
+        let _ = m.lookup("b", now);
+        m.update(&response("a", &[1], ErrorCode::NONE), &[Arc::from("a"), Arc::from("b")], now);
+        let g = m.generation();
+        let Lookup::Found(_, version, touched) = m.lookup("a", now).unwrap() else { panic!("missing") };
+        assert_eq!(version, g, "the generation mirrors the version a lookup reports");
+        // Sends through a cached entry only set the flag; the refresh counts that as a use.
+        touched.store(true, Ordering::Relaxed);
+        m.request_update();
+        let wanted = m.due(now + Duration::from_secs(12)).unwrap();
+        assert_eq!(wanted, vec![Arc::<str>::from("a")], "b was idle, a was touched");
+        assert!(!touched.load(Ordering::Relaxed), "the flag is folded in and cleared");
+        m.close();
+        assert_ne!(m.generation(), g, "close invalidates cached lookups");
+        assert!(m.lookup("a", now).is_err());
+    }
+
+    #[test]
     fn idle_topics_are_dropped() {
         let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(10));
         let now = Instant::now();
