@@ -103,8 +103,19 @@ pub struct Consumed {
 }
 
 /// Reads a topic from the beginning with Kafka's console consumer until `expect` records arrived or
-/// `timeout_ms` passed; returns the parsed records.
+/// `timeout_ms` passed; returns the parsed records. A read that comes back with nothing at all is
+/// repeated once with a fresh consumer (a console consumer whose group join stalled on a loaded
+/// machine has been seen to print nothing); the records must still all be there.
 pub fn consume(cluster: &str, topic: &str, expect: usize, timeout_ms: u64, extra: &[&str]) -> Vec<Consumed> {
+    let got = consume_once(cluster, topic, expect, timeout_ms, extra);
+    if got.is_empty() && expect > 0 {
+        eprintln!("console consumer read nothing from {topic}; reading once more");
+        return consume_once(cluster, topic, expect, timeout_ms, extra);
+    }
+    got
+}
+
+fn consume_once(cluster: &str, topic: &str, expect: usize, timeout_ms: u64, extra: &[&str]) -> Vec<Consumed> {
     let max = expect.to_string();
     let timeout = timeout_ms.to_string();
     let mut args = vec![
