@@ -57,8 +57,8 @@ fn count() {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[test]
-fn send_allocates_nothing_per_record_in_steady_state() {
+/// A one-broker null-sink mock with topic "t", and a producer config for it (acks=1, no idempotence).
+fn null_sink_cluster() -> (MockCluster, ProducerConfig) {
     let cluster = MockCluster::builder().brokers(1).null_sink(true).build().unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let config = ProducerConfig::from_properties([
@@ -67,6 +67,12 @@ fn send_allocates_nothing_per_record_in_steady_state() {
         ("enable.idempotence", "false"),
     ])
     .unwrap();
+    (cluster, config)
+}
+
+#[test]
+fn send_allocates_nothing_per_record_in_steady_state() {
+    let (_cluster, config) = null_sink_cluster();
     let p = Producer::new(config).unwrap();
     let payload = [b'x'; 100];
     let send = |n: usize| {
@@ -103,14 +109,7 @@ fn send_allocates_nothing_per_record_in_steady_state() {
 #[test]
 fn send_reported_with_a_handler_allocates_nothing_per_record() {
     use std::sync::Arc;
-    let cluster = MockCluster::builder().brokers(1).null_sink(true).build().unwrap();
-    cluster.create_topic("t", 1, 1).unwrap();
-    let config = ProducerConfig::from_properties([
-        ("bootstrap.servers", cluster.bootstrap_servers().as_str()),
-        ("acks", "1"),
-        ("enable.idempotence", "false"),
-    ])
-    .unwrap();
+    let (_cluster, config) = null_sink_cluster();
     let delivered = Arc::new(AtomicU64::new(0));
     let opaque_sum = Arc::new(AtomicU64::new(0));
     let (d, s) = (Arc::clone(&delivered), Arc::clone(&opaque_sum));

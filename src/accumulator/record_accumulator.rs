@@ -220,16 +220,10 @@ impl RecordAccumulator {
         self.topics.read().get(&*tp.topic).and_then(|t| t.get(&tp.partition)).cloned()
     }
 
-    /// Every queue, for the periodic scans.
-    fn all_deques(&self) -> Vec<(TopicPartition, Arc<Deque>)> {
+    /// Every queue, for the periodic scans (each knows its partition).
+    fn all_deques(&self) -> Vec<Arc<Deque>> {
         let topics = self.topics.read();
-        let mut out = Vec::with_capacity(topics.values().map(HashMap::len).sum());
-        for queues in topics.values() {
-            for d in queues.values() {
-                out.push((d.tp.clone(), Arc::clone(d)));
-            }
-        }
-        out
+        topics.values().flat_map(|queues| queues.values().cloned()).collect()
     }
 
     /// Appends a record to `topic`-`partition` (Java's `append`), encoding it on this thread straight into
@@ -461,7 +455,7 @@ impl RecordAccumulator {
         let exhausted = self.pool.queued() > 0;
         let forced = exhausted || self.flush_in_progress() || self.closed.load(Ordering::Acquire);
         let mut out = ReadyCheckResult::default();
-        for (tp, dq) in self.all_deques() {
+        for dq in self.all_deques() {
             let q = dq.lock();
             let Some(first) = q.front() else { continue };
             if first.is_sealing() {
@@ -475,7 +469,7 @@ impl RecordAccumulator {
             let sendable = full || waited >= wait || forced;
             drop(q);
             if sendable && !backing_off {
-                out.ready.push(tp);
+                out.ready.push(dq.tp.clone());
             } else {
                 let left = wait.saturating_sub(waited);
                 out.next_ready_check_delay = Some(out.next_ready_check_delay.map_or(left, |d| d.min(left)));
@@ -554,7 +548,7 @@ impl RecordAccumulator {
     /// checked, since batches are queued oldest first.
     pub fn expire(&self, now: Instant, delivery_timeout: Duration) -> Vec<ProducerBatch> {
         let mut out = Vec::new();
-        for (_, dq) in self.all_deques() {
+        for dq in self.all_deques() {
             let mut q = dq.lock();
             while q
                 .front()
@@ -660,7 +654,7 @@ impl RecordAccumulator {
 
     /// True when some queue still holds a batch.
     pub fn has_undrained(&self) -> bool {
-        self.all_deques().iter().any(|(_, dq)| !dq.lock().is_empty())
+        self.all_deques().iter().any(|dq| !dq.lock().is_empty())
     }
 
     /// True when some batch has been created and not yet deallocated.
@@ -683,7 +677,7 @@ impl RecordAccumulator {
     /// callbacks to run.
     pub fn abort_undrained_batches(&self, error: &Error) -> Vec<Completions> {
         let mut completions = Vec::new();
-        for (_, dq) in self.all_deques() {
+        for dq in self.all_deques() {
             let batches: Vec<_> = {
                 let mut q = dq.lock();
                 // A batch being sealed by an appender stays; its records fail when it is drained.
@@ -708,7 +702,7 @@ impl RecordAccumulator {
         self.close();
         let mut completions = Vec::new();
         loop {
-            for (_, dq) in self.all_deques() {
+            for dq in self.all_deques() {
                 let batches: Vec<_> = dq.lock().drain(..).collect();
                 for mut b in batches {
                     if let Some(c) = b.abort(error.clone()) {
