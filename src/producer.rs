@@ -323,7 +323,8 @@ struct Inner {
     threads: Mutex<Threads>,
     sender_done: Receiver<()>,
     callback_thread: Mutex<Option<ThreadId>>,
-    reports: (ChannelSender<DeliveryReport>, Receiver<DeliveryReport>),
+    /// The receiving end of `report_sink`'s channel (without an `on_delivery` handler).
+    reports: Receiver<DeliveryReport>,
     report_sink: ReportSink,
     closed: AtomicBool,
     callback_panics: Arc<AtomicU64>,
@@ -472,10 +473,10 @@ impl Producer {
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
         let callback_panics = Arc::new(AtomicU64::new(0));
         let panics = Arc::clone(&callback_panics);
-        let reports = crossbeam_channel::unbounded();
+        let (reports_tx, reports) = crossbeam_channel::unbounded();
         let report_sink = match b.on_delivery {
             Some(h) => ReportSink::Handler(h),
-            None => ReportSink::Channel(reports.0.clone()),
+            None => ReportSink::Channel(reports_tx),
         };
         let sink = report_sink.clone();
         let callbacks = std::thread::Builder::new()
@@ -552,9 +553,10 @@ impl Producer {
     }
 
     /// The delivery reports of records sent with [`send_reported`](Self::send_reported). Poll it; reports
-    /// queue until read.
+    /// queue until read. With an [`on_delivery`](ProducerBuilder::on_delivery) handler nothing is queued
+    /// and the channel reports itself disconnected.
     pub fn delivery_reports(&self) -> Receiver<DeliveryReport> {
-        self.inner.reports.1.clone()
+        self.inner.reports.clone()
     }
 
     /// How many callbacks have panicked (each panic is caught, logged and counted).
