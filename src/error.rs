@@ -27,8 +27,9 @@ pub enum Error {
     /// An operation did not complete in time; the text says which.
     #[error("timed out: {0}")]
     Timeout(String),
-    /// No buffer memory became free within `max.block.ms`.
-    #[error("no {size} bytes of buffer memory became free within max.block.ms ({max_block:?})")]
+    /// No buffer memory became free within `max.block.ms` (at once, for `try_send` and sends from a
+    /// delivery callback, which do not wait).
+    #[error("{}", describe_exhausted(*.size, *.max_block))]
     BufferExhausted {
         /// The bytes asked for.
         size: usize,
@@ -36,20 +37,44 @@ pub enum Error {
         max_block: Duration,
     },
     /// A record is larger than `max.request.size` or `buffer.memory` allows.
-    #[error("record of {size} bytes exceeds the maximum of {max} bytes")]
+    #[error("record of {size} bytes exceeds {setting} ({max} bytes)")]
     RecordTooLarge {
         /// The record's serialized size.
         size: usize,
         /// The limit it broke.
         max: usize,
+        /// The property that sets the limit: `max.request.size` or `buffer.memory`.
+        setting: &'static str,
     },
     /// The topic or partition did not appear in metadata within `max.block.ms`.
-    #[error("{} not present in metadata within max.block.ms", describe_partition(.topic, *.partition))]
+    #[error(
+        "{} not present in metadata {}{}",
+        describe_partition(.topic, *.partition),
+        describe_wait(*.waited),
+        .cause.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
+    )]
     UnknownTopicOrPartition {
         /// The topic.
         topic: String,
         /// The partition, when the record named one.
         partition: Option<i32>,
+        /// How long the call waited for it (`max.block.ms`, or zero for `try_send`).
+        waited: Duration,
+        /// What the producer knows of why: the error the brokers answered for the topic, or why no
+        /// broker could be reached.
+        cause: Option<String>,
+    },
+    /// The record is malformed: a negative timestamp or partition (Java's `IllegalArgumentException`).
+    #[error("invalid record: {0}")]
+    InvalidRecord(String),
+    /// The topic name is not a legal Kafka topic name (refused before any request, as the broker would
+    /// with INVALID_TOPIC_EXCEPTION).
+    #[error("invalid topic name {topic:?}: {reason}")]
+    InvalidTopic {
+        /// The name.
+        topic: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The producer has been closed.
     #[error("the producer is closed")]
@@ -89,6 +114,22 @@ pub enum Error {
     TransactionAborted,
 }
 
+fn describe_wait(waited: Duration) -> String {
+    if waited.is_zero() {
+        "(try_send does not wait)".into()
+    } else {
+        format!("after {waited:?} (max.block.ms)")
+    }
+}
+
+fn describe_exhausted(size: usize, max_block: Duration) -> String {
+    if max_block.is_zero() {
+        format!("no {size} bytes of buffer memory free (buffer.memory is in use; this send does not wait)")
+    } else {
+        format!("no {size} bytes of buffer memory became free within max.block.ms ({max_block:?})")
+    }
+}
+
 fn describe_partition(topic: &str, partition: Option<i32>) -> String {
     match partition {
         Some(p) => format!("partition {topic}-{p}"),
@@ -123,6 +164,8 @@ impl Error {
             Error::Config { .. }
             | Error::Unsupported(_)
             | Error::RecordTooLarge { .. }
+            | Error::InvalidRecord(_)
+            | Error::InvalidTopic { .. }
             | Error::Closed
             | Error::Protocol(_)
             | Error::Fatal { .. }
@@ -136,13 +179,14 @@ impl Error {
     ///
     /// Besides [`Fatal`](Error::Fatal), the broker codes Java's producer treats as fatal: being fenced by
     /// a newer instance and the authorization failures on the producer id or cluster.
+    /// INVALID_PRODUCER_EPOCH on a record is not (KIP-588: abort the transaction and go on); from a
+    /// transaction coordinator it is reported as PRODUCER_FENCED.
     pub fn is_fatal(&self) -> bool {
         match self {
             Error::Fatal { .. } => true,
             Error::Broker { code, .. } => matches!(
                 *code,
                 ErrorCode::PRODUCER_FENCED
-                    | ErrorCode::INVALID_PRODUCER_EPOCH
                     | ErrorCode::TRANSACTION_COORDINATOR_FENCED
                     | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
                     | ErrorCode::CLUSTER_AUTHORIZATION_FAILED
@@ -249,7 +293,7 @@ mod tests {
         assert!(Error::from(std::io::Error::other("x")).is_retriable());
         assert!(!Error::Closed.is_retriable());
         assert!(!Error::config("linger.ms", "bad").is_retriable());
-        assert!(!Error::RecordTooLarge { size: 2, max: 1 }.is_retriable());
+        assert!(!Error::RecordTooLarge { size: 2, max: 1, setting: "max.request.size" }.is_retriable());
     }
 
     #[test]
@@ -268,10 +312,35 @@ mod tests {
 
     #[test]
     fn unknown_topic_display() {
-        let e = Error::UnknownTopicOrPartition { topic: "t".into(), partition: Some(3) };
-        assert_eq!(e.to_string(), "partition t-3 not present in metadata within max.block.ms");
-        let e = Error::UnknownTopicOrPartition { topic: "t".into(), partition: None };
-        assert_eq!(e.to_string(), "topic t not present in metadata within max.block.ms");
+        let e = Error::UnknownTopicOrPartition {
+            topic: "t".into(),
+            partition: Some(3),
+            waited: Duration::from_secs(60),
+            cause: None,
+        };
+        assert_eq!(e.to_string(), "partition t-3 not present in metadata after 60s (max.block.ms)");
+        let e = Error::UnknownTopicOrPartition {
+            topic: "t".into(),
+            partition: None,
+            waited: Duration::ZERO,
+            cause: Some("no broker answered (127.0.0.1:1: connection refused)".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "topic t not present in metadata (try_send does not wait): no broker answered (127.0.0.1:1: \
+             connection refused)"
+        );
+    }
+
+    #[test]
+    fn size_errors_name_the_setting_and_say_whether_they_waited() {
+        let e = Error::RecordTooLarge { size: 2097226, max: 1048576, setting: "max.request.size" };
+        assert_eq!(e.to_string(), "record of 2097226 bytes exceeds max.request.size (1048576 bytes)");
+        let e = Error::BufferExhausted { size: 100, max_block: Duration::ZERO };
+        assert!(e.to_string().contains("does not wait"), "{e}");
+        assert!(!e.to_string().contains("max.block.ms"), "{e}");
+        let e = Error::BufferExhausted { size: 100, max_block: Duration::from_secs(1) };
+        assert!(e.to_string().contains("within max.block.ms (1s)"), "{e}");
     }
 
     #[test]

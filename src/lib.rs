@@ -31,6 +31,7 @@ pub mod producer;
 pub mod protocol;
 mod send_cache;
 pub mod sender;
+mod time;
 pub mod txn;
 
 pub use accumulator::{RecordMetadata, TopicPartition};

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -353,6 +354,63 @@ impl fmt::Debug for Producer {
     }
 }
 
+thread_local! {
+    /// On a callback thread, the id of the producer it serves (0 elsewhere): what that producer's
+    /// blocking calls check, since waiting there would wait for the thread itself.
+    static CALLBACK_OF: Cell<u64> = const { Cell::new(0) };
+}
+
+/// True when the calling thread is the callback thread of producer `id`.
+fn on_callback_thread(id: u64) -> bool {
+    CALLBACK_OF.with(Cell::get) == id
+}
+
+/// Refuses `what` on producer `id`'s callback thread (as Java refuses `flush` inside a callback): it
+/// would wait for callbacks, the one running included.
+fn refuse_in_callback(id: u64, what: &str) -> Result<(), Error> {
+    if on_callback_thread(id) {
+        return Err(illegal(format!(
+            "{what} cannot be called from a delivery callback: it would wait for the callback thread it \
+             runs on"
+        )));
+    }
+    Ok(())
+}
+
+/// Kafka's topic name rules (`Topic.validate`), checked before any request.
+fn validate_topic(name: &str) -> Result<(), Error> {
+    let reason = if name.is_empty() {
+        "it is empty"
+    } else if name == "." || name == ".." {
+        "'.' and '..' are not allowed"
+    } else if name.len() > 249 {
+        "it is longer than 249 characters"
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        "it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidTopic { topic: name.to_owned(), reason: reason.into() })
+}
+
+/// Resolves every bootstrap address once, as Java does: an unresolvable one is skipped with a warning;
+/// when none resolves, the producer cannot start.
+fn check_bootstrap_resolves(bootstrap: &[(String, u16)]) -> Result<(), Error> {
+    use std::net::ToSocketAddrs;
+    let mut failures = Vec::new();
+    for (host, port) in bootstrap {
+        match (host.as_str(), *port).to_socket_addrs().map(|mut a| a.next().is_some()) {
+            Ok(true) => return Ok(()),
+            Ok(false) => failures.push(format!("{host}:{port}: no address")),
+            Err(e) => {
+                log::warn!("cannot resolve bootstrap server {host}:{port}: {e}");
+                failures.push(format!("{host}:{port}: {e}"));
+            }
+        }
+    }
+    Err(Error::config("bootstrap.servers", format!("no resolvable bootstrap urls ({})", failures.join("; "))))
+}
+
 fn now_ms() -> i64 {
     // Seconds and milliseconds apart: `as_millis` works in u128, which costs more than the clock read.
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| {
@@ -387,6 +445,7 @@ impl Producer {
         if bootstrap.is_empty() {
             return Err(Error::config("bootstrap.servers", "no servers given"));
         }
+        check_bootstrap_resolves(&bootstrap)?;
         let partitioner = match (b.partitioner, config.partitioner()) {
             (Some(p), _) => PartitionerChoice::User(p),
             (None, PartitionerKind::Default) => PartitionerChoice::BuiltIn,
@@ -479,9 +538,11 @@ impl Producer {
             None => ReportSink::Channel(reports_tx),
         };
         let sink = report_sink.clone();
-        let callbacks = std::thread::Builder::new()
-            .name("kprod-callbacks".into())
-            .spawn(move || run_callbacks(job_rx.iter(), &sink, &panics))?;
+        let id = send_cache::next_producer_id();
+        let callbacks = std::thread::Builder::new().name("kprod-callbacks".into()).spawn(move || {
+            CALLBACK_OF.with(|c| c.set(id));
+            run_callbacks(job_rx.iter(), &sink, &panics);
+        })?;
         let callback_thread_id = callbacks.thread().id();
         let sender = Sender::new(sender_config, Arc::clone(&shared), poll, job_tx);
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
@@ -490,7 +551,7 @@ impl Producer {
         })?;
         Ok(Producer {
             inner: Arc::new(Inner {
-                id: send_cache::next_producer_id(),
+                id,
                 config,
                 accumulator,
                 metadata,
@@ -559,6 +620,12 @@ impl Producer {
         self.inner.reports.clone()
     }
 
+    /// Buffer memory not in use: unallocated or on the free list (Java's `buffer-available-bytes`).
+    /// Batches hold theirs from their first record until their callbacks have run.
+    pub fn buffer_available_bytes(&self) -> usize {
+        self.inner.accumulator.buffer_pool().available_memory()
+    }
+
     /// How many callbacks have panicked (each panic is caught, logged and counted).
     pub fn callback_panics(&self) -> u64 {
         self.inner.callback_panics.load(Ordering::Relaxed)
@@ -619,12 +686,28 @@ impl Producer {
                 TxnState::InTransaction => {}
                 TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
                 s => {
-                    return Err(illegal(format!(
-                        "send in transaction state {}: call begin_transaction first",
-                        s.name()
-                    )))
+                    let next = match s {
+                        TxnState::Uninitialized | TxnState::Initializing => {
+                            "call init_transactions, then begin_transaction"
+                        }
+                        TxnState::Committing | TxnState::Aborting => {
+                            "the transaction is ending; call begin_transaction when it has"
+                        }
+                        _ => "call begin_transaction first",
+                    };
+                    return Err(illegal(format!("send in transaction state {}: {next}", s.name())));
                 }
             }
+        }
+        if let Some(ts) = record.timestamp.filter(|&ts| ts < 0) {
+            return Err(Error::InvalidRecord(format!(
+                "timestamp {ts}: a timestamp must be non-negative (or unset)"
+            )));
+        }
+        if let Some(p) = record.partition.filter(|&p| p < 0) {
+            return Err(Error::InvalidRecord(format!(
+                "partition {p}: a partition must be non-negative (or unset)"
+            )));
         }
         if inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
@@ -641,8 +724,10 @@ impl Producer {
         let (mut now, left) = if current {
             (None, max_block)
         } else {
+            // A cached topic passed this check before; only a miss looks at the name.
+            validate_topic(topic)?;
             let start = Instant::now();
-            let deadline = start + max_block;
+            let deadline = crate::time::deadline_or_far(start, max_block);
             let mut now = start;
             let mut waited = false;
             // Metadata first (Java's waitOnMetadata).
@@ -667,6 +752,8 @@ impl Producer {
                     return Err(Error::UnknownTopicOrPartition {
                         topic: topic.to_owned(),
                         partition: record.partition,
+                        waited: max_block,
+                        cause: inner.metadata.missing_cause(topic, record.partition),
                     });
                 }
                 inner.shared.wake();
@@ -690,10 +777,11 @@ impl Producer {
         if BATCH_HEADER_SIZE.saturating_add(record.encoded_size_bound()) > limit {
             let size = BATCH_HEADER_SIZE.saturating_add(record.encoded_size());
             if size > max {
-                return Err(Error::RecordTooLarge { size, max });
+                return Err(Error::RecordTooLarge { size, max, setting: "max.request.size" });
             }
             if size > inner.config.buffer_memory() {
-                return Err(Error::RecordTooLarge { size, max: inner.config.buffer_memory() });
+                let max = inner.config.buffer_memory();
+                return Err(Error::RecordTooLarge { size, max, setting: "buffer.memory" });
             }
         }
         let key = record.key.as_deref();
@@ -701,18 +789,15 @@ impl Producer {
         let partitions = TopicPartitions::new(info.num_partitions(), &info.available);
         let mut sticky = None;
         let partition = match record.partition {
-            Some(p) if p >= 0 => p,
-            Some(p) => {
-                return Err(Error::UnknownTopicOrPartition { topic: topic.to_owned(), partition: Some(p) })
-            }
+            Some(p) => p,
             None => match &inner.partitioner {
                 PartitionerChoice::User(p) => {
                     let n = p.partition(topic, key, value, &partitions);
                     if !(0..info.num_partitions()).contains(&n) {
-                        return Err(Error::UnknownTopicOrPartition {
-                            topic: topic.to_owned(),
-                            partition: Some(n),
-                        });
+                        return Err(Error::InvalidRecord(format!(
+                            "the partitioner chose partition {n} of topic {topic}, which has {}",
+                            info.num_partitions()
+                        )));
                     }
                     n
                 }
@@ -736,6 +821,9 @@ impl Producer {
         };
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
         let queue = entry.queues.get(&inner.accumulator, topic, partition);
+        // A send from this producer's callback thread does not wait for memory: what it would wait for
+        // is held by the callbacks queued behind the one running.
+        let left = if on_callback_thread(inner.id) { Duration::ZERO } else { left };
         let result = inner
             .accumulator
             .append_to(queue, timestamp, key, value, &record.headers, callback, left, now.take())
@@ -775,7 +863,11 @@ impl Producer {
 
     /// Sends every queued record now (ignoring `linger.ms`) and waits until each has its outcome and its
     /// callback has run, up to `timeout`.
+    ///
+    /// Refused (with [`Error::IllegalState`]) inside a delivery callback, as in Java: it would wait for
+    /// the callback itself.
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        refuse_in_callback(self.inner.id, "flush")?;
         let acc = &self.inner.accumulator;
         acc.begin_flush();
         self.inner.shared.wake();
@@ -802,6 +894,7 @@ impl Producer {
     /// the same id and finishing (committing or aborting) what it left open (Java's `initTransactions`).
     /// Call once, before the first transaction. On timeout, call it again to keep waiting.
     pub fn init_transactions(&self, timeout: Duration) -> Result<(), Error> {
+        refuse_in_callback(self.inner.id, "init_transactions")?;
         let t = self.transactional()?;
         let id = {
             let mut g = t.inner.lock();
@@ -842,6 +935,7 @@ impl Producer {
         group: &ConsumerGroupMetadata,
         timeout: Duration,
     ) -> Result<(), Error> {
+        refuse_in_callback(self.inner.id, "send_offsets_to_transaction")?;
         let t = self.transactional()?;
         let id = {
             let mut g = t.inner.lock();
@@ -865,8 +959,9 @@ impl Producer {
     /// coordinator to commit. A record that failed makes the commit fail with its error; then call
     /// [`abort_transaction`](Self::abort_transaction). On timeout, call it again to keep waiting.
     pub fn commit_transaction(&self, timeout: Duration) -> Result<(), Error> {
+        refuse_in_callback(self.inner.id, "commit_transaction")?;
         let t = self.transactional()?;
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         {
             let g = t.inner.lock();
             match &g.state {
@@ -903,8 +998,9 @@ impl Producer {
     /// flight complete, and the coordinator writes abort markers so read_committed consumers never see
     /// the transaction's records. Afterwards a new transaction may begin.
     pub fn abort_transaction(&self, timeout: Duration) -> Result<(), Error> {
+        refuse_in_callback(self.inner.id, "abort_transaction")?;
         let t = self.transactional()?;
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         {
             let mut g = t.inner.lock();
             match &g.state {
@@ -936,7 +1032,9 @@ impl Producer {
     /// The partitions of `topic`, waiting up to `max.block.ms` for its metadata (Java's `partitionsFor`).
     pub fn partitions_for(&self, topic: &str) -> Result<Vec<PartitionInfo>, Error> {
         let inner = &*self.inner;
-        let deadline = Instant::now() + inner.config.max_block();
+        validate_topic(topic)?;
+        let max_block = inner.config.max_block();
+        let deadline = crate::time::deadline_or_far(Instant::now(), max_block);
         loop {
             let seen = match inner.metadata.lookup(topic, Instant::now())? {
                 Lookup::Missing(version) => version,
@@ -954,7 +1052,12 @@ impl Producer {
                 }
             };
             if Instant::now() >= deadline {
-                return Err(Error::UnknownTopicOrPartition { topic: topic.to_owned(), partition: None });
+                return Err(Error::UnknownTopicOrPartition {
+                    topic: topic.to_owned(),
+                    partition: None,
+                    waited: max_block,
+                    cause: inner.metadata.missing_cause(topic, None),
+                });
             }
             inner.shared.wake();
             inner.metadata.await_update(seen, deadline);
@@ -964,7 +1067,16 @@ impl Producer {
     /// Closes the producer: refuses new records, sends what is queued, and waits up to `timeout` for
     /// every record's outcome; records still pending then fail with [`Error::Closed`]. Returns an error
     /// when the timeout forced that. Later calls return at once.
+    ///
+    /// Refused (with [`Error::IllegalState`]) inside a delivery callback: it would wait for the
+    /// callback itself. Dropping the producer there closes it without waiting, as Java's `close` from a
+    /// callback does.
     pub fn close(&self, timeout: Duration) -> Result<(), Error> {
+        refuse_in_callback(self.inner.id, "close")?;
+        self.close_inner(timeout)
+    }
+
+    fn close_inner(&self, timeout: Duration) -> Result<(), Error> {
         let inner = &*self.inner;
         inner.closed.store(true, Ordering::Release);
         inner.accumulator.close();
@@ -997,7 +1109,13 @@ impl Producer {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        let _ = self.close(self.inner.config.delivery_timeout());
+        // On the callback thread nothing may wait for the callbacks: pending records fail at once.
+        let timeout = if on_callback_thread(self.inner.id) {
+            Duration::ZERO
+        } else {
+            self.inner.config.delivery_timeout()
+        };
+        let _ = self.close_inner(timeout);
     }
 }
 
@@ -1017,23 +1135,33 @@ fn next_client_id() -> String {
     format!("kprod-producer-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The callback thread: runs each batch's callbacks in order, catching panics.
+/// The callback thread: runs each batch's callbacks in order, catching panics. Nothing a callback or
+/// a completion does ends the thread: a panic is counted and logged, and the next callback runs.
 fn run_callbacks(batches: impl Iterator<Item = Completions>, reports: &ReportSink, panics: &AtomicU64) {
+    let caught = |p: Box<dyn std::any::Any + Send>| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic".into());
+        panics.fetch_add(1, Ordering::Relaxed);
+        log::error!("{}", Error::CallbackPanicked(msg));
+    };
     for completions in batches {
-        for (callback, outcome) in completions {
-            let run = move || match callback {
-                Callback::Fn(f) => f(outcome),
-                Callback::Opaque(opaque) => reports.deliver(opaque, outcome),
-            };
-            if let Err(p) = catch_unwind(AssertUnwindSafe(run)) {
-                let msg = p
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "non-string panic".into());
-                panics.fetch_add(1, Ordering::Relaxed);
-                log::error!("{}", Error::CallbackPanicked(msg));
+        // The outer guard covers the completion's own code (outcome per record, settling on drop).
+        let all = catch_unwind(AssertUnwindSafe(|| {
+            for (callback, outcome) in completions {
+                let run = move || match callback {
+                    Callback::Fn(f) => f(outcome),
+                    Callback::Opaque(opaque) => reports.deliver(opaque, outcome),
+                };
+                if let Err(p) = catch_unwind(AssertUnwindSafe(run)) {
+                    caught(p);
+                }
             }
+        }));
+        if let Err(p) = all {
+            caught(p);
         }
     }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use super::record_accumulator::Settlement;
 use crate::compression::{CompressionType, Compressor};
 use crate::error::Error;
 use crate::protocol::record::{BatchParams, RecordBatchWriter, RecordHeader, NO_TIMESTAMP};
@@ -141,7 +142,7 @@ impl ProduceRequestResult {
     /// The batch's outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out. A
     /// split batch's outcome is its parts': the first error, else the last part's acknowledgement.
     pub fn wait(&self, timeout: Option<Duration>) -> Option<Result<BatchAck, Error>> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| crate::time::deadline(Instant::now(), t));
         match self.wait_until(deadline)? {
             Outcome::Done(r) => Some(r),
             Outcome::Split(parts) => {
@@ -224,7 +225,7 @@ impl RecordHandle {
 
     /// The outcome, waiting up to `timeout` (forever with `None`); `None` when it timed out.
     pub fn get(&self, timeout: Option<Duration>) -> Option<Result<RecordMetadata, Error>> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| crate::time::deadline(Instant::now(), t));
         self.result.record_outcome(self.offset_delta, self.timestamp, deadline)
     }
 }
@@ -239,8 +240,13 @@ fn record_outcome(
     match outcome {
         Ok(ack) => Ok(RecordMetadata {
             topic_partition: tp.clone(),
-            // acks=0 has no base offset (-1); every record then reports -1, as in Java.
-            offset: if ack.base_offset < 0 { -1 } else { ack.base_offset + i64::from(offset_delta) },
+            // acks=0 has no base offset (-1); every record then reports -1, as in Java. So does a
+            // record whose offset a broker's nonsense base offset would overflow.
+            offset: if ack.base_offset < 0 {
+                -1
+            } else {
+                ack.base_offset.checked_add(i64::from(offset_delta)).unwrap_or(-1)
+            },
             timestamp: if ack.log_append_time != NO_TIMESTAMP { ack.log_append_time } else { timestamp },
         }),
         Err(e) => Err(e.clone()),
@@ -274,10 +280,15 @@ pub struct Completions {
     topic_partition: TopicPartition,
     /// Set (with `outcome`) when this value is dropped; `None` when already set.
     result: Option<Arc<ProduceRequestResult>>,
+    /// The batch's pool memory and its place among the incomplete batches, held until the callbacks
+    /// have run, so a callback backlog counts against `buffer.memory` and `flush` waits for it.
+    settlement: Option<Settlement>,
 }
 
 impl Drop for Completions {
     fn drop(&mut self) {
+        // Memory first: once the outcome is visible, `flush` may return and the caller may look at it.
+        drop(self.settlement.take());
         if let Some(r) = self.result.take() {
             r.set(Outcome::Done(self.outcome.clone()));
         }
@@ -294,6 +305,11 @@ impl fmt::Debug for Completions {
 }
 
 impl Completions {
+    /// Holds `settlement` until these callbacks have run.
+    pub(crate) fn hold(&mut self, settlement: Settlement) {
+        self.settlement = Some(settlement);
+    }
+
     /// True when there is at least one callback to run.
     pub fn has_callbacks(&self) -> bool {
         self.thunks.len() > 0
@@ -599,6 +615,7 @@ impl ProducerBatch {
             outcome,
             topic_partition: self.topic_partition.clone(),
             result,
+            settlement: None,
         })
     }
 

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
-use super::batch::{seal_writer, Callback, Completions, ProduceRequestResult, RecordHandle, TopicPartition};
+use super::batch::{
+    seal_writer, BatchAck, Callback, Completions, ProduceRequestResult, RecordHandle, TopicPartition,
+};
 use super::buffer_pool::{BufferPool, BufferPoolError};
 use super::ProducerBatch;
 use crate::compression::{CompressionType, Compressor};
@@ -113,9 +115,10 @@ pub struct RecordAccumulator {
     /// Guards the set of partition queues: read on every append, written only when a partition's first
     /// record arrives. Each queue's own mutex guards its batches (oldest first).
     topics: RwLock<HashMap<Arc<str>, TopicQueues>>,
-    /// Guards the outcomes of batches created and not yet deallocated (Java's `IncompleteBatches`),
-    /// which `flush` waits on.
-    incomplete: Mutex<HashMap<u64, Arc<ProduceRequestResult>>>,
+    /// Guards the outcomes of batches created and not yet settled (Java's `IncompleteBatches`), which
+    /// `flush` waits on: a batch leaves when it is deallocated, or, when it has callbacks, once they
+    /// have run (its [`Settlement`]).
+    incomplete: Arc<Mutex<Incomplete>>,
     /// Guards idle compressors and their scratch buffers, borrowed for one seal at a time so each
     /// sealing thread has its own without a thread-local.
     compressors: Mutex<Vec<(Compressor, Vec<u8>)>>,
@@ -149,10 +152,43 @@ impl Drop for AppendGuard<'_> {
     }
 }
 
+/// The batches created and not yet settled, for `flush` and the sender's idleness.
+#[derive(Debug, Default)]
+pub(crate) struct Incomplete {
+    /// Each unsettled batch's shared outcome, by batch id.
+    results: HashMap<u64, Arc<ProduceRequestResult>>,
+    /// How many of them are completed and wait only for their callbacks to run.
+    settling: usize,
+}
+
+/// What a completed batch with callbacks still holds until they have run: its pool memory and its
+/// entry among the incomplete batches. Dropping it (with its [`Completions`]) releases both.
+pub(crate) struct Settlement {
+    pool: Arc<BufferPool>,
+    incomplete: Arc<Mutex<Incomplete>>,
+    id: u64,
+    /// The buffer and the bytes charged for it.
+    memory: Option<(Vec<u8>, usize)>,
+}
+
+impl Drop for Settlement {
+    fn drop(&mut self) {
+        if let Some((buf, size)) = self.memory.take() {
+            self.pool.deallocate_sized(buf, size);
+        }
+        let mut i = self.incomplete.lock();
+        if i.results.remove(&self.id).is_some() {
+            i.settling = i.settling.saturating_sub(1);
+        }
+    }
+}
+
 /// Maps a pool failure to the error the caller of `send` sees.
 fn pool_error(e: BufferPoolError, max_block: Duration) -> Error {
     match e {
-        BufferPoolError::TooLarge { size, total_memory } => Error::RecordTooLarge { size, max: total_memory },
+        BufferPoolError::TooLarge { size, total_memory } => {
+            Error::RecordTooLarge { size, max: total_memory, setting: "buffer.memory" }
+        }
         BufferPoolError::Timeout { size, .. } => Error::BufferExhausted { size, max_block },
         BufferPoolError::Closed => Error::Closed,
     }
@@ -165,7 +201,7 @@ impl RecordAccumulator {
             config,
             pool,
             topics: RwLock::new(HashMap::new()),
-            incomplete: Mutex::new(HashMap::new()),
+            incomplete: Arc::new(Mutex::new(Incomplete::default())),
             compressors: Mutex::new(Vec::new()),
             next_batch_id: AtomicU64::new(0),
             flushes_in_progress: AtomicUsize::new(0),
@@ -363,7 +399,7 @@ impl RecordAccumulator {
             }
         };
         let appended_bytes = batch.size_in_bytes().saturating_sub(empty_size);
-        self.incomplete.lock().insert(id, Arc::clone(batch.result()));
+        self.incomplete.lock().results.insert(id, Arc::clone(batch.result()));
         q.push_back(batch);
         let batch_is_full = q.len() > 1 || q.back().is_some_and(ProducerBatch::is_full);
         Ok(AppendResult { handle, batch_is_full, new_batch_created: true, appended_bytes })
@@ -431,10 +467,9 @@ impl RecordAccumulator {
                 let batch = q.remove(pos);
                 drop(q);
                 if let Some(mut batch) = batch {
-                    let completions = batch.abort(Error::Protocol(e));
-                    self.incomplete.lock().remove(&batch.id);
-                    self.pool.deallocate_sized(Vec::new(), alloc_size);
-                    if let Some(c) = completions {
+                    // An empty buffer stands for the lost one, so completing credits `alloc_size` back.
+                    batch.install_sealed(Vec::new());
+                    if let Some(c) = self.complete(batch, Err(Error::Protocol(e))) {
                         // Callbacks run on the callback thread; the caller wakes the sender.
                         self.orphans.lock().push(c);
                     }
@@ -531,10 +566,7 @@ impl RecordAccumulator {
             drop(q);
             let sealed = self.with_compressor(|c, scratch| batch.seal(c, scratch));
             if let Err(e) = sealed {
-                if let Some(c) = batch.abort(Error::Protocol(e)) {
-                    failed.push(c);
-                }
-                self.deallocate(batch);
+                failed.extend(self.complete(batch, Err(Error::Protocol(e))));
                 continue;
             }
             total = total.saturating_add(batch.size_in_bytes());
@@ -590,7 +622,7 @@ impl RecordAccumulator {
         {
             let mut incomplete = self.incomplete.lock();
             for p in &parts {
-                incomplete.insert(p.id, Arc::clone(p.result()));
+                incomplete.results.insert(p.id, Arc::clone(p.result()));
             }
         }
         let tp = batch.topic_partition().clone();
@@ -607,11 +639,43 @@ impl RecordAccumulator {
         None
     }
 
-    /// Returns a completed batch's buffer to the pool and forgets its outcome (Java's `deallocate`).
+    /// Returns a batch's buffer to the pool and forgets its outcome (Java's `deallocate`), for a batch
+    /// that has completed without callbacks or been replaced by its split parts.
     pub fn deallocate(&self, mut batch: ProducerBatch) {
-        self.incomplete.lock().remove(&batch.id);
+        self.incomplete.lock().results.remove(&batch.id);
         if let Some(buf) = batch.take_buffer() {
             self.pool.deallocate_sized(buf, batch.alloc_size);
+        }
+    }
+
+    /// Completes a batch with `outcome` and deallocates it (Java's `done` then `deallocate`): the one
+    /// way a batch ends. Returns its callbacks for the callback thread; they hold the batch's memory
+    /// and its place among the incomplete batches until they have run, so callbacks that fall behind
+    /// make `send` wait for memory and `flush` wait for them. `None` when the batch had already
+    /// completed.
+    pub fn complete(
+        &self,
+        mut batch: ProducerBatch,
+        outcome: Result<BatchAck, Error>,
+    ) -> Option<Completions> {
+        let completions = batch.done(outcome);
+        match completions {
+            Some(mut c) if c.has_callbacks() => {
+                let buf = batch.take_buffer();
+                self.incomplete.lock().settling += 1;
+                c.hold(Settlement {
+                    pool: Arc::clone(&self.pool),
+                    incomplete: Arc::clone(&self.incomplete),
+                    id: batch.id,
+                    // No buffer while an appender seals it: that appender returns the memory.
+                    memory: buf.map(|b| (b, batch.alloc_size)),
+                });
+                Some(c)
+            }
+            c => {
+                self.deallocate(batch);
+                c
+            }
         }
     }
 
@@ -628,8 +692,8 @@ impl RecordAccumulator {
     /// Waits until every batch created before this call has completed, up to `timeout` (forever with
     /// `None`), then ends the flush begun by [`begin_flush`](Self::begin_flush). False on timeout.
     pub fn await_flush_completion(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let pending: Vec<_> = self.incomplete.lock().values().cloned().collect();
+        let deadline = timeout.and_then(|t| crate::time::deadline(Instant::now(), t));
+        let pending: Vec<_> = self.incomplete.lock().results.values().cloned().collect();
         let mut all_done = true;
         for r in pending {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -657,9 +721,11 @@ impl RecordAccumulator {
         self.all_deques().iter().any(|dq| !dq.lock().is_empty())
     }
 
-    /// True when some batch has been created and not yet deallocated.
+    /// True when some batch has been created and not completed yet (batches whose callbacks are still
+    /// to run do not count: the sender is done with them).
     pub fn has_incomplete(&self) -> bool {
-        !self.incomplete.lock().is_empty()
+        let i = self.incomplete.lock();
+        i.results.len() > i.settling
     }
 
     /// Refuses further appends; queued batches become ready at once.
@@ -685,11 +751,8 @@ impl RecordAccumulator {
                 q.extend(sealing);
                 failed
             };
-            for mut b in batches {
-                if let Some(c) = b.abort(error.clone()) {
-                    completions.push(c);
-                }
-                self.deallocate(b);
+            for b in batches {
+                completions.extend(self.complete(b, Err(error.clone())));
             }
         }
         completions
@@ -704,11 +767,8 @@ impl RecordAccumulator {
         loop {
             for dq in self.all_deques() {
                 let batches: Vec<_> = dq.lock().drain(..).collect();
-                for mut b in batches {
-                    if let Some(c) = b.abort(error.clone()) {
-                        completions.push(c);
-                    }
-                    self.deallocate(b);
+                for b in batches {
+                    completions.extend(self.complete(b, Err(error.clone())));
                 }
             }
             if !self.appends_in_progress() {

@@ -229,6 +229,46 @@ fn done_completes_handles_and_callbacks_with_offsets() {
 }
 
 #[test]
+fn completing_with_callbacks_holds_memory_and_flush_until_they_ran() {
+    let acc = accumulator(1000, 10_000, 0);
+    let now = Instant::now();
+    let cb = Callback::new(|r: Result<RecordMetadata, Error>| assert!(r.is_ok()));
+    let r = acc.append("t", 0, 1, None, Some(b"v"), NO_HEADERS, Some(cb), BLOCK, now).unwrap();
+    let b = drain_all(&acc, now).pop().unwrap();
+    let ack = BatchAck { base_offset: 7, log_append_time: NO_TIMESTAMP };
+    let completions = acc.complete(b, Ok(ack)).unwrap();
+    assert!(!acc.has_incomplete(), "the sender is done with the batch");
+    assert_eq!(acc.buffer_pool().available_memory(), 9_000, "its memory is held for the callback");
+    acc.begin_flush();
+    assert!(!acc.await_flush_completion(Some(Duration::from_millis(20))), "flush waits for the callback");
+    assert!(!r.handle.is_done());
+    completions.run();
+    assert_eq!(acc.buffer_pool().available_memory(), 10_000, "released once the callback ran");
+    assert_eq!(r.handle.get(Some(Duration::ZERO)).unwrap().unwrap().offset, 7);
+    acc.begin_flush();
+    assert!(acc.await_flush_completion(Some(Duration::ZERO)));
+    // Without callbacks the batch settles at once.
+    let r = append(&acc, 0, b"w", now);
+    let b = drain_all(&acc, now).pop().unwrap();
+    assert!(acc.complete(b, Ok(ack)).is_some_and(|c| !c.has_callbacks()));
+    assert_eq!(acc.buffer_pool().available_memory(), 10_000);
+    assert!(r.handle.is_done());
+}
+
+#[test]
+fn a_base_offset_a_broker_makes_overflow_gives_offset_minus_one() {
+    let acc = accumulator(1000, 10_000, 0);
+    let now = Instant::now();
+    let first = append(&acc, 0, b"a", now);
+    let second = append(&acc, 0, b"b", now);
+    let mut b = drain_all(&acc, now).pop().unwrap();
+    b.done(Ok(BatchAck { base_offset: i64::MAX, log_append_time: NO_TIMESTAMP }));
+    assert_eq!(first.handle.get(Some(Duration::ZERO)).unwrap().unwrap().offset, i64::MAX);
+    assert_eq!(second.handle.get(Some(Duration::ZERO)).unwrap().unwrap().offset, -1, "no overflow panic");
+    acc.deallocate(b);
+}
+
+#[test]
 fn compressed_batches_seal_and_decode() {
     let config =
         AccumulatorConfig { batch_size: 300, compression: CompressionType::Gzip, ..Default::default() };

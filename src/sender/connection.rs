@@ -23,6 +23,8 @@ const API_VERSIONS_VERSION: i16 = 3;
 const MAX_RESPONSE_FRAME: usize = 64 * 1024 * 1024;
 /// Most slices handed to one vectored write (well under every platform's IOV_MAX).
 const MAX_IOVECS: usize = 256;
+/// The read buffer's first size and its least growth.
+const READ_CHUNK: usize = 4096;
 
 /// Where a connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,47 +37,40 @@ pub enum ConnState {
     Ready,
 }
 
-/// What an in-flight request was, so its response can be routed.
+/// What an in-flight request is, with what it carries: its response, or its loss, is routed by this one
+/// value, so a request cannot lose what it carries on the way (a Produce request owns its batches).
 #[derive(Debug)]
 pub enum RequestKind {
     /// The connection's ApiVersions handshake.
     ApiVersions,
     /// A metadata refresh for these topics.
     Metadata(Vec<Arc<str>>),
-    /// Produce; the batches are in the payload.
-    Produce,
-    /// InitProducerId for the idempotent producer.
-    InitProducerId,
-    /// A transactional request.
-    Txn(super::transactions::TxnRequest),
-}
-
-/// The bytes of a request.
-#[derive(Debug)]
-pub enum Payload {
-    /// A request encoded in one buffer.
-    Owned(Vec<u8>),
-    /// A Produce request whose batches are written from their own buffers.
+    /// Produce, written straight from the batches' buffers.
     Produce {
         /// The request around the batches.
         frame: ProduceFrame,
         /// The batches, in the frame's partition order.
         batches: Vec<ProducerBatch>,
     },
+    /// InitProducerId for the idempotent producer.
+    InitProducerId,
+    /// A transactional request.
+    Txn(super::transactions::TxnRequest),
 }
 
-impl Payload {
-    fn total_len(&self) -> usize {
+impl RequestKind {
+    /// The bytes on the wire: `owned` for every request but Produce, whose batches add theirs.
+    fn total_len(&self, owned: &[u8]) -> usize {
         match self {
-            Payload::Owned(b) => b.len(),
-            Payload::Produce { frame, batches } => {
+            RequestKind::Produce { frame, batches } => {
                 frame.wire_len(batches.iter().map(|b| b.sealed_bytes().map_or(0, <[u8]>::len)).sum())
             }
+            _ => owned.len(),
         }
     }
 
-    /// Appends the slices of this payload after its first `skip` bytes to `out`.
-    fn slices<'a>(&'a self, mut skip: usize, out: &mut Vec<IoSlice<'a>>) {
+    /// Appends the slices of this request after its first `skip` bytes to `out`.
+    fn slices<'a>(&'a self, owned: &'a [u8], mut skip: usize, out: &mut Vec<IoSlice<'a>>) {
         let mut push = |s: &'a [u8], out: &mut Vec<IoSlice<'a>>| {
             if skip >= s.len() {
                 skip -= s.len();
@@ -85,8 +80,7 @@ impl Payload {
             }
         };
         match self {
-            Payload::Owned(b) => push(b, out),
-            Payload::Produce { frame, batches } => {
+            RequestKind::Produce { frame, batches } => {
                 let mut from = 0;
                 for (split, batch) in frame.splits.iter().zip(batches) {
                     push(frame.head.get(from..*split).unwrap_or(&[]), out);
@@ -95,6 +89,7 @@ impl Payload {
                 }
                 push(frame.head.get(from..).unwrap_or(&[]), out);
             }
+            _ => push(owned, out),
         }
     }
 }
@@ -106,10 +101,10 @@ pub struct InFlight {
     pub correlation_id: i32,
     /// The request's API version.
     pub version: i16,
-    /// What it was.
+    /// What it is, with what it carries.
     pub kind: RequestKind,
-    /// Its bytes.
-    pub payload: Payload,
+    /// Its encoded bytes (empty for Produce, which is written from its frame and batches).
+    bytes: Vec<u8>,
     written: usize,
     total: usize,
     /// False for acks=0 Produce: the broker sends nothing back.
@@ -125,6 +120,8 @@ pub struct Connection {
     pub node_id: i32,
     /// The poll token.
     pub token: Token,
+    /// `host:port` as configured or advertised, for error messages.
+    pub address: String,
     stream: TcpStream,
     /// The connection's state.
     pub state: ConnState,
@@ -187,6 +184,7 @@ impl Connection {
         Ok(Connection {
             node_id,
             token,
+            address: addr.to_string(),
             stream,
             state: ConnState::Connecting,
             started: now,
@@ -236,14 +234,7 @@ impl Connection {
         let mut out = Vec::new();
         encode_request(&mut out, version, id, Some(&self.client_id), &req).map_err(invalid_data)?;
         // The handshake has its own deadline: the connection set-up timeout.
-        self.push(
-            id,
-            version,
-            RequestKind::ApiVersions,
-            Payload::Owned(out),
-            true,
-            now + Duration::from_secs(3600),
-        );
+        self.push(id, version, RequestKind::ApiVersions, out, true, now + Duration::from_secs(3600));
         Ok(())
     }
 
@@ -314,21 +305,22 @@ impl Connection {
     }
 
     /// Queues a request for writing.
+    /// `bytes` is the encoded request; empty for [`RequestKind::Produce`], which carries its own.
     pub fn push(
         &mut self,
         correlation_id: i32,
         version: i16,
         kind: RequestKind,
-        payload: Payload,
+        bytes: Vec<u8>,
         expects_response: bool,
         deadline: Instant,
     ) {
-        let total = payload.total_len();
+        let total = kind.total_len(&bytes);
         self.in_flight.push_back(InFlight {
             correlation_id,
             version,
             kind,
-            payload,
+            bytes,
             written: 0,
             total,
             expects_response,
@@ -336,20 +328,18 @@ impl Connection {
         });
     }
 
-    /// Writes as much queued data as the socket takes. Returns the requests that were fully written and
-    /// expect no response (acks=0 Produce), which are complete.
-    pub fn write(&mut self, registry: &Registry, now: Instant) -> io::Result<Vec<InFlight>> {
-        let mut done = Vec::new();
+    /// Writes as much queued data as the socket takes. Requests that were fully written and expect no
+    /// response (acks=0 Produce) are complete and move to `done`, also when a later write fails: the
+    /// caller settles `done` first, then the error.
+    pub fn write(&mut self, registry: &Registry, now: Instant, done: &mut Vec<InFlight>) -> io::Result<()> {
         if self.state == ConnState::Connecting {
-            return Ok(done);
+            return Ok(());
         }
-        loop {
-            if self.write_index >= self.in_flight.len() {
-                break;
-            }
+        let before = done.len();
+        while self.write_index < self.in_flight.len() {
             let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(16);
             for req in self.in_flight.iter().skip(self.write_index) {
-                req.payload.slices(req.written, &mut slices);
+                req.kind.slices(&req.bytes, req.written, &mut slices);
                 if slices.len() >= MAX_IOVECS {
                     slices.truncate(MAX_IOVECS);
                     break;
@@ -388,7 +378,7 @@ impl Connection {
             self.node_id,
             self.in_flight.len(),
             self.in_flight.len() - self.write_index,
-            done.len()
+            done.len() - before
         );
         if want_write != self.writable_interest {
             let interest =
@@ -396,39 +386,45 @@ impl Connection {
             registry.reregister(&mut self.stream, self.token, interest)?;
             self.writable_interest = want_write;
         }
-        Ok(done)
+        Ok(())
     }
 
-    /// Reads what the socket has and returns each complete response with the request it answers.
-    pub fn read(&mut self, now: Instant) -> io::Result<Vec<(InFlight, Vec<u8>)>> {
-        let mut out = Vec::new();
+    /// Reads what the socket has and moves each complete response, with the request it answers, to
+    /// `out`. Responses collected before a failure stay in `out` (the caller handles them, then the
+    /// error); a response that matches no request fails the connection and leaves every request in
+    /// flight, to be settled as lost.
+    pub fn read(&mut self, now: Instant, out: &mut Vec<(InFlight, Vec<u8>)>) -> io::Result<()> {
         loop {
-            // Make room: at least 4 KiB, or the rest of the frame being read.
-            let need = if self.read_len < 4 {
-                4096
-            } else {
-                // Validates the size prefix before buffering for it.
-                frame::frame_len(&self.read_buf[..self.read_len], MAX_RESPONSE_FRAME)
-                    .map_err(invalid_data)?;
-                (4 + frame_size(&self.read_buf)).saturating_sub(self.read_len).max(4096)
-            };
-            if self.read_buf.len() < self.read_len + need {
-                self.read_buf.resize(self.read_len + need, 0);
+            let room = self.read_room()?;
+            if self.read_buf.len() < self.read_len + room {
+                self.read_buf.resize(self.read_len + room, 0);
             }
             let n = match self.stream.read(&mut self.read_buf[self.read_len..]) {
                 Ok(0) => {
                     return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "broker closed the connection"))
                 }
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
             self.read_len += n;
             self.last_activity = now;
-            self.take_frames(&mut out)?;
+            self.take_frames(out)?;
         }
-        Ok(out)
+    }
+
+    /// How many bytes the next read may add. The buffer grows with what has arrived (at most doubling
+    /// per read, from 4 KiB), never straight to a size prefix's claim: a peer must send bytes to make
+    /// us hold them.
+    fn read_room(&self) -> io::Result<usize> {
+        if self.read_len < 4 {
+            return Ok(READ_CHUNK);
+        }
+        // Validates the size prefix before buffering for it.
+        frame::frame_len(&self.read_buf[..self.read_len], MAX_RESPONSE_FRAME).map_err(invalid_data)?;
+        let left = (4 + frame_size(&self.read_buf)).saturating_sub(self.read_len);
+        Ok(left.min(self.read_len.max(READ_CHUNK)).max(READ_CHUNK))
     }
 
     fn take_frames(&mut self, out: &mut Vec<(InFlight, Vec<u8>)>) -> io::Result<()> {
@@ -439,17 +435,30 @@ impl Connection {
         {
             let len = body.len();
             let correlation = body.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-            // Responses come back in request order.
-            let Some(req) = self.in_flight.pop_front() else {
-                return Err(invalid_data("a response nobody asked for"));
-            };
-            self.write_index = self.write_index.saturating_sub(1);
-            if correlation != Some(req.correlation_id) {
-                return Err(invalid_data(format!(
-                    "correlation id {correlation:?} does not match request {}",
-                    req.correlation_id
-                )));
+            // Responses come back in request order, each to a request already written. Anything else
+            // leaves the request where it is: the connection fails and settles it as lost.
+            match self.in_flight.front() {
+                None => {
+                    return Err(invalid_data(format!(
+                        "a response nobody asked for (correlation id {correlation:?})"
+                    )))
+                }
+                Some(req) if self.write_index == 0 => {
+                    return Err(invalid_data(format!(
+                        "a response (correlation id {correlation:?}) before request {} was written",
+                        req.correlation_id
+                    )))
+                }
+                Some(req) if correlation != Some(req.correlation_id) => {
+                    return Err(invalid_data(format!(
+                        "correlation id {correlation:?} does not match request {}",
+                        req.correlation_id
+                    )))
+                }
+                Some(_) => {}
             }
+            let Some(req) = self.in_flight.pop_front() else { break };
+            self.write_index -= 1;
             out.push((req, body.to_vec()));
             start += 4 + len;
         }
@@ -457,8 +466,8 @@ impl Connection {
             self.read_buf.copy_within(start..self.read_len, 0);
             self.read_len -= start;
             // Give back a large buffer once an unusually big frame has been consumed.
-            if self.read_buf.len() > 1 << 20 && self.read_len < 4096 {
-                self.read_buf.truncate(4096);
+            if self.read_buf.len() > 1 << 20 && self.read_len < READ_CHUNK {
+                self.read_buf.truncate(READ_CHUNK);
                 self.read_buf.shrink_to_fit();
             }
         }

@@ -2,7 +2,7 @@
 //! it uses), shared between application threads, which wait in `send` for a topic to appear, and the
 //! sender thread, which refreshes it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -95,6 +95,11 @@ struct State {
     version: u64,
     /// Set when the producer closes; waiters stop waiting.
     closed: bool,
+    /// Topics the last refresh answered with a retriable error (e.g. UNKNOWN_TOPIC_OR_PARTITION when
+    /// auto-creation is off), to say why a send waited in vain.
+    pending_errors: HashMap<Arc<str>, ErrorCode>,
+    /// The last failure of each broker address (`host:port`) since it last completed a handshake.
+    broker_failures: BTreeMap<String, String>,
 }
 
 /// The shared metadata cache.
@@ -133,6 +138,8 @@ impl Metadata {
                 last_refresh: None,
                 version: 0,
                 closed: false,
+                pending_errors: HashMap::new(),
+                broker_failures: BTreeMap::new(),
             }),
             updated: Condvar::new(),
             generation: AtomicU64::new(0),
@@ -247,6 +254,7 @@ impl Metadata {
             cluster.brokers = s.cluster.brokers.clone();
         }
         let mut retry_soon = false;
+        let mut broken: Vec<Arc<str>> = Vec::new();
         for t in &response.topics {
             let Some(name) = t.name.as_deref() else { continue };
             let Some(key) = requested.iter().find(|r| &***r == name).cloned() else { continue };
@@ -254,13 +262,29 @@ impl Metadata {
                 if t.error_code.is_retriable() {
                     // e.g. UNKNOWN_TOPIC_OR_PARTITION while auto-creation happens, LEADER_NOT_AVAILABLE.
                     retry_soon = true;
+                    s.pending_errors.insert(Arc::clone(&key), t.error_code);
                 } else {
                     cluster.topic_errors.insert(key, t.error_code);
                 }
                 continue;
             }
-            let n = t.partitions.iter().map(|p| p.partition_index).max().map_or(0, |m| m.saturating_add(1));
-            let n = usize::try_from(n).unwrap_or(0).min(1 << 20);
+            // A topic's partitions are exactly 0..n. Anything else (gaps, repeats, an index of five
+            // million) is a broken answer: keep what we knew of the topic and ask again.
+            let n = t.partitions.len();
+            let mut seen = HashSet::with_capacity(n);
+            let dense = t.partitions.iter().all(|p| {
+                usize::try_from(p.partition_index).is_ok_and(|i| i < n) && seen.insert(p.partition_index)
+            });
+            if !dense {
+                log::warn!(
+                    "metadata for topic {name} lists partitions {:?}, not 0..{n}; keeping the previous view",
+                    t.partitions.iter().map(|p| p.partition_index).take(16).collect::<Vec<_>>()
+                );
+                retry_soon = true;
+                broken.push(key);
+                continue;
+            }
+            s.pending_errors.remove(&key);
             let mut partitions = vec![PartitionLeader { leader: -1, leader_epoch: -1 }; n];
             let mut missing_leader = false;
             for p in &t.partitions {
@@ -280,9 +304,9 @@ impl Metadata {
                 .collect();
             cluster.topics.insert(key, Arc::new(TopicInfo { topic_id: t.topic_id, partitions, available }));
         }
-        // Topics we did not ask about this time keep their previous state.
+        // Topics we did not ask about this time, or got a broken answer for, keep their previous state.
         for (name, info) in &s.cluster.topics {
-            if !requested.contains(name) && s.topics.contains_key(name) {
+            if s.topics.contains_key(name) && (!requested.contains(name) || broken.contains(name)) {
                 cluster.topics.entry(Arc::clone(name)).or_insert_with(|| Arc::clone(info));
             }
         }
@@ -301,6 +325,52 @@ impl Metadata {
     pub fn failed_update(&self) {
         let mut s = self.state.lock();
         s.need_update = true;
+    }
+
+    /// Remembers why the connection to broker `address` failed, for [`missing_cause`](Self::missing_cause).
+    pub fn note_broker_failure(&self, address: &str, why: &str) {
+        let mut s = self.state.lock();
+        if let Some(old) = s.broker_failures.get_mut(address) {
+            old.clear();
+            old.push_str(why);
+        } else {
+            s.broker_failures.insert(address.to_owned(), why.to_owned());
+        }
+    }
+
+    /// Forgets broker `address`'s failures once a connection to it completed its handshake.
+    pub fn note_broker_ready(&self, address: &str) {
+        let mut s = self.state.lock();
+        if !s.broker_failures.is_empty() {
+            s.broker_failures.remove(address);
+        }
+    }
+
+    /// Why `topic` (or its `partition`) is not in the metadata: the error the brokers answered for it,
+    /// its partition count, or why no broker could be reached. `None` when there is nothing to add.
+    pub fn missing_cause(&self, topic: &str, partition: Option<i32>) -> Option<String> {
+        let s = self.state.lock();
+        if let Some(code) = s.pending_errors.get(topic) {
+            return Some(format!("the brokers answer {code} for it"));
+        }
+        if let (Some(t), Some(p)) = (s.cluster.topics.get(topic), partition) {
+            return Some(format!(
+                "partition {p} does not exist: the topic has {} partitions",
+                t.partitions.len()
+            ));
+        }
+        let failures = s
+            .broker_failures
+            .iter()
+            .map(|(address, why)| format!("{address}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        match (s.last_refresh.is_some(), failures.is_empty()) {
+            (false, false) => Some(format!("no broker answered ({failures})")),
+            (false, true) => Some("no broker answered yet".into()),
+            (true, false) => Some(format!("failing brokers: {failures}")),
+            (true, true) => None,
+        }
     }
 
     /// Wakes every waiter for good.
@@ -402,6 +472,53 @@ mod tests {
         m.close();
         assert_ne!(m.generation(), g, "close invalidates cached lookups");
         assert!(m.lookup("a", now).is_err());
+    }
+
+    #[test]
+    fn partitions_that_are_not_0_to_n_keep_the_previous_view() {
+        let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(300));
+        let now = Instant::now();
+        let _ = m.lookup("t", now);
+        let wanted = m.due(now).unwrap();
+        m.update(&response("t", &[1, 1], ErrorCode::NONE), &wanted, now);
+        for indexes in [vec![5_000_000], vec![0, 2], vec![0, 0, 1], vec![-1, 0]] {
+            let mut r = response("t", &vec![1; indexes.len()], ErrorCode::NONE);
+            for (p, i) in r.topics[0].partitions.iter_mut().zip(&indexes) {
+                p.partition_index = *i;
+            }
+            m.update(&r, &wanted, now);
+            let Lookup::Found(t, ..) = m.lookup("t", now).unwrap() else { panic!("missing") };
+            assert_eq!(t.num_partitions(), 2, "{indexes:?}: the old view stays");
+            assert!(m.due(now).is_some(), "{indexes:?}: and a refresh is asked for");
+        }
+        // A topic first seen with a broken answer stays missing.
+        let _ = m.lookup("u", now);
+        let mut r = response("u", &[1], ErrorCode::NONE);
+        r.topics[0].partitions[0].partition_index = 3;
+        m.update(&r, &[Arc::from("t"), Arc::from("u")], now);
+        assert!(matches!(m.lookup("u", now).unwrap(), Lookup::Missing(_)));
+    }
+
+    #[test]
+    fn missing_cause_says_what_is_known() {
+        let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(300));
+        let now = Instant::now();
+        assert_eq!(m.missing_cause("t", None).as_deref(), Some("no broker answered yet"));
+        m.note_broker_failure("h:1", "Connection refused");
+        m.note_broker_failure("h:2", "cannot resolve the host");
+        assert_eq!(
+            m.missing_cause("t", None).as_deref(),
+            Some("no broker answered (h:1: Connection refused; h:2: cannot resolve the host)")
+        );
+        m.note_broker_ready("h:1");
+        m.note_broker_ready("h:2");
+        let _ = m.lookup("t", now);
+        let wanted = m.due(now).unwrap();
+        m.update(&response("t", &[], ErrorCode::UNKNOWN_TOPIC_OR_PARTITION), &wanted, now);
+        assert!(m.missing_cause("t", None).unwrap().contains("UNKNOWN_TOPIC_OR_PARTITION"));
+        m.update(&response("t", &[1], ErrorCode::NONE), &wanted, now);
+        assert_eq!(m.missing_cause("t", None), None);
+        assert!(m.missing_cause("t", Some(4)).unwrap().contains("has 1 partitions"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crossbeam_channel::Sender as ChannelSender;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::{Mutex, RwLock};
 
-use self::connection::{ConnState, Connection, InFlight, Payload, RequestKind, SocketOptions};
+use self::connection::{ConnState, Connection, InFlight, RequestKind, SocketOptions};
 use self::metadata::{Cluster, Metadata};
 use crate::accumulator::{BatchAck, Completions, ProducerBatch, RecordAccumulator, TopicPartition};
 use crate::error::Error;
@@ -151,7 +151,6 @@ pub struct Sender {
     /// Partitions with a request in flight, when ordering must be kept (`max.in.flight` = 1).
     muted: HashSet<TopicPartition>,
     guarantee_order: bool,
-    metadata_in_flight: bool,
     metadata_failures: u32,
     next_metadata_attempt: Instant,
     /// Rotates the node asked for metadata when none is connected.
@@ -218,7 +217,6 @@ impl Sender {
             backoff: HashMap::new(),
             muted: HashSet::new(),
             guarantee_order,
-            metadata_in_flight: false,
             metadata_failures: 0,
             next_metadata_attempt: Instant::now(),
             next_bootstrap: 0,
@@ -348,15 +346,13 @@ impl Sender {
         }
 
         self.update_load_stats(&cluster, now);
-        for mut batch in acc.expire(now, self.config.delivery_timeout) {
+        for batch in acc.expire(now, self.config.delivery_timeout) {
             self.muted.remove(batch.topic_partition());
             if let Some(tm) = self.txn.as_mut() {
                 tm.on_abandoned(&batch);
             }
             self.txn_batch_failed(&Error::DeliveryTimeout);
-            let c = batch.done(Err(Error::DeliveryTimeout));
-            self.deliver(c);
-            acc.deallocate(batch);
+            self.finish(batch, Err(Error::DeliveryTimeout));
         }
         for c in self.connections.values() {
             if let Some(d) = c.next_deadline() {
@@ -399,6 +395,11 @@ impl Sender {
         }
     }
 
+    /// Completes `batch` with `outcome` and hands its callbacks to the callback thread.
+    fn finish(&self, batch: ProducerBatch, outcome: Result<BatchAck, Error>) {
+        self.deliver(self.shared.accumulator.complete(batch, outcome));
+    }
+
     /// Hands a batch's callbacks to the callback thread.
     fn deliver(&self, completions: Option<Completions>) {
         if let Some(c) = completions.filter(Completions::has_callbacks) {
@@ -433,13 +434,14 @@ impl Sender {
                 dead.push((node, ErrorCode::REQUEST_TIMED_OUT, "request timed out"));
             } else if let Some(idle) = self.config.connections_max_idle {
                 if c.in_flight_count() == 0 && now.saturating_duration_since(c.last_activity) >= idle {
-                    dead.push((node, ErrorCode::NETWORK_EXCEPTION, "idle"));
+                    // An empty reason: closing an idle connection is no failure to report.
+                    dead.push((node, ErrorCode::NETWORK_EXCEPTION, ""));
                 }
             }
         }
         for (node, code, why) in dead {
             log::debug!("closing connection to node {node}: {why}");
-            self.disconnect(node, code, now);
+            self.disconnect(node, code, why, now);
             *timeout = Duration::ZERO;
         }
     }
@@ -469,6 +471,9 @@ impl Sender {
             Ok(Some(a)) => a,
             Ok(None) | Err(_) => {
                 log::warn!("cannot resolve {host}:{port} (node {node})");
+                self.shared
+                    .metadata
+                    .note_broker_failure(&format!("{host}:{port}"), "cannot resolve the host");
                 self.connection_failed(node, now, timeout);
                 return;
             }
@@ -484,13 +489,15 @@ impl Sender {
             Arc::clone(&self.config.client_id),
             now,
         ) {
-            Ok(c) => {
+            Ok(mut c) => {
                 log::debug!("connecting to node {node} at {addr}");
+                c.address = format!("{host}:{port}");
                 self.tokens.insert(token, node);
                 self.connections.insert(node, c);
             }
             Err(e) => {
                 log::warn!("connect to node {node} at {addr} failed: {e}");
+                self.shared.metadata.note_broker_failure(&format!("{host}:{port}"), &e.to_string());
                 self.connection_failed(node, now, timeout);
             }
         }
@@ -503,13 +510,16 @@ impl Sender {
         *timeout = (*timeout).min(wait);
     }
 
-    /// Closes a connection and settles everything that was in flight on it: Produce batches are retried
-    /// or failed with `code` (NETWORK_EXCEPTION or REQUEST_TIMED_OUT), a pending metadata refresh is
-    /// abandoned.
-    fn disconnect(&mut self, node: i32, code: ErrorCode, now: Instant) {
+    /// Closes a connection and settles everything that was in flight on it as lost: Produce batches
+    /// are retried or failed with `code` (NETWORK_EXCEPTION or REQUEST_TIMED_OUT), every other request
+    /// clears what sending it set and is tried again later. `why` is kept for error messages.
+    fn disconnect(&mut self, node: i32, code: ErrorCode, why: &str, now: Instant) {
         let Some(mut c) = self.connections.remove(&node) else { return };
         c.close(self.poll.registry());
         self.tokens.remove(&c.token);
+        if !why.is_empty() {
+            self.shared.metadata.note_broker_failure(&c.address, why);
+        }
         let mut ignored = Duration::ZERO;
         if c.state != ConnState::Ready {
             self.connection_failed(node, now, &mut ignored);
@@ -518,27 +528,37 @@ impl Sender {
                 .insert(node, Backoff { failures: 0, next_attempt: now + self.config.reconnect_backoff });
         }
         for req in c.take_in_flight() {
-            self.fail_request(req, code, now);
+            self.fail_request(req.kind, code, now);
         }
         self.shared.metadata.request_update();
     }
 
-    fn fail_request(&mut self, req: InFlight, code: ErrorCode, now: Instant) {
-        match (req.kind, req.payload) {
-            (RequestKind::Produce, Payload::Produce { batches, .. }) => {
+    /// Settles a request that will get no answer: completes what it carried (a Produce request's batches
+    /// are retried or failed with `code`) and clears what sending it set.
+    fn fail_request(&mut self, kind: RequestKind, code: ErrorCode, now: Instant) {
+        match kind {
+            RequestKind::Produce { frame, batches } => {
+                self.frame = frame;
                 for b in batches {
                     self.complete_batch(b, Err((code, None)), now);
                 }
             }
-            (RequestKind::Metadata(_), _) => self.metadata_failed(now),
-            (RequestKind::InitProducerId, _) => self.init_failed(now),
-            (RequestKind::Txn(what), _) => self.txn_request_lost(what, now),
-            _ => {}
+            RequestKind::Metadata(_) => self.metadata_failed(now),
+            RequestKind::InitProducerId => self.init_failed(now),
+            RequestKind::Txn(what) => self.txn_request_lost(what, now),
+            // The handshake belongs to the connection, which is gone with it.
+            RequestKind::ApiVersions => {}
         }
     }
 
+    /// True when some connection has a request in flight that `is` matches: the one source of truth
+    /// for "a metadata refresh / InitProducerId / transactional request is in flight", so no flag can
+    /// outlive its request.
+    fn in_flight_where(&self, is: impl Fn(&RequestKind) -> bool) -> bool {
+        self.connections.values().any(|c| c.in_flight.iter().any(|r| is(&r.kind)))
+    }
+
     fn metadata_failed(&mut self, now: Instant) {
-        self.metadata_in_flight = false;
         self.metadata_failures = self.metadata_failures.saturating_add(1);
         let wait =
             self.backoff(self.config.retry_backoff, self.config.retry_backoff_max, self.metadata_failures);
@@ -594,7 +614,7 @@ impl Sender {
     /// Sends a metadata request when one is due, to the least loaded ready connection, connecting to a
     /// broker (or a bootstrap server) when there is none.
     fn maybe_update_metadata(&mut self, now: Instant, timeout: &mut Duration) {
-        if self.metadata_in_flight {
+        if self.in_flight_where(|k| matches!(k, RequestKind::Metadata(_))) {
             return;
         }
         let due_in = self.shared.metadata.time_to_next_update(now);
@@ -629,15 +649,7 @@ impl Sender {
             log::error!("cannot encode a Metadata request: {e}");
             return;
         }
-        c.push(
-            id,
-            version,
-            RequestKind::Metadata(topics),
-            Payload::Owned(out),
-            true,
-            now + self.config.request_timeout,
-        );
-        self.metadata_in_flight = true;
+        c.push(id, version, RequestKind::Metadata(topics), out, true, now + self.config.request_timeout);
         self.next_metadata_attempt = now + self.config.retry_backoff;
         self.flush_writes(node, now);
     }
@@ -667,10 +679,8 @@ impl Sender {
                         Err(e) => broken.push((b, e)),
                     }
                 }
-                for (mut b, e) in broken {
-                    let c = b.done(Err(e));
-                    self.deliver(c);
-                    acc.deallocate(b);
+                for (b, e) in broken {
+                    self.finish(b, Err(e));
                 }
                 stamped
             }
@@ -747,37 +757,33 @@ impl Sender {
         }
         let expects_response = self.config.acks != 0;
         let deadline = now + self.config.request_timeout;
-        c.push(
-            id,
-            version,
-            RequestKind::Produce,
-            Payload::Produce { frame, batches },
-            expects_response,
-            deadline,
-        );
+        c.push(id, version, RequestKind::Produce { frame, batches }, Vec::new(), expects_response, deadline);
         self.flush_writes(node, now);
         true
     }
 
-    /// Writes what the connection to `node` has queued; settles acks=0 requests once written.
+    /// Writes what the connection to `node` has queued; settles acks=0 requests once written (also
+    /// those written before a write failed), then a failure.
     fn flush_writes(&mut self, node: i32, now: Instant) {
         let Some(c) = self.connections.get_mut(&node) else { return };
-        match c.write(self.poll.registry(), now) {
-            Ok(done) => {
-                for req in done {
-                    if let Payload::Produce { frame, batches } = req.payload {
-                        self.frame = frame;
-                        for b in batches {
-                            let ack = BatchAck { base_offset: -1, log_append_time: NO_TIMESTAMP };
-                            self.complete_batch(b, Ok(ack), now);
-                        }
+        let mut done = Vec::new();
+        let written = c.write(self.poll.registry(), now, &mut done);
+        for req in done {
+            match req.kind {
+                RequestKind::Produce { frame, batches } => {
+                    self.frame = frame;
+                    for b in batches {
+                        let ack = BatchAck { base_offset: -1, log_append_time: NO_TIMESTAMP };
+                        self.complete_batch(b, Ok(ack), now);
                     }
                 }
+                // Only acks=0 Produce expects no response; anything else written is settled as lost.
+                kind => self.fail_request(kind, ErrorCode::NETWORK_EXCEPTION, now),
             }
-            Err(e) => {
-                log::warn!("write to node {node} failed: {e}");
-                self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
-            }
+        }
+        if let Err(e) = written {
+            log::warn!("write to node {node} failed: {e}");
+            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
         }
     }
 
@@ -789,7 +795,7 @@ impl Sender {
                 Ok(false) => return,
                 Err(e) => {
                     log::warn!("connection to node {node} failed: {e}");
-                    self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+                    self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
                     return;
                 }
             }
@@ -801,16 +807,16 @@ impl Sender {
             return;
         }
         let Some(c) = self.connections.get_mut(&node) else { return };
-        match c.read(now) {
-            Ok(responses) => {
-                for (req, body) in responses {
-                    self.on_response(node, req, &body, now);
-                }
-            }
-            Err(e) => {
-                log::warn!("read from node {node} failed: {e}");
-                self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
-            }
+        let mut responses = Vec::new();
+        let read = c.read(now, &mut responses);
+        // Responses that arrived before a failure are answers: handle them before the failure settles
+        // the rest as lost.
+        for (req, body) in responses {
+            self.on_response(node, req, &body, now);
+        }
+        if let Err(e) = read {
+            log::warn!("read from node {node} failed: {e}");
+            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
         }
     }
 
@@ -823,18 +829,23 @@ impl Sender {
                     Ok(true) => {
                         log::debug!("node {node} ready");
                         self.backoff.remove(&node);
+                        self.shared.metadata.note_broker_ready(&c.address);
                     }
                     Ok(false) => self.flush_writes(node, now),
                     Err(e) => {
                         log::warn!("ApiVersions with node {node} failed: {e}");
-                        self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+                        self.disconnect(
+                            node,
+                            ErrorCode::NETWORK_EXCEPTION,
+                            &format!("ApiVersions: {e}"),
+                            now,
+                        );
                     }
                 }
             }
             RequestKind::Metadata(ref topics) => {
                 match decode_response::<MetadataRequest>(body, req.version, req.correlation_id) {
                     Ok(resp) => {
-                        self.metadata_in_flight = false;
                         self.metadata_failures = 0;
                         let cluster = self.shared.metadata.update(&resp, topics, now);
                         log::debug!(
@@ -861,8 +872,7 @@ impl Sender {
                     }
                 }
             }
-            RequestKind::Produce => {
-                let Payload::Produce { frame, batches } = req.payload else { return };
+            RequestKind::Produce { frame, batches } => {
                 self.frame = frame;
                 match decode_response::<ProduceRequest>(body, req.version, req.correlation_id) {
                     Ok(resp) => self.on_produce_response(node, resp, batches, now),
@@ -871,7 +881,12 @@ impl Sender {
                         for b in batches {
                             self.complete_batch(b, Err((ErrorCode::NETWORK_EXCEPTION, None)), now);
                         }
-                        self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, now);
+                        self.disconnect(
+                            node,
+                            ErrorCode::NETWORK_EXCEPTION,
+                            &format!("bad Produce response: {e}"),
+                            now,
+                        );
                     }
                 }
             }
@@ -952,9 +967,7 @@ impl Sender {
                 if let Some(tm) = self.txn.as_mut() {
                     tm.on_success(&batch);
                 }
-                let c = batch.done(Ok(ack));
-                self.deliver(c);
-                acc.deallocate(batch);
+                self.finish(batch, Ok(ack));
                 return;
             }
             Err(e) => e,
@@ -986,9 +999,7 @@ impl Sender {
             let retriable = can_retry || (generic && recoverable);
             match tm.on_error(&batch, code, retriable) {
                 Recovery::Success => {
-                    let c = batch.done(Ok(BatchAck { base_offset: -1, log_append_time: NO_TIMESTAMP }));
-                    self.deliver(c);
-                    acc.deallocate(batch);
+                    self.finish(batch, Ok(BatchAck { base_offset: -1, log_append_time: NO_TIMESTAMP }));
                     return;
                 }
                 Recovery::Retry => can_retry = retriable,
@@ -999,9 +1010,7 @@ impl Sender {
                 Recovery::Fail => can_retry = false,
             }
             if let Some(e) = tm.fatal_error().cloned() {
-                let c = batch.done(Err(e.clone()));
-                self.deliver(c);
-                acc.deallocate(batch);
+                self.finish(batch, Err(e.clone()));
                 self.go_fatal(e);
                 return;
             }
@@ -1024,9 +1033,7 @@ impl Sender {
             }
             let error = Error::Broker { code, message };
             self.txn_batch_failed(&error);
-            let c = batch.done(Err(error));
-            self.deliver(c);
-            acc.deallocate(batch);
+            self.finish(batch, Err(error));
         }
     }
 
@@ -1042,6 +1049,13 @@ impl Sender {
     /// Sends InitProducerId when the idempotent producer needs a producer id or an epoch bump.
     fn maybe_init_producer_id(&mut self, now: Instant, timeout: &mut Duration) {
         let Some(tm) = self.txn.as_ref() else { return };
+        // The id state says "in flight" only while the request is: if it is not on any connection, it
+        // was lost without being settled (a bug), and is settled now instead of stalling the producer.
+        if tm.init_in_flight() && !self.in_flight_where(|k| matches!(k, RequestKind::InitProducerId)) {
+            log::error!("InitProducerId marked in flight but not on any connection; retrying");
+            self.init_failed(now);
+        }
+        let Some(tm) = self.txn.as_ref() else { return };
         if !tm.needs_init() {
             return;
         }
@@ -1050,18 +1064,19 @@ impl Sender {
             return;
         }
         let Some(node) = self.ready_node(now, timeout) else { return };
+        let Some(c) = self.connections.get_mut(&node) else { return };
+        let Some(version) = c.version_for::<InitProducerIdRequest>() else {
+            self.go_fatal(Error::Unsupported("the broker does not support InitProducerId".into()));
+            return;
+        };
         let Some(tm) = self.txn.as_mut() else { return };
+        // The state moves to "in flight" only once the request is certain to be queued below.
         let (producer_id, producer_epoch) = match tm.init_request() {
             Ok(v) => v,
             Err(e) => {
                 self.go_fatal(e);
                 return;
             }
-        };
-        let Some(c) = self.connections.get_mut(&node) else { return };
-        let Some(version) = c.version_for::<InitProducerIdRequest>() else {
-            self.go_fatal(Error::Unsupported("the broker does not support InitProducerId".into()));
-            return;
         };
         let req = InitProducerIdRequest {
             transactional_id: None,
@@ -1076,16 +1091,10 @@ impl Sender {
         let mut out = Vec::new();
         if let Err(e) = encode_request(&mut out, version, id, Some(&self.config.client_id), &req) {
             log::error!("cannot encode InitProducerId: {e}");
+            self.init_failed(now);
             return;
         }
-        c.push(
-            id,
-            version,
-            RequestKind::InitProducerId,
-            Payload::Owned(out),
-            true,
-            now + self.config.request_timeout,
-        );
+        c.push(id, version, RequestKind::InitProducerId, out, true, now + self.config.request_timeout);
         self.flush_writes(node, now);
     }
 
@@ -1131,12 +1140,12 @@ impl Sender {
         for node in nodes {
             let Some(mut c) = self.connections.remove(&node) else { continue };
             c.close(self.poll.registry());
+            // Every request is settled: Produce batches fail with `error`, the rest is dropped with the
+            // connection (the producer is stopping or fatal, nothing is retried).
             for req in c.take_in_flight() {
-                if let Payload::Produce { batches, .. } = req.payload {
-                    for mut b in batches {
-                        let c = b.done(Err(error.clone()));
-                        self.deliver(c);
-                        acc.deallocate(b);
+                if let RequestKind::Produce { batches, .. } = req.kind {
+                    for b in batches {
+                        self.finish(b, Err(error.clone()));
                     }
                 }
             }

@@ -2,10 +2,9 @@
 //! for (through [`Transactional`]) to the right coordinator, one at a time, and applies the answers.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::connection::{Payload, RequestKind};
+use super::connection::RequestKind;
 use super::Sender;
 use crate::accumulator::TopicPartition;
 use crate::error::Error;
@@ -20,7 +19,7 @@ use crate::protocol::messages::txn_offset_commit::{
     TxnOffsetCommitRequest, TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
 };
 use crate::protocol::{decode_response, encode_request, ErrorCode, Request};
-use crate::txn::transactional::{coordinator_moved, is_fatal, retry_same, Op, Transactional, TxnState};
+use crate::txn::transactional::{coordinator_moved, fatal_for_produce, is_fatal, retry_same, Op, TxnState};
 
 /// A transactional request in flight.
 #[derive(Debug, Clone)]
@@ -48,6 +47,8 @@ impl Sender {
         let Some(t) = self.transactional.clone() else { return };
         // Checked before the transaction lock: accumulator locks are never taken under it.
         let batches_done = !self.shared.accumulator.has_incomplete();
+        // One transactional request at a time, as in Java; "in flight" is read off the connections.
+        let request_in_flight = self.in_flight_where(|k| matches!(k, RequestKind::Txn(_)));
         let mut g = t.inner.lock();
         if matches!(g.state, TxnState::AbortableError(_) | TxnState::Aborting) {
             // Nothing more of a doomed transaction is sent.
@@ -58,7 +59,7 @@ impl Sender {
             }
             g = t.inner.lock();
         }
-        if g.request_in_flight {
+        if request_in_flight {
             return;
         }
         if now < g.next_attempt {
@@ -80,7 +81,7 @@ impl Sender {
         let Some(coordinator) = g.coordinator else {
             let key = g.transactional_id.clone();
             drop(g);
-            self.send_find_coordinator(&t, KEY_TYPE_TRANSACTION, key, None, now, timeout);
+            self.send_find_coordinator(KEY_TYPE_TRANSACTION, key, None, now, timeout);
             return;
         };
         let group_target = match &op {
@@ -95,7 +96,6 @@ impl Sender {
                 None => {
                     drop(g);
                     self.send_find_coordinator(
-                        &t,
                         KEY_TYPE_GROUP,
                         group.clone(),
                         Some(group.clone()),
@@ -235,11 +235,10 @@ impl Sender {
             t.notify();
             return;
         };
-        g.request_in_flight = true;
         drop(g);
         let deadline = now + self.config.request_timeout;
         if let Some(c) = self.connections.get_mut(&target) {
-            c.push(id, version, kind, Payload::Owned(bytes), true, deadline);
+            c.push(id, version, kind, bytes, true, deadline);
         }
         self.flush_writes(target, now);
     }
@@ -264,7 +263,6 @@ impl Sender {
 
     fn send_find_coordinator(
         &mut self,
-        t: &Arc<Transactional>,
         key_type: i8,
         key: String,
         group: Option<String>,
@@ -278,9 +276,8 @@ impl Sender {
         else {
             return;
         };
-        t.inner.lock().request_in_flight = true;
         if let Some(c) = self.connections.get_mut(&node) {
-            c.push(id, version, kind, Payload::Owned(bytes), true, now + self.config.request_timeout);
+            c.push(id, version, kind, bytes, true, now + self.config.request_timeout);
         }
         self.flush_writes(node, now);
     }
@@ -289,7 +286,6 @@ impl Sender {
     pub(super) fn txn_request_lost(&mut self, what: TxnRequest, now: Instant) {
         let Some(t) = self.transactional.clone() else { return };
         let mut g = t.inner.lock();
-        g.request_in_flight = false;
         match what {
             TxnRequest::AddPartitions(parts) => g.pending_add.extend(parts),
             TxnRequest::TxnOffsetCommit(group) => g.coordinator_moved(Some(&group)),
@@ -310,7 +306,6 @@ impl Sender {
     ) {
         let Some(t) = self.transactional.clone() else { return };
         let mut g = t.inner.lock();
-        g.request_in_flight = false;
         let (backoff, backoff_max) = (self.config.retry_backoff, self.config.retry_backoff_max);
         let mut fatal: Option<Error> = None;
         match what {
@@ -485,6 +480,18 @@ impl Sender {
                 Err(_) => g.retry_later(now, backoff, backoff_max),
             },
         }
+        // A coordinator answering INVALID_PRODUCER_EPOCH means a newer producer took over (Java turns
+        // it into ProducerFencedException there): report it as fenced.
+        let fatal = fatal.map(|e| match e {
+            Error::Broker { code: ErrorCode::INVALID_PRODUCER_EPOCH, message } => Error::Broker {
+                code: ErrorCode::PRODUCER_FENCED,
+                message: Some(format!(
+                    "the coordinator answered INVALID_PRODUCER_EPOCH{}",
+                    message.map(|m| format!(" ({m})")).unwrap_or_default()
+                )),
+            },
+            e => e,
+        });
         if let Some(e) = fatal.clone() {
             g.fail(e, true);
         }
@@ -499,7 +506,7 @@ impl Sender {
     /// fenced, the producer is done).
     pub(super) fn txn_batch_failed(&mut self, error: &Error) {
         let Some(t) = self.transactional.clone() else { return };
-        let fatal = error.broker_code().is_some_and(is_fatal);
+        let fatal = error.broker_code().is_some_and(fatal_for_produce);
         let mut g = t.inner.lock();
         if matches!(g.state, TxnState::InTransaction | TxnState::Committing) {
             g.fail(error.clone(), fatal);

@@ -167,6 +167,11 @@ impl TransactionManager {
         }
     }
 
+    /// True while an InitProducerId (first id or bump) is in flight.
+    pub fn init_in_flight(&self) -> bool {
+        matches!(self.state, IdState::Initializing | IdState::Bumping)
+    }
+
     /// The producer id and epoch to present in InitProducerId: the current ones for a bump, else none.
     pub fn init_request(&mut self) -> Result<(i64, i16), Error> {
         match self.state {
@@ -348,11 +353,14 @@ impl TransactionManager {
                     Recovery::Fail
                 }
             }
-            ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::PRODUCER_FENCED if self.transactional => {
+            ErrorCode::PRODUCER_FENCED if self.transactional => {
                 let e = Error::Broker { code, message: Some("fenced by a newer producer".into()) };
                 let _ = self.transition(IdState::Fatal(e));
                 Recovery::Fail
             }
+            // As in Java (KIP-588), an old epoch on a transactional Produce only dooms the transaction:
+            // the batch fails, the transaction becomes abortable, and the abort moves to a new epoch.
+            ErrorCode::INVALID_PRODUCER_EPOCH if self.transactional => Recovery::Fail,
             ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::PRODUCER_FENCED => {
                 self.request_bump();
                 Recovery::RetryAfterBump

@@ -168,8 +168,6 @@ pub struct TxnInner {
     pub group_coordinators: HashMap<String, i32>,
     /// Addresses learnt from FindCoordinator, for nodes metadata may not list yet.
     pub addresses: HashMap<i32, (String, u16)>,
-    /// A transactional request is in flight (one at a time, as in Java).
-    pub request_in_flight: bool,
     /// No transactional request before this (backoff after retriable errors).
     pub next_attempt: Instant,
     /// Consecutive retriable failures, for the backoff.
@@ -270,6 +268,20 @@ pub fn is_fatal(code: ErrorCode) -> bool {
         )
 }
 
+/// Errors of a transactional Produce that end the producer (Kafka 4.4.0's
+/// `TransactionManager.maybeTransitionToErrorState`). Any other failed record makes the transaction
+/// abortable, INVALID_PRODUCER_EPOCH included (KIP-588: the abort moves to a new epoch).
+pub fn fatal_for_produce(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+            | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+            | ErrorCode::PRODUCER_FENCED
+            | ErrorCode::UNSUPPORTED_VERSION
+            | ErrorCode::INVALID_PRODUCER_ID_MAPPING
+    )
+}
+
 /// Coordinator errors that are retried after rediscovering the coordinator.
 pub fn coordinator_moved(code: ErrorCode) -> bool {
     matches!(code, ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE)
@@ -320,7 +332,6 @@ impl Transactional {
                 coordinator: None,
                 group_coordinators: HashMap::new(),
                 addresses: HashMap::new(),
-                request_in_flight: false,
                 next_attempt: Instant::now(),
                 failures: 0,
             }),
@@ -342,7 +353,7 @@ impl Transactional {
     /// Waits for operation `id` up to `timeout`. On timeout the operation goes on; calling the same API
     /// again resumes waiting for it (as in Java).
     pub fn wait(&self, id: u64, timeout: Duration) -> Result<(), Error> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         let mut g = self.inner.lock();
         loop {
             if let Some((done_id, result)) = &g.result {
