@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod client;
+pub mod ledger;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
