@@ -4,8 +4,9 @@
 //! (through kprod's own codec), so any Kafka client — kprod's producer, the Java producer,
 //! librdkafka — can produce to it. It keeps every record it receives for inspection, behaves like a
 //! Kafka 4.x broker where producers can tell (idempotence and transaction checks, leadership, errors),
-//! and lets a test inject faults: queued error codes, dropped connections, lost acknowledgements, cut
-//! responses, latency, throttling, brokers going down, leaders moving.
+//! and lets a test inject faults: queued error codes, dropped connections, lost acknowledgements, cut,
+//! corrupt, duplicated, misaddressed and stalled responses, latency, throttling, brokers going down,
+//! leaders moving.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -62,6 +63,7 @@ use self::state::{BrokerInfo, Settings, State};
 use crate::protocol::primitives::Uuid;
 use crate::protocol::{ApiKey, ErrorCode};
 
+pub use self::faults::ResponseFault;
 pub use self::log::{StoredBatch, StoredRecord};
 pub use self::state::TxnState;
 pub use crate::protocol::record::{ControlRecord, ControlRecordType, TimestampType};
@@ -472,6 +474,8 @@ impl MockCluster {
 
     /// Processes the next request of `api` (touching the scope's partition, when given), sends only the
     /// first `bytes` bytes of its response frame (size prefix included), then closes the connection.
+    /// With `bytes` at least the frame's size the whole response goes out before the close, which
+    /// [`ResponseFault::RespondThenClose`] names.
     pub fn close_after_bytes(&self, api: ApiKey, scope: Option<(&str, i32)>, bytes: usize) -> &Self {
         self.push_conn(api, scope, ConnFault::CutAfter(bytes), 1)
     }
@@ -488,7 +492,30 @@ impl MockCluster {
         self
     }
 
-    /// Removes every queued error, connection fault and throttle.
+    /// Applies `fault` to the next `times` requests of `api` (touching the scope's partition, when
+    /// given; a scope never matches APIs without partitions, such as ApiVersions). The request is
+    /// processed as usual (records are stored, queued errors used) and only its answer is mangled.
+    /// Only requests that get a response use the fault up: a connection fault matching the same
+    /// request wins (the response fault waits for the next matching request), and a Produce with
+    /// acks=0, which has no response, leaves it armed. Rules fire in the order they were added.
+    pub fn inject_response_fault(
+        &self,
+        api: ApiKey,
+        scope: Option<(&str, i32)>,
+        fault: ResponseFault,
+        times: usize,
+    ) -> &Self {
+        self.shared.state.lock().faults.push_response(
+            api,
+            scope.map(|(t, p)| (t.to_owned(), p)),
+            fault,
+            times,
+        );
+        self
+    }
+
+    /// Removes every injected fault: queued errors, connection and response faults, and throttles.
+    /// Broker delays, down brokers and moved leaders stay.
     pub fn clear_faults(&self) -> &Self {
         self.shared.state.lock().faults.clear();
         self
