@@ -1,4 +1,4 @@
-//! The mock cluster's response faults, checked byte for byte by a raw
+//! The mock cluster's response faults and API delays, checked byte for byte by a raw
 //! TCP client built on kprod's codec (the helpers of `tests/mock_cluster.rs`).
 #![cfg(feature = "mock")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -375,12 +375,54 @@ fn acks_zero_produce_leaves_response_faults_armed() {
 }
 
 #[test]
-fn clear_faults_removes_response_faults() {
+fn clear_faults_removes_response_faults_and_api_delays() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 2, 1).unwrap();
-    cluster.inject_response_fault(ApiKey::METADATA, None, ResponseFault::Corrupt, 5);
+    cluster
+        .inject_response_fault(ApiKey::METADATA, None, ResponseFault::Corrupt, 5)
+        .set_api_delay(ApiKey::METADATA, Duration::from_secs(5));
     cluster.clear_faults();
     let mut c = client_to(&cluster, 1);
+    let t = Instant::now();
     let r = metadata(&mut c, 12, Some(&["t"]));
+    assert!(t.elapsed() < Duration::from_secs(2));
     assert_eq!(r.topics[0].partitions.len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// API delay
+
+#[test]
+fn api_delay_delays_that_api_on_every_broker_and_keeps_order() {
+    let cluster = MockCluster::new(2).unwrap();
+    let d = Duration::from_millis(300);
+    cluster.set_api_delay(ApiKey::METADATA, d);
+    for node in [1, 2] {
+        let mut c = client_to(&cluster, node);
+        let t = Instant::now();
+        c.call(3, &ApiVersionsRequest::default());
+        assert!(t.elapsed() < Duration::from_millis(250), "other APIs are not delayed");
+        let t = Instant::now();
+        metadata(&mut c, 12, None);
+        assert!(t.elapsed() >= d, "node {node}: {:?}", t.elapsed());
+        // Pipelined: the ApiVersions answer waits behind the delayed Metadata one.
+        let t = Instant::now();
+        let m = c.send(12, &MetadataRequest::default());
+        let v = c.send(3, &ApiVersionsRequest::default());
+        assert_eq!(corr_of(&c.read_frame().unwrap()), m);
+        assert_eq!(corr_of(&c.read_frame().unwrap()), v);
+        assert!(t.elapsed() >= d);
+    }
+    // Added to the broker delay.
+    cluster.set_broker_delay(1, Duration::from_millis(200)).unwrap();
+    let mut c = client_to(&cluster, 1);
+    let t = Instant::now();
+    metadata(&mut c, 12, None);
+    assert!(t.elapsed() >= Duration::from_millis(500), "{:?}", t.elapsed());
+    // ZERO removes it.
+    cluster.set_broker_delay(1, Duration::ZERO).unwrap();
+    cluster.set_api_delay(ApiKey::METADATA, Duration::ZERO);
+    let t = Instant::now();
+    metadata(&mut c, 12, None);
+    assert!(t.elapsed() < Duration::from_millis(250));
 }

@@ -1,7 +1,8 @@
 //! Injected faults: queued error codes, connection faults and response faults, each scoped to an API
-//! key and optionally one topic-partition, plus per-API throttle times.
+//! key and optionally one topic-partition, plus per-API throttle times and delays.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 
 use crate::protocol::{ApiKey, ErrorCode};
 
@@ -163,6 +164,7 @@ pub(crate) struct Faults {
     conns: Vec<Rule<ConnFault>>,
     responses: Vec<Rule<ResponseFault>>,
     throttle: HashMap<ApiKey, i32>,
+    api_delay: HashMap<ApiKey, Duration>,
 }
 
 impl Faults {
@@ -244,6 +246,18 @@ impl Faults {
 
     pub fn throttle(&self, api: ApiKey) -> i32 {
         self.throttle.get(&api).copied().unwrap_or(0)
+    }
+
+    pub fn set_api_delay(&mut self, api: ApiKey, delay: Duration) {
+        if delay.is_zero() {
+            self.api_delay.remove(&api);
+        } else {
+            self.api_delay.insert(api, delay);
+        }
+    }
+
+    pub fn api_delay(&self, api: ApiKey) -> Duration {
+        self.api_delay.get(&api).copied().unwrap_or(Duration::ZERO)
     }
 
     pub fn clear(&mut self) {
@@ -328,10 +342,13 @@ mod tests {
         assert_eq!(f.take_response(p, t0), Some((ResponseFault::StallAfter(3), None)));
         assert_eq!(f.take_response(p, t0), Some((ResponseFault::OmitPartition, None)));
         assert!(!f.has_rules());
-        // clear removes response faults too.
+        // clear removes everything else too.
         f.push_response(p, None, ResponseFault::Duplicate, 1);
+        f.set_api_delay(p, Duration::from_millis(5));
+        assert_eq!(f.api_delay(p), Duration::from_millis(5));
         f.clear();
         assert!(!f.has_rules());
+        assert_eq!(f.api_delay(p), Duration::ZERO);
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub(crate) enum Reply {
     Close,
 }
 
-/// A handled request: the reply and the broker's configured response delay.
+/// A handled request: the reply and its response delay (the broker's plus the API's).
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub reply: Reply,
@@ -101,8 +101,8 @@ pub(crate) struct Ctx {
     pub version: i16,
 }
 
-fn delay_of(st: &State, node_id: i32) -> Duration {
-    st.broker(node_id).map_or(Duration::ZERO, |b| b.delay)
+fn delay_of(st: &State, node_id: i32, api: ApiKey) -> Duration {
+    st.broker(node_id).map_or(Duration::ZERO, |b| b.delay) + st.faults.api_delay(api)
 }
 
 /// Handles one request frame (without its size prefix) received by broker `node_id`.
@@ -134,7 +134,7 @@ pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
 /// version it does not know, or a body it cannot parse).
 pub(crate) fn refuse(shared: &Shared, record: RequestRecord) -> Outcome {
     let mut st = shared.state.lock();
-    let delay = delay_of(&st, record.broker);
+    let delay = delay_of(&st, record.broker, record.api_key);
     st.record_request(record);
     Outcome { reply: Reply::Close, delay }
 }
@@ -222,7 +222,7 @@ pub(crate) fn run<Q: Message, R: Message>(
     let Some(req) = parse::<Q>(r, cx.version) else { return refuse(shared, record) };
     let api = record.api_key;
     let mut st = shared.state.lock();
-    let delay = delay_of(&st, cx.node_id);
+    let delay = delay_of(&st, cx.node_id, api);
     st.record_request(record);
     let touched = if st.faults.has_rules() { touched(&st, &req) } else { Vec::new() };
     let fault = take_conn(&mut st, api, &touched);
@@ -242,7 +242,7 @@ fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, 
         // Faults apply here too: this is a client's first request when it knows newer versions.
         let mut st = shared.state.lock();
         let api = ApiKey::API_VERSIONS;
-        let delay = delay_of(&st, cx.node_id);
+        let delay = delay_of(&st, cx.node_id, api);
         st.record_request(record);
         let fault = take_conn(&mut st, api, &[]);
         if fault == Some(ConnFault::DropBefore) {
@@ -525,7 +525,7 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
         .collect();
 
     let mut st = shared.state.lock();
-    let delay = delay_of(&st, cx.node_id);
+    let delay = delay_of(&st, cx.node_id, ApiKey::PRODUCE);
     st.record_request(record);
     let names: Vec<Option<String>> = req
         .topic_data

@@ -514,8 +514,16 @@ impl MockCluster {
         self
     }
 
-    /// Removes every injected fault: queued errors, connection and response faults, and throttles.
-    /// Broker delays, down brokers and moved leaders stay.
+    /// Delays every response of `api` (on every broker) by `delay` after its request arrived, in
+    /// addition to broker delay; responses on a connection keep their order, so a delayed response
+    /// holds back the ones behind it, as on a real connection. Duration::ZERO removes it.
+    pub fn set_api_delay(&self, api: ApiKey, delay: Duration) -> &Self {
+        self.shared.state.lock().faults.set_api_delay(api, delay);
+        self
+    }
+
+    /// Removes every injected fault: queued errors, connection and response faults, throttles and API
+    /// delays. Broker delays, down brokers and moved leaders stay.
     pub fn clear_faults(&self) -> &Self {
         self.shared.state.lock().faults.clear();
         self
