@@ -1,4 +1,4 @@
-//! The mock cluster's response faults and API delays, checked byte for byte by a raw
+//! The mock cluster's response faults, API delays and lying metadata, checked byte for byte by a raw
 //! TCP client built on kprod's codec (the helpers of `tests/mock_cluster.rs`).
 #![cfg(feature = "mock")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -10,9 +10,10 @@ use common::client::*;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use kprod::mock::{MockCluster, ResponseFault};
+use kprod::mock::{MockCluster, MockError, ResponseFault};
 use kprod::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
-use kprod::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
+use kprod::protocol::messages::find_coordinator::{FindCoordinatorRequest, KEY_TYPE_TRANSACTION};
+use kprod::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
 use kprod::protocol::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
 use kprod::protocol::primitives::Uuid;
 use kprod::protocol::{decode_response, encode_request, ApiKey, ErrorCode, Request};
@@ -375,17 +376,20 @@ fn acks_zero_produce_leaves_response_faults_armed() {
 }
 
 #[test]
-fn clear_faults_removes_response_faults_and_api_delays() {
+fn clear_faults_removes_response_faults_and_lies() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 2, 1).unwrap();
     cluster
         .inject_response_fault(ApiKey::METADATA, None, ResponseFault::Corrupt, 5)
-        .set_api_delay(ApiKey::METADATA, Duration::from_secs(5));
+        .set_api_delay(ApiKey::METADATA, Duration::from_secs(5))
+        .set_metadata_partitions("t", Some(vec![7]));
+    cluster.set_advertised_host(1, Some("nosuchhost.invalid")).unwrap();
     cluster.clear_faults();
     let mut c = client_to(&cluster, 1);
     let t = Instant::now();
     let r = metadata(&mut c, 12, Some(&["t"]));
     assert!(t.elapsed() < Duration::from_secs(2));
+    assert_eq!(r.brokers[0].host, "127.0.0.1");
     assert_eq!(r.topics[0].partitions.len(), 2);
 }
 
@@ -425,4 +429,118 @@ fn api_delay_delays_that_api_on_every_broker_and_keeps_order() {
     let t = Instant::now();
     metadata(&mut c, 12, None);
     assert!(t.elapsed() < Duration::from_millis(250));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lying metadata
+
+/// A listed partition: index, leader, leader epoch, replicas, ISR.
+type Listed = (i32, i32, i32, Vec<i32>, Vec<i32>);
+
+fn listed(r: &MetadataResponse) -> Vec<Listed> {
+    r.topics[0]
+        .partitions
+        .iter()
+        .map(|p| {
+            (p.partition_index, p.leader_id, p.leader_epoch, p.replica_nodes.clone(), p.isr_nodes.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn metadata_partitions_lists_exactly_those_indexes() {
+    let cluster = MockCluster::new(3).unwrap();
+    cluster.create_topic("t", 3, 3).unwrap(); // leaders 1, 2, 3
+    let mut c = client_to(&cluster, 1);
+
+    cluster.set_metadata_partitions("t", Some(vec![5_000_000]));
+    let r = metadata(&mut c, 12, Some(&["t"]));
+    assert_eq!(r.topics[0].error_code, ErrorCode::NONE);
+    assert_eq!(listed(&r), [(5_000_000, 1, 0, vec![1], vec![1])], "first live broker leads");
+
+    cluster.set_metadata_partitions("t", Some(vec![0, 2]));
+    assert_eq!(
+        listed(&metadata(&mut c, 12, Some(&["t"]))),
+        [(0, 1, 0, vec![1], vec![1]), (2, 3, 0, vec![3], vec![3])]
+    );
+
+    cluster.set_metadata_partitions("t", Some(vec![0, 0]));
+    assert_eq!(listed(&metadata(&mut c, 12, Some(&["t"]))), vec![(0, 1, 0, vec![1], vec![1]); 2]);
+
+    cluster.set_metadata_partitions("t", Some(vec![]));
+    assert!(metadata(&mut c, 12, Some(&["t"])).topics[0].partitions.is_empty());
+
+    // A real partition keeps its real leader and epoch; an invented one follows the first live broker.
+    cluster.move_leader("t", 1, 3).unwrap();
+    cluster.broker_down(1).unwrap();
+    cluster.set_metadata_partitions("t", Some(vec![1, 9]));
+    let mut c = client_to(&cluster, 2);
+    assert_eq!(
+        listed(&metadata(&mut c, 12, Some(&["t"]))),
+        [(1, 3, 1, vec![3], vec![3]), (9, 2, 0, vec![2], vec![2])]
+    );
+    // Also in all-topics requests and old versions; other topics are unaffected.
+    cluster.create_topic("u", 1, 1).unwrap();
+    let r = metadata(&mut c, 1, None);
+    let t = r.topics.iter().find(|t| t.name.as_deref() == Some("t")).unwrap();
+    assert_eq!(t.partitions.iter().map(|p| p.partition_index).collect::<Vec<_>>(), [1, 9]);
+    let u = r.topics.iter().find(|t| t.name.as_deref() == Some("u")).unwrap();
+    assert_eq!(u.partitions.len(), 1);
+
+    cluster.set_metadata_partitions("t", None);
+    let r = metadata(&mut c, 12, Some(&["t"]));
+    assert_eq!(r.topics[0].partitions.iter().map(|p| p.partition_index).collect::<Vec<_>>(), [0, 1, 2]);
+}
+
+#[test]
+fn advertised_host_is_what_metadata_find_coordinator_and_produce_report() {
+    let cluster = MockCluster::new(2).unwrap();
+    let port2 = cluster.broker_address(2).unwrap().port() as i32;
+    cluster.set_advertised_host(2, Some("nosuchhost.invalid")).unwrap();
+    let mut c = client_to(&cluster, 1);
+    let r = metadata(&mut c, 12, None);
+    let hosts: Vec<(i32, String, i32)> =
+        r.brokers.iter().map(|b| (b.node_id, b.host.clone(), b.port)).collect();
+    assert_eq!(hosts[1], (2, "nosuchhost.invalid".to_owned(), port2), "its port unchanged");
+    assert_eq!(hosts[0].1, "127.0.0.1");
+    // FindCoordinator for a key broker 2 coordinates.
+    let key = (0..100)
+        .map(|i| format!("txn-{i}"))
+        .find(|k| {
+            let r = c.call(
+                3,
+                &FindCoordinatorRequest {
+                    key: k.clone(),
+                    key_type: KEY_TYPE_TRANSACTION,
+                    ..Default::default()
+                },
+            );
+            r.node_id == 2
+        })
+        .unwrap();
+    let r = c.call(
+        3,
+        &FindCoordinatorRequest { key: key.clone(), key_type: KEY_TYPE_TRANSACTION, ..Default::default() },
+    );
+    assert_eq!((r.host.as_str(), r.port), ("nosuchhost.invalid", port2));
+    let r = c.call(
+        4,
+        &FindCoordinatorRequest {
+            coordinator_keys: vec![key],
+            key_type: KEY_TYPE_TRANSACTION,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.coordinators[0].host, "nosuchhost.invalid");
+
+    // Produce v10+ names the new leader's endpoint with NOT_LEADER_OR_FOLLOWER (KIP-951): same host.
+    cluster.create_topic("t", 2, 1).unwrap(); // t-1 led by broker 2
+    let r = c.call(10, &produce_req("t", 1, -1, batch(NONE, 0, false, &["x"])));
+    assert_eq!(first(&r).error_code, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+    assert_eq!(r.node_endpoints[0].node_id, 2);
+    assert_eq!((r.node_endpoints[0].host.as_str(), r.node_endpoints[0].port), ("nosuchhost.invalid", port2));
+
+    assert!(matches!(cluster.set_advertised_host(9, Some("x")), Err(MockError::UnknownBroker(9))));
+    cluster.set_advertised_host(2, None).unwrap();
+    assert!(metadata(&mut c, 12, None).brokers.iter().all(|b| b.host == "127.0.0.1"));
 }

@@ -1,5 +1,6 @@
 //! Injected faults: queued error codes, connection faults and response faults, each scoped to an API
-//! key and optionally one topic-partition, plus per-API throttle times and delays.
+//! key and optionally one topic-partition, plus per-API throttle times and delays and the lies Metadata
+//! tells (partition lists, advertised hosts).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -165,6 +166,10 @@ pub(crate) struct Faults {
     responses: Vec<Rule<ResponseFault>>,
     throttle: HashMap<ApiKey, i32>,
     api_delay: HashMap<ApiKey, Duration>,
+    /// Topics whose Metadata answers list these partition indexes instead of the real ones.
+    metadata_partitions: HashMap<String, Vec<i32>>,
+    /// Hosts advertised instead of a broker's real one, by node id.
+    advertised: HashMap<i32, String>,
 }
 
 impl Faults {
@@ -260,6 +265,38 @@ impl Faults {
         self.api_delay.get(&api).copied().unwrap_or(Duration::ZERO)
     }
 
+    pub fn set_metadata_partitions(&mut self, topic: &str, indexes: Option<Vec<i32>>) {
+        match indexes {
+            Some(v) => {
+                self.metadata_partitions.insert(topic.to_owned(), v);
+            }
+            None => {
+                self.metadata_partitions.remove(topic);
+            }
+        }
+    }
+
+    /// The partition indexes Metadata reports for `topic` instead of the real ones, if overridden.
+    pub fn metadata_partitions(&self, topic: &str) -> Option<&[i32]> {
+        self.metadata_partitions.get(topic).map(Vec::as_slice)
+    }
+
+    pub fn set_advertised_host(&mut self, node_id: i32, host: Option<&str>) {
+        match host {
+            Some(h) => {
+                self.advertised.insert(node_id, h.to_owned());
+            }
+            None => {
+                self.advertised.remove(&node_id);
+            }
+        }
+    }
+
+    /// The host advertised for broker `node_id` instead of its real one, if overridden.
+    pub fn advertised_host(&self, node_id: i32) -> Option<&str> {
+        self.advertised.get(&node_id).map(String::as_str)
+    }
+
     pub fn clear(&mut self) {
         *self = Faults::default();
     }
@@ -345,10 +382,16 @@ mod tests {
         // clear removes everything else too.
         f.push_response(p, None, ResponseFault::Duplicate, 1);
         f.set_api_delay(p, Duration::from_millis(5));
+        f.set_metadata_partitions("t", Some(vec![3]));
+        f.set_advertised_host(1, Some("x.invalid"));
         assert_eq!(f.api_delay(p), Duration::from_millis(5));
+        assert_eq!(f.metadata_partitions("t"), Some(&[3][..]));
+        assert_eq!(f.advertised_host(1), Some("x.invalid"));
         f.clear();
         assert!(!f.has_rules());
         assert_eq!(f.api_delay(p), Duration::ZERO);
+        assert_eq!(f.metadata_partitions("t"), None);
+        assert_eq!(f.advertised_host(1), None);
     }
 
     #[test]

@@ -309,31 +309,36 @@ fn describe_topic(st: &mut State, inj: &Injected, name: &str) -> MetadataRespons
         return topic_error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name.to_owned()), Uuid::ZERO);
     };
     let id = t.id;
-    let mut partitions = Vec::with_capacity(t.partitions.len());
-    let snapshot: Vec<(i32, i32, Vec<i32>, Vec<i32>)> =
-        t.partitions.iter().map(|p| (p.leader, p.leader_epoch, p.replicas.clone(), p.isr.clone())).collect();
-    for (i, (leader, leader_epoch, replicas, isr)) in snapshot.into_iter().enumerate() {
-        let index = i32::try_from(i).unwrap_or(i32::MAX);
-        let injected =
-            st.faults.take_error(ApiKey::METADATA, Some((name, index))).filter(|c| *c != ErrorCode::NONE);
-        let mut error_code = if leader == -1 { ErrorCode::LEADER_NOT_AVAILABLE } else { ErrorCode::NONE };
-        let mut leader_id = leader;
+    // Leadership and replicas only; error codes and offline replicas are filled in below.
+    let snapshot: Vec<MetadataResponsePartition> = match st.faults.metadata_partitions(name) {
+        None => t
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let index = i32::try_from(i).unwrap_or(i32::MAX);
+                partition_view(index, p.leader, p.leader_epoch, p.replicas.clone(), p.isr.clone())
+            })
+            .collect(),
+        Some(indexes) => listed_partitions(st, name, indexes),
+    };
+    let mut partitions = Vec::with_capacity(snapshot.len());
+    for mut p in snapshot {
+        let injected = st
+            .faults
+            .take_error(ApiKey::METADATA, Some((name, p.partition_index)))
+            .filter(|c| *c != ErrorCode::NONE);
+        if p.leader_id == -1 {
+            p.error_code = ErrorCode::LEADER_NOT_AVAILABLE;
+        }
         if let Some(code) = injected {
-            error_code = code;
+            p.error_code = code;
             if code == ErrorCode::LEADER_NOT_AVAILABLE {
-                leader_id = -1;
+                p.leader_id = -1;
             }
         }
-        let offline_replicas = replicas.iter().copied().filter(|&r| !st.broker_up(r)).collect();
-        partitions.push(MetadataResponsePartition {
-            error_code,
-            partition_index: index,
-            leader_id,
-            leader_epoch,
-            replica_nodes: replicas,
-            isr_nodes: isr,
-            offline_replicas,
-        });
+        p.offline_replicas = p.replica_nodes.iter().copied().filter(|&r| !st.broker_up(r)).collect();
+        partitions.push(p);
     }
     MetadataResponseTopic {
         error_code: ErrorCode::NONE,
@@ -342,6 +347,46 @@ fn describe_topic(st: &mut State, inj: &Injected, name: &str) -> MetadataRespons
         is_internal: false,
         partitions,
         ..Default::default()
+    }
+}
+
+/// The partitions `set_metadata_partitions` makes Metadata report: each listed index led by the
+/// partition's real leader (with its real epoch, so clients do not discard it as stale) when the
+/// partition exists and has one, else by the first live broker at epoch 0; replicas and ISR are just
+/// the leader.
+fn listed_partitions(st: &State, name: &str, indexes: &[i32]) -> Vec<MetadataResponsePartition> {
+    let first_live = st.up_brokers().map(|b| b.node_id).next();
+    indexes
+        .iter()
+        .map(|&index| {
+            let real = st.partition(name, index).filter(|p| p.leader >= 0);
+            let (leader, epoch) = match (real, first_live) {
+                (Some(p), _) => (p.leader, p.leader_epoch),
+                (None, Some(b)) => (b, 0),
+                (None, None) => (-1, 0),
+            };
+            let nodes: Vec<i32> = if leader >= 0 { vec![leader] } else { Vec::new() };
+            partition_view(index, leader, epoch, nodes.clone(), nodes)
+        })
+        .collect()
+}
+
+/// A Metadata partition entry with error NONE and no offline replicas yet.
+fn partition_view(
+    index: i32,
+    leader_id: i32,
+    leader_epoch: i32,
+    replica_nodes: Vec<i32>,
+    isr_nodes: Vec<i32>,
+) -> MetadataResponsePartition {
+    MetadataResponsePartition {
+        error_code: ErrorCode::NONE,
+        partition_index: index,
+        leader_id,
+        leader_epoch,
+        replica_nodes,
+        isr_nodes,
+        offline_replicas: Vec::new(),
     }
 }
 
@@ -399,7 +444,7 @@ fn metadata(st: &mut State, cx: Ctx, req: &MetadataRequest) -> Answer<MetadataRe
         .up_brokers()
         .map(|b| MetadataResponseBroker {
             node_id: b.node_id,
-            host: b.host.clone(),
+            host: st.advertised_host(b),
             port: b.port,
             rack: None,
         })
@@ -580,7 +625,12 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
         leaders
             .iter()
             .filter_map(|&id| st.broker(id))
-            .map(|b| NodeEndpoint { node_id: b.node_id, host: b.host.clone(), port: b.port, rack: None })
+            .map(|b| NodeEndpoint {
+                node_id: b.node_id,
+                host: st.advertised_host(b),
+                port: b.port,
+                rack: None,
+            })
             .collect()
     } else {
         Vec::new()

@@ -5,8 +5,8 @@
 //! librdkafka — can produce to it. It keeps every record it receives for inspection, behaves like a
 //! Kafka 4.x broker where producers can tell (idempotence and transaction checks, leadership, errors),
 //! and lets a test inject faults: queued error codes, dropped connections, lost acknowledgements, cut,
-//! corrupt, duplicated, misaddressed and stalled responses, latency, throttling, brokers going down,
-//! leaders moving.
+//! corrupt, duplicated, misaddressed and stalled responses, latency, throttling, lying metadata,
+//! brokers going down, leaders moving.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -522,8 +522,30 @@ impl MockCluster {
         self
     }
 
-    /// Removes every injected fault: queued errors, connection and response faults, throttles and API
-    /// delays. Broker delays, down brokers and moved leaders stay.
+    /// Makes Metadata responses report `topic` with exactly these partition indexes (sparse,
+    /// duplicated or out of range: e.g. `vec![5_000_000]`, `vec![0, 2]`, `vec![0, 0]`), each with the
+    /// real leader of that partition when it exists and has one (and its real leader epoch, so a
+    /// client does not discard the answer as stale), else the first live broker at leader epoch 0;
+    /// replicas and ISR are `[leader]`. Only topics that exist are affected (an unknown topic is still
+    /// reported unknown); produce requests still see the real partitions. `None` restores the truth.
+    pub fn set_metadata_partitions(&self, topic: &str, indexes: Option<Vec<i32>>) -> &Self {
+        self.shared.state.lock().faults.set_metadata_partitions(topic, indexes);
+        self
+    }
+
+    /// Makes Metadata (and FindCoordinator, and Produce v10+ leader endpoints) responses advertise
+    /// broker `node_id` at `host` (its port unchanged), e.g. `"nosuchhost.invalid"`: an unresolvable
+    /// advertised host, as a misconfigured `advertised.listeners` gives. The broker still listens on
+    /// 127.0.0.1. `None` restores 127.0.0.1.
+    pub fn set_advertised_host(&self, node_id: i32, host: Option<&str>) -> Result<&Self, MockError> {
+        self.runtime(node_id)?;
+        self.shared.state.lock().faults.set_advertised_host(node_id, host);
+        Ok(self)
+    }
+
+    /// Removes every injected fault: queued errors, connection and response faults, throttles, API
+    /// delays, Metadata partition lists and advertised hosts. Broker delays, down brokers and moved
+    /// leaders stay.
     pub fn clear_faults(&self) -> &Self {
         self.shared.state.lock().faults.clear();
         self
