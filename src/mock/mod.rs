@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use kprod::mock::MockCluster;
+//! use kprod::mock::{MockCluster, ResponseFault};
 //! use kprod::protocol::{ApiKey, ErrorCode};
 //!
 //! let cluster = MockCluster::builder().brokers(3).min_insync_replicas(2).build()?;
@@ -21,6 +21,7 @@
 //! cluster
 //!     .push_errors(ApiKey::PRODUCE, Some(("orders", 0)), &[ErrorCode::NOT_LEADER_OR_FOLLOWER])
 //!     .drop_after_processing(ApiKey::PRODUCE, Some(("orders", 1)), 1) // a lost acknowledgement
+//!     .inject_response_fault(ApiKey::PRODUCE, Some(("orders", 2)), ResponseFault::Duplicate, 1)
 //!     .set_throttle(ApiKey::PRODUCE, 100);
 //! cluster.set_broker_delay(2, Duration::from_millis(20))?;
 //!
