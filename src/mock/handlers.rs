@@ -19,7 +19,7 @@ use crate::protocol::{
     decode_request_header, encode_response, ApiKey, ErrorCode, Message, Reader, RequestHeader,
 };
 
-use super::faults::{ConnFault, Injected};
+use super::faults::{mangle, ConnFault, Injected, ResponseFault, Scope, Then};
 use super::log::BatchHeader;
 use super::server::Shared;
 use super::state::{now_ms, valid_topic_name, State, TxnMeta, TxnState, TRANSACTION_MAX_TIMEOUT_MS};
@@ -29,17 +29,16 @@ use super::RequestRecord;
 /// What the connection does after a request.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    /// Send this response frame.
-    Frame(Vec<u8>),
-    /// Send the first `n` bytes of this frame, then close.
-    Cut(Vec<u8>, usize),
+    /// Send these bytes (a response frame, possibly cut, mangled or repeated), then carry on, close or
+    /// stall as told.
+    Send(Vec<u8>, Then),
     /// Send nothing (a Produce with acks 0).
     NoResponse,
     /// Close the connection without answering.
     Close,
 }
 
-/// A handled request: the reply and the broker's configured response delay.
+/// A handled request: the reply and its response delay (the broker's plus the API's).
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub reply: Reply,
@@ -56,18 +55,18 @@ pub(crate) enum Answer<R> {
     Close,
 }
 
-/// The APIs (and versions: exactly the codec's) the mock serves, in key order.
 /// The APIs to advertise: [`supported_apis`], plus Fetch v4 (not served) when the cluster was built with
 /// `advertise_fetch`: librdkafka writes the v2 record format only to brokers listing Fetch v4+.
-fn advertised_apis(shared: &Shared) -> Vec<ApiVersion> {
+fn advertised_apis(st: &State) -> Vec<ApiVersion> {
     let mut v = supported_apis();
-    if shared.state.lock().settings.advertise_fetch {
+    if st.settings.advertise_fetch {
         v.push(ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 });
         v.sort_by_key(|a| a.api_key);
     }
     v
 }
 
+/// The APIs (and versions: exactly the codec's) the mock serves, in key order.
 pub(crate) fn supported_apis() -> Vec<ApiVersion> {
     fn range<M: Message>() -> ApiVersion {
         ApiVersion { api_key: M::API_KEY.0, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION }
@@ -102,8 +101,8 @@ pub(crate) struct Ctx {
     pub version: i16,
 }
 
-fn delay_of(st: &State, node_id: i32) -> Duration {
-    st.broker(node_id).map_or(Duration::ZERO, |b| b.delay)
+fn delay_of(st: &State, node_id: i32, api: ApiKey) -> Duration {
+    st.broker(node_id).map_or(Duration::ZERO, |b| b.delay) + st.faults.api_delay(api)
 }
 
 /// Handles one request frame (without its size prefix) received by broker `node_id`.
@@ -135,13 +134,54 @@ pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
 /// version it does not know, or a body it cannot parse).
 pub(crate) fn refuse(shared: &Shared, record: RequestRecord) -> Outcome {
     let mut st = shared.state.lock();
-    let delay = delay_of(&st, record.broker);
+    let delay = delay_of(&st, record.broker, record.api_key);
     st.record_request(record);
     Outcome { reply: Reply::Close, delay }
 }
 
-/// Encodes a response, applying a connection fault that fires after processing.
-fn finish<M: Message>(answer: Answer<M>, version: i16, corr: i32, fault: Option<ConnFault>) -> Reply {
+/// Records a request read on a stalled connection (see [`ResponseFault::StallAfter`]): it is neither
+/// processed nor answered, but tests can see that the client sent it.
+pub(crate) fn record_unanswered(shared: &Shared, node_id: i32, body: &[u8]) {
+    let Ok((header, _)) = decode_request_header(body) else { return };
+    shared.state.lock().record_request(RequestRecord {
+        broker: node_id,
+        api_key: header.request_api_key,
+        api_version: header.request_api_version,
+        correlation_id: header.correlation_id,
+        client_id: header.client_id,
+    });
+}
+
+/// The connection fault for a request (consuming it), when any rule is armed.
+fn take_conn(st: &mut State, api: ApiKey, touched: &[(String, i32)]) -> Option<ConnFault> {
+    st.faults.take_conn(api, touched)
+}
+
+/// The response fault for a request that will be answered: none when a connection fault took the
+/// request (that one wins, and the response fault stays armed for the next matching request) or when
+/// nothing is sent.
+fn take_response<R>(
+    st: &mut State,
+    api: ApiKey,
+    touched: &[(String, i32)],
+    answer: &Answer<R>,
+    conn: Option<ConnFault>,
+) -> Option<(ResponseFault, Scope)> {
+    if conn.is_some() || !matches!(answer, Answer::Respond(_)) {
+        return None;
+    }
+    st.faults.take_response(api, touched)
+}
+
+/// Encodes a response, applying a connection fault that fires after processing, else a response
+/// fault.
+fn finish<M: Message>(
+    answer: Answer<M>,
+    version: i16,
+    corr: i32,
+    fault: Option<ConnFault>,
+    response: Option<ResponseFault>,
+) -> Reply {
     match (answer, fault) {
         (Answer::Close, _) | (_, Some(ConnFault::DropAfter)) | (_, Some(ConnFault::DropBefore)) => {
             Reply::Close
@@ -153,16 +193,23 @@ fn finish<M: Message>(answer: Answer<M>, version: i16, corr: i32, fault: Option<
             if encode_response(&mut out, version, corr, &m).is_err() {
                 return Reply::Close;
             }
-            match fault {
-                Some(ConnFault::CutAfter(n)) => Reply::Cut(out, n),
-                _ => Reply::Frame(out),
+            match (fault, response) {
+                (Some(ConnFault::CutAfter(n)), _) => {
+                    out.truncate(n);
+                    Reply::Send(out, Then::Close)
+                }
+                (_, Some(f)) => {
+                    let (bytes, then) = mangle(out, f);
+                    Reply::Send(bytes, then)
+                }
+                _ => Reply::Send(out, Then::Continue),
             }
         }
     }
 }
 
-/// The common path: parse, then under the state lock record the request, apply connection faults
-/// (scoped by the partitions `touched` names) and run the handler.
+/// The common path: parse, then under the state lock record the request, apply connection and response
+/// faults (scoped by the partitions `touched` names) and run the handler.
 pub(crate) fn run<Q: Message, R: Message>(
     shared: &Shared,
     cx: Ctx,
@@ -175,36 +222,40 @@ pub(crate) fn run<Q: Message, R: Message>(
     let Some(req) = parse::<Q>(r, cx.version) else { return refuse(shared, record) };
     let api = record.api_key;
     let mut st = shared.state.lock();
-    let delay = delay_of(&st, cx.node_id);
+    let delay = delay_of(&st, cx.node_id, api);
     st.record_request(record);
-    let fault = if st.faults.has_conn_faults() {
-        let touched = touched(&st, &req);
-        st.faults.take_conn(api, &touched)
-    } else {
-        None
-    };
+    let touched = if st.faults.has_rules() { touched(&st, &req) } else { Vec::new() };
+    let fault = take_conn(&mut st, api, &touched);
     if fault == Some(ConnFault::DropBefore) {
         return Outcome { reply: Reply::Close, delay };
     }
     let answer = process(&mut st, cx, &req);
+    let response = take_response(&mut st, api, &touched, &answer, fault).map(|(f, _)| f);
     drop(st);
-    Outcome { reply: finish(answer, cx.version, corr, fault), delay }
+    Outcome { reply: finish(answer, cx.version, corr, fault, response), delay }
 }
 
 fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
     let supported = (ApiVersionsRequest::MIN_VERSION..=ApiVersionsRequest::MAX_VERSION).contains(&cx.version);
     if !supported {
         // KIP-511: answer UNSUPPORTED_VERSION in the v0 layout with our ranges, so the client can retry.
+        // Faults apply here too: this is a client's first request when it knows newer versions.
         let mut st = shared.state.lock();
-        let delay = delay_of(&st, cx.node_id);
+        let api = ApiKey::API_VERSIONS;
+        let delay = delay_of(&st, cx.node_id, api);
         st.record_request(record);
-        drop(st);
-        let body = ApiVersionsResponse {
+        let fault = take_conn(&mut st, api, &[]);
+        if fault == Some(ConnFault::DropBefore) {
+            return Outcome { reply: Reply::Close, delay };
+        }
+        let answer = Answer::Respond(ApiVersionsResponse {
             error_code: ErrorCode::UNSUPPORTED_VERSION,
-            api_keys: advertised_apis(shared),
+            api_keys: advertised_apis(&st),
             ..Default::default()
-        };
-        return Outcome { reply: finish(Answer::Respond(body), 0, corr, None), delay };
+        });
+        let response = take_response(&mut st, api, &[], &answer, fault).map(|(f, _)| f);
+        drop(st);
+        return Outcome { reply: finish(answer, 0, corr, fault, response), delay };
     }
     run(
         shared,
@@ -215,14 +266,9 @@ fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, 
         |_, _| Vec::new(),
         |st, _, _: &ApiVersionsRequest| {
             let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
-            let mut api_keys = supported_apis();
-            if st.settings.advertise_fetch {
-                api_keys.push(ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 });
-                api_keys.sort_by_key(|a| a.api_key);
-            }
             Answer::Respond(ApiVersionsResponse {
                 error_code: code,
-                api_keys,
+                api_keys: advertised_apis(st),
                 throttle_time_ms: st.faults.throttle(ApiKey::API_VERSIONS),
                 ..Default::default()
             })
@@ -263,31 +309,36 @@ fn describe_topic(st: &mut State, inj: &Injected, name: &str) -> MetadataRespons
         return topic_error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name.to_owned()), Uuid::ZERO);
     };
     let id = t.id;
-    let mut partitions = Vec::with_capacity(t.partitions.len());
-    let snapshot: Vec<(i32, i32, Vec<i32>, Vec<i32>)> =
-        t.partitions.iter().map(|p| (p.leader, p.leader_epoch, p.replicas.clone(), p.isr.clone())).collect();
-    for (i, (leader, leader_epoch, replicas, isr)) in snapshot.into_iter().enumerate() {
-        let index = i32::try_from(i).unwrap_or(i32::MAX);
-        let injected =
-            st.faults.take_error(ApiKey::METADATA, Some((name, index))).filter(|c| *c != ErrorCode::NONE);
-        let mut error_code = if leader == -1 { ErrorCode::LEADER_NOT_AVAILABLE } else { ErrorCode::NONE };
-        let mut leader_id = leader;
+    // Leadership and replicas only; error codes and offline replicas are filled in below.
+    let snapshot: Vec<MetadataResponsePartition> = match st.faults.metadata_partitions(name) {
+        None => t
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let index = i32::try_from(i).unwrap_or(i32::MAX);
+                partition_view(index, p.leader, p.leader_epoch, p.replicas.clone(), p.isr.clone())
+            })
+            .collect(),
+        Some(indexes) => listed_partitions(st, name, indexes),
+    };
+    let mut partitions = Vec::with_capacity(snapshot.len());
+    for mut p in snapshot {
+        let injected = st
+            .faults
+            .take_error(ApiKey::METADATA, Some((name, p.partition_index)))
+            .filter(|c| *c != ErrorCode::NONE);
+        if p.leader_id == -1 {
+            p.error_code = ErrorCode::LEADER_NOT_AVAILABLE;
+        }
         if let Some(code) = injected {
-            error_code = code;
+            p.error_code = code;
             if code == ErrorCode::LEADER_NOT_AVAILABLE {
-                leader_id = -1;
+                p.leader_id = -1;
             }
         }
-        let offline_replicas = replicas.iter().copied().filter(|&r| !st.broker_up(r)).collect();
-        partitions.push(MetadataResponsePartition {
-            error_code,
-            partition_index: index,
-            leader_id,
-            leader_epoch,
-            replica_nodes: replicas,
-            isr_nodes: isr,
-            offline_replicas,
-        });
+        p.offline_replicas = p.replica_nodes.iter().copied().filter(|&r| !st.broker_up(r)).collect();
+        partitions.push(p);
     }
     MetadataResponseTopic {
         error_code: ErrorCode::NONE,
@@ -296,6 +347,46 @@ fn describe_topic(st: &mut State, inj: &Injected, name: &str) -> MetadataRespons
         is_internal: false,
         partitions,
         ..Default::default()
+    }
+}
+
+/// The partitions `set_metadata_partitions` makes Metadata report: each listed index led by the
+/// partition's real leader (with its real epoch, so clients do not discard it as stale) when the
+/// partition exists and has one, else by the first live broker at epoch 0; replicas and ISR are just
+/// the leader.
+fn listed_partitions(st: &State, name: &str, indexes: &[i32]) -> Vec<MetadataResponsePartition> {
+    let first_live = st.up_brokers().map(|b| b.node_id).next();
+    indexes
+        .iter()
+        .map(|&index| {
+            let real = st.partition(name, index).filter(|p| p.leader >= 0);
+            let (leader, epoch) = match (real, first_live) {
+                (Some(p), _) => (p.leader, p.leader_epoch),
+                (None, Some(b)) => (b, 0),
+                (None, None) => (-1, 0),
+            };
+            let nodes: Vec<i32> = if leader >= 0 { vec![leader] } else { Vec::new() };
+            partition_view(index, leader, epoch, nodes.clone(), nodes)
+        })
+        .collect()
+}
+
+/// A Metadata partition entry with error NONE and no offline replicas yet.
+fn partition_view(
+    index: i32,
+    leader_id: i32,
+    leader_epoch: i32,
+    replica_nodes: Vec<i32>,
+    isr_nodes: Vec<i32>,
+) -> MetadataResponsePartition {
+    MetadataResponsePartition {
+        error_code: ErrorCode::NONE,
+        partition_index: index,
+        leader_id,
+        leader_epoch,
+        replica_nodes,
+        isr_nodes,
+        offline_replicas: Vec::new(),
     }
 }
 
@@ -353,7 +444,7 @@ fn metadata(st: &mut State, cx: Ctx, req: &MetadataRequest) -> Answer<MetadataRe
         .up_brokers()
         .map(|b| MetadataResponseBroker {
             node_id: b.node_id,
-            host: b.host.clone(),
+            host: st.advertised_host(b),
             port: b.port,
             rack: None,
         })
@@ -479,7 +570,7 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
         .collect();
 
     let mut st = shared.state.lock();
-    let delay = delay_of(&st, cx.node_id);
+    let delay = delay_of(&st, cx.node_id, ApiKey::PRODUCE);
     st.record_request(record);
     let names: Vec<Option<String>> = req
         .topic_data
@@ -492,18 +583,17 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
             }
         })
         .collect();
-    let fault = if st.faults.has_conn_faults() {
-        let touched: Vec<(String, i32)> = req
-            .topic_data
+    let touched: Vec<(String, i32)> = if st.faults.has_rules() {
+        req.topic_data
             .iter()
             .zip(&names)
             .filter_map(|(t, n)| n.as_ref().map(|n| (t, n)))
             .flat_map(|(t, n)| t.partition_data.iter().map(move |p| (n.clone(), p.index)))
-            .collect();
-        st.faults.take_conn(ApiKey::PRODUCE, &touched)
+            .collect()
     } else {
-        None
+        Vec::new()
     };
+    let fault = take_conn(&mut st, ApiKey::PRODUCE, &touched);
     if fault == Some(ConnFault::DropBefore) {
         return Outcome { reply: Reply::Close, delay };
     }
@@ -535,14 +625,18 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
         leaders
             .iter()
             .filter_map(|&id| st.broker(id))
-            .map(|b| NodeEndpoint { node_id: b.node_id, host: b.host.clone(), port: b.port, rack: None })
+            .map(|b| NodeEndpoint {
+                node_id: b.node_id,
+                host: st.advertised_host(b),
+                port: b.port,
+                rack: None,
+            })
             .collect()
     } else {
         Vec::new()
     };
     let throttle_time_ms = st.faults.throttle(ApiKey::PRODUCE);
-    drop(st);
-    let answer = if req.acks == 0 {
+    let mut answer = if req.acks == 0 {
         // Kafka sends nothing for acks 0, but closes the connection when a partition failed so the client
         // notices (and refreshes its metadata).
         if any_error {
@@ -553,7 +647,32 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
     } else {
         Answer::Respond(ProduceResponse { responses, throttle_time_ms, node_endpoints })
     };
-    Outcome { reply: finish(answer, cx.version, corr, fault), delay }
+    let response = take_response(&mut st, ApiKey::PRODUCE, &touched, &answer, fault);
+    drop(st);
+    if let (Some((ResponseFault::OmitPartition, scope)), Answer::Respond(resp)) = (&response, &mut answer) {
+        omit_partition(resp, &names, scope.as_ref());
+    }
+    Outcome { reply: finish(answer, cx.version, corr, fault, response.map(|(f, _)| f)), delay }
+}
+
+/// Leaves the `scope` partition (unscoped: the request's first partition) out of a Produce response,
+/// and its topic too when nothing else of it is left. `names` are the request's topic names in order
+/// (the response's topics are in the same order).
+fn omit_partition(resp: &mut ProduceResponse, names: &[Option<String>], scope: Option<&(String, i32)>) {
+    let hit = |ti: usize, index: i32| match scope {
+        None => true,
+        Some((topic, p)) => names.get(ti).and_then(Option::as_deref) == Some(topic.as_str()) && *p == index,
+    };
+    let found =
+        resp.responses.iter().enumerate().find_map(|(ti, t)| {
+            t.partition_responses.iter().position(|p| hit(ti, p.index)).map(|pi| (ti, pi))
+        });
+    let Some((ti, pi)) = found else { return };
+    let Some(topic) = resp.responses.get_mut(ti) else { return };
+    topic.partition_responses.remove(pi);
+    if topic.partition_responses.is_empty() {
+        resp.responses.remove(ti);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

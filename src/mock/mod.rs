@@ -4,12 +4,13 @@
 //! (through kprod's own codec), so any Kafka client — kprod's producer, the Java producer,
 //! librdkafka — can produce to it. It keeps every record it receives for inspection, behaves like a
 //! Kafka 4.x broker where producers can tell (idempotence and transaction checks, leadership, errors),
-//! and lets a test inject faults: queued error codes, dropped connections, lost acknowledgements, cut
-//! responses, latency, throttling, brokers going down, leaders moving.
+//! and lets a test inject faults: queued error codes, dropped connections, lost acknowledgements, cut,
+//! corrupt, duplicated, misaddressed and stalled responses, latency, throttling, lying metadata,
+//! brokers going down, leaders moving.
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use kprod::mock::MockCluster;
+//! use kprod::mock::{MockCluster, ResponseFault};
 //! use kprod::protocol::{ApiKey, ErrorCode};
 //!
 //! let cluster = MockCluster::builder().brokers(3).min_insync_replicas(2).build()?;
@@ -20,6 +21,7 @@
 //! cluster
 //!     .push_errors(ApiKey::PRODUCE, Some(("orders", 0)), &[ErrorCode::NOT_LEADER_OR_FOLLOWER])
 //!     .drop_after_processing(ApiKey::PRODUCE, Some(("orders", 1)), 1) // a lost acknowledgement
+//!     .inject_response_fault(ApiKey::PRODUCE, Some(("orders", 2)), ResponseFault::Duplicate, 1)
 //!     .set_throttle(ApiKey::PRODUCE, 100);
 //! cluster.set_broker_delay(2, Duration::from_millis(20))?;
 //!
@@ -62,6 +64,7 @@ use self::state::{BrokerInfo, Settings, State};
 use crate::protocol::primitives::Uuid;
 use crate::protocol::{ApiKey, ErrorCode};
 
+pub use self::faults::ResponseFault;
 pub use self::log::{StoredBatch, StoredRecord};
 pub use self::state::TxnState;
 pub use crate::protocol::record::{ControlRecord, ControlRecordType, TimestampType};
@@ -472,6 +475,8 @@ impl MockCluster {
 
     /// Processes the next request of `api` (touching the scope's partition, when given), sends only the
     /// first `bytes` bytes of its response frame (size prefix included), then closes the connection.
+    /// With `bytes` at least the frame's size the whole response goes out before the close, which
+    /// [`ResponseFault::RespondThenClose`] names.
     pub fn close_after_bytes(&self, api: ApiKey, scope: Option<(&str, i32)>, bytes: usize) -> &Self {
         self.push_conn(api, scope, ConnFault::CutAfter(bytes), 1)
     }
@@ -488,7 +493,60 @@ impl MockCluster {
         self
     }
 
-    /// Removes every queued error, connection fault and throttle.
+    /// Applies `fault` to the next `times` requests of `api` (touching the scope's partition, when
+    /// given; a scope never matches APIs without partitions, such as ApiVersions). The request is
+    /// processed as usual (records are stored, queued errors used) and only its answer is mangled.
+    /// Only requests that get a response use the fault up: a connection fault matching the same
+    /// request wins (the response fault waits for the next matching request), and a Produce with
+    /// acks=0, which has no response, leaves it armed. Rules fire in the order they were added.
+    pub fn inject_response_fault(
+        &self,
+        api: ApiKey,
+        scope: Option<(&str, i32)>,
+        fault: ResponseFault,
+        times: usize,
+    ) -> &Self {
+        self.shared.state.lock().faults.push_response(
+            api,
+            scope.map(|(t, p)| (t.to_owned(), p)),
+            fault,
+            times,
+        );
+        self
+    }
+
+    /// Delays every response of `api` (on every broker) by `delay` after its request arrived, in
+    /// addition to broker delay; responses on a connection keep their order, so a delayed response
+    /// holds back the ones behind it, as on a real connection. Duration::ZERO removes it.
+    pub fn set_api_delay(&self, api: ApiKey, delay: Duration) -> &Self {
+        self.shared.state.lock().faults.set_api_delay(api, delay);
+        self
+    }
+
+    /// Makes Metadata responses report `topic` with exactly these partition indexes (sparse,
+    /// duplicated or out of range: e.g. `vec![5_000_000]`, `vec![0, 2]`, `vec![0, 0]`), each with the
+    /// real leader of that partition when it exists and has one (and its real leader epoch, so a
+    /// client does not discard the answer as stale), else the first live broker at leader epoch 0;
+    /// replicas and ISR are `[leader]`. Only topics that exist are affected (an unknown topic is still
+    /// reported unknown); produce requests still see the real partitions. `None` restores the truth.
+    pub fn set_metadata_partitions(&self, topic: &str, indexes: Option<Vec<i32>>) -> &Self {
+        self.shared.state.lock().faults.set_metadata_partitions(topic, indexes);
+        self
+    }
+
+    /// Makes Metadata (and FindCoordinator, and Produce v10+ leader endpoints) responses advertise
+    /// broker `node_id` at `host` (its port unchanged), e.g. `"nosuchhost.invalid"`: an unresolvable
+    /// advertised host, as a misconfigured `advertised.listeners` gives. The broker still listens on
+    /// 127.0.0.1. `None` restores 127.0.0.1.
+    pub fn set_advertised_host(&self, node_id: i32, host: Option<&str>) -> Result<&Self, MockError> {
+        self.runtime(node_id)?;
+        self.shared.state.lock().faults.set_advertised_host(node_id, host);
+        Ok(self)
+    }
+
+    /// Removes every injected fault: queued errors, connection and response faults, throttles, API
+    /// delays, Metadata partition lists and advertised hosts. Broker delays, down brokers and moved
+    /// leaders stay.
     pub fn clear_faults(&self) -> &Self {
         self.shared.state.lock().faults.clear();
         self

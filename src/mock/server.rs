@@ -1,7 +1,8 @@
 //! The brokers' network side: one acceptor thread per live broker, and per connection a reader thread
 //! (reads frames, handles requests in order) and a writer thread (sends responses at their due time, so
 //! a response delay behaves like network latency even for pipelined requests). Blocking `std::net`
-//! sockets only.
+//! sockets only. A stalled connection (`ResponseFault::StallAfter`) keeps both threads alive but
+//! silent until the client closes it or the broker stops.
 
 use std::collections::HashMap;
 use std::io::{BufReader, Read, Write};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
+use super::faults::Then;
 use super::handlers::{self, Outcome, Reply};
 use super::state::State;
 use crate::protocol::frame;
@@ -135,8 +137,8 @@ fn accept_loop(shared: &Arc<Shared>, node_id: i32, listener: &TcpListener, stop:
 /// A response queued for the writer.
 #[derive(Debug)]
 enum Out {
-    /// Send `bytes` (only the first `cut` of them, then close, when `cut` is set) at `due`.
-    Frame { due: Instant, bytes: Vec<u8>, cut: Option<usize> },
+    /// Send `bytes` at `due`, then carry on, close or stall.
+    Frame { due: Instant, bytes: Vec<u8>, then: Then },
     /// Close the connection once everything queued before has been sent.
     Close,
 }
@@ -168,6 +170,8 @@ fn serve(
 
 fn read_loop(shared: &Shared, node_id: i32, stream: &TcpStream, tx: &Sender<Out>) {
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
+    // Once stalled, requests are still read (so the client's writes never block) but not answered.
+    let mut stalled = false;
     loop {
         let mut prefix = [0u8; 4];
         if reader.read_exact(&mut prefix).is_err() {
@@ -184,17 +188,25 @@ fn read_loop(shared: &Shared, node_id: i32, stream: &TcpStream, tx: &Sender<Out>
             Ok(got) if got == n => {}
             _ => return,
         }
+        if stalled {
+            handlers::record_unanswered(shared, node_id, &body);
+            continue;
+        }
         let received = Instant::now();
         let Outcome { reply, delay } = handlers::handle(shared, node_id, &body);
         let due = received + delay;
-        let (out, last) = match reply {
-            Reply::Frame(bytes) => (Out::Frame { due, bytes, cut: None }, false),
-            Reply::Cut(bytes, n) => (Out::Frame { due, bytes, cut: Some(n) }, true),
+        let (out, then) = match reply {
+            Reply::Send(bytes, then) => (Out::Frame { due, bytes, then }, then),
             Reply::NoResponse => continue,
-            Reply::Close => (Out::Close, true),
+            Reply::Close => (Out::Close, Then::Close),
         };
-        if tx.send(out).is_err() || last {
+        if tx.send(out).is_err() {
             return;
+        }
+        match then {
+            Then::Continue => {}
+            Then::Close => return,
+            Then::Stall => stalled = true,
         }
     }
 }
@@ -214,15 +226,21 @@ fn sleep_until(due: Instant, stop: &AtomicBool) -> bool {
 }
 
 fn write_loop(mut stream: TcpStream, rx: &Receiver<Out>, stop: &AtomicBool) {
+    // A stalled writer waits (without writing) for the reader to finish, which keeps the socket open.
+    let mut stalled = false;
     for out in rx.iter() {
+        if stalled {
+            continue;
+        }
         match out {
-            Out::Frame { due, bytes, cut } => {
-                if !sleep_until(due, stop) {
+            Out::Frame { due, bytes, then } => {
+                if !sleep_until(due, stop) || stream.write_all(&bytes).is_err() {
                     break;
                 }
-                let n = cut.unwrap_or(bytes.len()).min(bytes.len());
-                if stream.write_all(bytes.get(..n).unwrap_or_default()).is_err() || cut.is_some() {
-                    break;
+                match then {
+                    Then::Continue => {}
+                    Then::Close => break,
+                    Then::Stall => stalled = true,
                 }
             }
             Out::Close => break,

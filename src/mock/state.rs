@@ -215,6 +215,11 @@ impl State {
         self.brokers.iter().filter(|b| b.up)
     }
 
+    /// The host responses advertise for `b`: its real one unless `set_advertised_host` replaced it.
+    pub fn advertised_host(&self, b: &BrokerInfo) -> String {
+        self.faults.advertised_host(b.node_id).unwrap_or(&b.host).to_owned()
+    }
+
     pub fn record_request(&mut self, r: RequestRecord) {
         let cap = self.settings.request_log_capacity;
         if cap == 0 {

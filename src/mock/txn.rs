@@ -79,7 +79,7 @@ fn find_coordinator(
             return failed(ErrorCode::INVALID_REQUEST);
         }
         match st.coordinator_for(key) {
-            Some(b) => (ErrorCode::NONE, b.node_id, b.host.clone(), b.port),
+            Some(b) => (ErrorCode::NONE, b.node_id, st.advertised_host(b), b.port),
             None => failed(ErrorCode::COORDINATOR_NOT_AVAILABLE),
         }
     };
