@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::ledger::{Expect, Ledger};
-use kprod::mock::MockCluster;
+use kprod::mock::{MockCluster, ResponseFault};
 use kprod::protocol::{ApiKey, ErrorCode};
 use kprod::{Error, Producer, ProducerConfig, Record};
 
@@ -20,6 +20,7 @@ use kprod::{Error, Producer, ProducerConfig, Record};
 const OUTCOMES: Duration = Duration::from_secs(20);
 
 fn config(cluster: &MockCluster, extra: &[(&str, &str)]) -> ProducerConfig {
+    common::log_to_stderr_if_asked();
     let mut props = vec![("bootstrap.servers", cluster.bootstrap_servers()), ("linger.ms", "5".into())];
     props.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     ProducerConfig::from_properties(props).unwrap()
@@ -406,4 +407,233 @@ fn invalid_producer_epoch_on_produce_aborts_the_transaction_only() {
     let visible: Vec<_> = cluster.read_committed("t", 0).into_iter().filter_map(|r| r.value).collect();
     assert_eq!(visible.len(), 3, "only the second transaction is visible");
     assert!(visible.iter().all(|v| committed.id_of(v).is_some()));
+}
+
+/// Every way a broker can mangle an answer, on every request the producer makes before and while it
+/// produces: whatever the broker does, every record gets exactly one outcome, and with idempotence
+/// every record is stored once, in order. Before the fixes, a wrong, duplicate or unsolicited
+/// correlation id lost the request it met (no outcome, or a producer stuck initializing).
+#[test]
+fn mangled_responses_lose_no_outcome() {
+    let faults = [
+        ResponseFault::Corrupt,
+        ResponseFault::WrongCorrelationId,
+        ResponseFault::Duplicate,
+        ResponseFault::Unsolicited,
+        ResponseFault::RespondThenClose,
+        ResponseFault::StallAfter(10),
+        ResponseFault::OversizedPrefix(i32::MAX),
+        ResponseFault::OversizedPrefix(-5),
+        // Under the 64 MiB frame limit: the client must not reserve it before the bytes come.
+        ResponseFault::OversizedPrefix(60 << 20),
+    ];
+    let apis = [ApiKey::API_VERSIONS, ApiKey::METADATA, ApiKey::INIT_PRODUCER_ID, ApiKey::PRODUCE];
+    for api in apis {
+        for fault in faults {
+            let cluster = MockCluster::new(1).unwrap();
+            cluster.create_topic("t", 2, 1).unwrap();
+            cluster.inject_response_fault(api, None, fault, 2);
+            let p = Producer::new(config(
+                &cluster,
+                &[("request.timeout.ms", "700"), ("retry.backoff.ms", "10"), ("reconnect.backoff.ms", "10")],
+            ))
+            .unwrap();
+            let ledger = Ledger::new();
+            for i in 0..20 {
+                ledger.send(&p, "t", Some(i % 2), None).unwrap_or_else(|e| panic!("{api:?} {fault:?}: {e}"));
+            }
+            let report = ledger.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+            assert_eq!(report.acked, 20, "{api:?} {fault:?}");
+            cluster.check_invariants().unwrap();
+        }
+    }
+}
+
+/// The same for the transactional requests: the transaction commits whole, once.
+#[test]
+fn mangled_transactional_responses_lose_no_outcome() {
+    let faults = [
+        ResponseFault::Corrupt,
+        ResponseFault::WrongCorrelationId,
+        ResponseFault::Duplicate,
+        ResponseFault::RespondThenClose,
+        ResponseFault::StallAfter(10),
+        ResponseFault::OversizedPrefix(i32::MAX),
+    ];
+    for api in [ApiKey::FIND_COORDINATOR, ApiKey::INIT_PRODUCER_ID, ApiKey::END_TXN] {
+        for fault in faults {
+            let cluster = MockCluster::new(1).unwrap();
+            cluster.create_topic("t", 1, 1).unwrap();
+            cluster.inject_response_fault(api, None, fault, 1);
+            let p = Producer::new(config(
+                &cluster,
+                &[
+                    ("transactional.id", "tx-mangled"),
+                    ("request.timeout.ms", "700"),
+                    ("retry.backoff.ms", "10"),
+                ],
+            ))
+            .unwrap();
+            p.init_transactions(Duration::from_secs(10)).unwrap_or_else(|e| panic!("{api:?} {fault:?}: {e}"));
+            p.begin_transaction().unwrap();
+            let ledger = Ledger::new();
+            ledger.send_n(&p, "t", Some(0), 5);
+            p.commit_transaction(Duration::from_secs(10))
+                .unwrap_or_else(|e| panic!("{api:?} {fault:?}: {e}"));
+            ledger.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+            let committed = cluster.read_committed("t", 0);
+            assert_eq!(committed.len(), 5, "{api:?} {fault:?}: the transaction committed once");
+        }
+    }
+}
+
+/// A partition left out of a Produce response is a lost answer for that partition: retried, and with
+/// idempotence stored once.
+#[test]
+fn a_partition_missing_from_the_response_is_retried_once() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 2, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("linger.ms", "20"), ("retry.backoff.ms", "10")])).unwrap();
+    let ledger = Ledger::new();
+    ledger.send_n(&p, "t", Some(0), 1);
+    ledger.check(Some(&p), Expect::exactly_once_in_order(), OUTCOMES);
+    cluster.inject_response_fault(ApiKey::PRODUCE, Some(("t", 1)), ResponseFault::OmitPartition, 3);
+    for i in 0..40 {
+        ledger.send(&p, "t", Some(i % 2), None).unwrap();
+    }
+    ledger.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+}
+
+/// A Produce answer slower than `request.timeout.ms` is a lost answer: the request is sent again on a
+/// new connection, and the broker's duplicate check keeps one copy.
+#[test]
+fn answers_slower_than_the_request_timeout_are_retried_without_duplicates() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("request.timeout.ms", "500"), ("retry.backoff.ms", "10")]))
+        .unwrap();
+    let ledger = Ledger::new();
+    ledger.send_n(&p, "t", Some(0), 1);
+    ledger.check(Some(&p), Expect::exactly_once_in_order(), OUTCOMES);
+    cluster.set_api_delay(ApiKey::PRODUCE, Duration::from_millis(800));
+    ledger.send_n(&p, "t", Some(0), 5);
+    std::thread::sleep(Duration::from_millis(1200));
+    cluster.set_api_delay(ApiKey::PRODUCE, Duration::ZERO);
+    let report = ledger.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+    assert_eq!(report.acked, 6);
+}
+
+/// Metadata that lists a partition index of five million (or gaps, or repeats) is refused: the producer
+/// keeps the view it had, so keyed records still go to the real partitions (they hashed onto a million
+/// leaderless partitions and all timed out).
+#[test]
+fn inconsistent_metadata_keeps_the_previous_view() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 3, 1).unwrap();
+    let p = Producer::new(config(&cluster, &[("metadata.max.age.ms", "100")])).unwrap();
+    let ledger = Ledger::new();
+    ledger.send(&p, "t", None, Some(b"k0")).unwrap();
+    ledger.check(Some(&p), Expect::exactly_once_in_order(), OUTCOMES);
+    for indexes in [vec![5_000_000], vec![0, 2], vec![0, 0, 1, 2]] {
+        cluster.set_metadata_partitions("t", Some(indexes.clone()));
+        let before = metadata_requests(&cluster);
+        let deadline = Instant::now() + OUTCOMES;
+        while metadata_requests(&cluster) < before + 2 {
+            assert!(Instant::now() < deadline, "no metadata refresh");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(p.partitions_for("t").unwrap().len(), 3, "{indexes:?}");
+        for k in 0..30u32 {
+            ledger.send(&p, "t", None, Some(&k.to_be_bytes())).unwrap();
+        }
+        ledger.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+    }
+    cluster.set_metadata_partitions("t", None);
+}
+
+/// A leader advertised at a host that does not resolve: the records wait, fail once at
+/// `delivery.timeout.ms`, and the metadata wait of a new topic names the host; once the address is
+/// right again records flow.
+#[test]
+fn an_unresolvable_advertised_host_fails_records_once_and_says_so() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    cluster.set_advertised_host(1, Some("nosuchhost.invalid")).unwrap();
+    let p = Producer::new(config(
+        &cluster,
+        &[("delivery.timeout.ms", "2000"), ("request.timeout.ms", "1000"), ("max.block.ms", "3000")],
+    ))
+    .unwrap();
+    let ledger = Ledger::new();
+    ledger.send_n(&p, "t", Some(0), 5);
+    let report = ledger.check(Some(&p), Expect::one_outcome(), OUTCOMES);
+    assert_eq!(report.failed.len(), 5);
+    assert!(report.failed.iter().all(|(_, e)| matches!(e, Error::DeliveryTimeout)), "{:?}", report.failed);
+    cluster.set_advertised_host(1, None).unwrap();
+    let ok = Ledger::new();
+    ok.send_n(&p, "t", Some(0), 5);
+    ok.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+}
+
+/// The faults the mock always had and no test used: a shrunken ISR (NOT_ENOUGH_REPLICAS, retried
+/// until it recovers), a broker down then up again, and the transaction coordinator moving in the
+/// middle of a transaction.
+#[test]
+fn isr_shrink_broker_restart_and_coordinator_move_lose_nothing() {
+    let cluster = MockCluster::builder().brokers(3).min_insync_replicas(2).build().unwrap();
+    cluster.create_topic("t", 3, 3).unwrap();
+    let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "20"), ("request.timeout.ms", "1000")]))
+        .unwrap();
+    let ledger = Ledger::new();
+    ledger.send_n(&p, "t", Some(0), 10);
+    ledger.check(Some(&p), Expect::exactly_once_in_order(), OUTCOMES);
+    let leader = cluster.leader("t", 0).unwrap();
+    cluster.set_isr("t", 0, &[leader]).unwrap();
+    ledger.send_n(&p, "t", Some(0), 10);
+    std::thread::sleep(Duration::from_millis(300));
+    let replicas: Vec<i32> = cluster.broker_ids();
+    cluster.set_isr("t", 0, &replicas).unwrap();
+    ledger.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+
+    let down = cluster.leader("t", 1).unwrap();
+    for i in 0..30 {
+        if i == 10 {
+            cluster.broker_down(down).unwrap();
+        }
+        if i == 20 {
+            cluster.broker_up(down).unwrap();
+        }
+        ledger.send(&p, "t", Some(i % 3), None).unwrap();
+    }
+    ledger.check_stored(&p, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+
+    let t = Producer::new(config(
+        &cluster,
+        &[("transactional.id", "tx-move"), ("client.id", "tx-move-client"), ("retry.backoff.ms", "20")],
+    ))
+    .unwrap();
+    t.init_transactions(Duration::from_secs(10)).unwrap();
+    t.begin_transaction().unwrap();
+    let txn = Ledger::new();
+    txn.send_n(&t, "t", Some(2), 5);
+    // The coordinator is the broker that answered the transactional InitProducerId.
+    let coordinator = cluster
+        .requests()
+        .iter()
+        .rev()
+        .find(|r| r.api_key == ApiKey::INIT_PRODUCER_ID && r.client_id.as_deref() == Some("tx-move-client"))
+        .map(|r| r.broker)
+        .unwrap();
+    cluster.broker_down(coordinator).unwrap();
+    txn.send_n(&t, "t", Some(2), 5);
+    t.commit_transaction(Duration::from_secs(15)).unwrap();
+    cluster.broker_up(coordinator).unwrap();
+    txn.check_stored(&t, &cluster, Expect::exactly_once_in_order(), OUTCOMES);
+    let committed: Vec<_> = cluster
+        .read_committed("t", 2)
+        .into_iter()
+        .filter_map(|r| r.value)
+        .filter(|v| txn.id_of(v).is_some())
+        .collect();
+    assert_eq!(committed.len(), 10);
 }

@@ -474,6 +474,8 @@ impl Sender {
                 self.shared
                     .metadata
                     .note_broker_failure(&format!("{host}:{port}"), "cannot resolve the host");
+                // As Java does on a failed connect: the address may have changed.
+                self.shared.metadata.request_update();
                 self.connection_failed(node, now, timeout);
                 return;
             }
@@ -498,12 +500,16 @@ impl Sender {
             Err(e) => {
                 log::warn!("connect to node {node} at {addr} failed: {e}");
                 self.shared.metadata.note_broker_failure(&format!("{host}:{port}"), &e.to_string());
+                self.shared.metadata.request_update();
                 self.connection_failed(node, now, timeout);
             }
         }
     }
 
     fn connection_failed(&mut self, node: i32, now: Instant, timeout: &mut Duration) {
+        // A coordinator that cannot be reached is looked up again (Java's `lookupCoordinator` when
+        // the coordinator node is not ready): it may have moved to a live broker.
+        self.txn_node_failed(node, now);
         let failures = self.backoff.get(&node).map_or(0, |b| b.failures.saturating_add(1));
         let wait = self.backoff(self.config.reconnect_backoff, self.config.reconnect_backoff_max, failures);
         self.backoff.insert(node, Backoff { failures, next_attempt: now + wait });
@@ -524,6 +530,9 @@ impl Sender {
         if c.state != ConnState::Ready {
             self.connection_failed(node, now, &mut ignored);
         } else {
+            if !why.is_empty() {
+                self.txn_node_failed(node, now);
+            }
             self.backoff
                 .insert(node, Backoff { failures: 0, next_attempt: now + self.config.reconnect_backoff });
         }

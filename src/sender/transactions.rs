@@ -295,6 +295,27 @@ impl Sender {
         g.retry_later(now, self.config.retry_backoff, self.config.retry_backoff_max);
     }
 
+    /// The connection to `node` failed: if it is a coordinator, forget it, so the next transactional
+    /// request finds the current one first.
+    pub(super) fn txn_node_failed(&mut self, node: i32, now: Instant) {
+        let Some(t) = self.transactional.as_ref() else { return };
+        let mut g = t.inner.lock();
+        let groups: Vec<String> =
+            g.group_coordinators.iter().filter(|(_, &n)| n == node).map(|(group, _)| group.clone()).collect();
+        let txn = g.coordinator == Some(node);
+        if !txn && groups.is_empty() {
+            return;
+        }
+        log::debug!("coordinator node {node} unreachable; looking it up again");
+        if txn {
+            g.coordinator_moved(None);
+        }
+        for group in &groups {
+            g.coordinator_moved(Some(group));
+        }
+        g.retry_later(now, self.config.retry_backoff, self.config.retry_backoff_max);
+    }
+
     /// Applies a transactional response.
     pub(super) fn on_txn_response(
         &mut self,

@@ -164,3 +164,31 @@ impl Drop for RestartOnDrop<'_> {
             .status();
     }
 }
+
+/// Prints kprod's `log` output to stderr when `KPROD_TEST_LOG` is set (for debugging a test).
+pub fn log_to_stderr_if_asked() {
+    struct StderrLog(std::time::Instant);
+    impl log::Log for StderrLog {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, r: &log::Record<'_>) {
+            let thread = std::thread::current();
+            eprintln!(
+                "{:>8.3} {:<16} {:<5} {}",
+                self.0.elapsed().as_secs_f64(),
+                thread.name().unwrap_or("?"),
+                r.level(),
+                r.args()
+            );
+        }
+        fn flush(&self) {}
+    }
+    if std::env::var_os("KPROD_TEST_LOG").is_some() {
+        static LOGGER: std::sync::OnceLock<StderrLog> = std::sync::OnceLock::new();
+        let logger = LOGGER.get_or_init(|| StderrLog(std::time::Instant::now()));
+        if log::set_logger(logger).is_ok() {
+            log::set_max_level(log::LevelFilter::Debug);
+        }
+    }
+}
