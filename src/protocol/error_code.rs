@@ -375,6 +375,9 @@ impl crate::protocol::Wire for ErrorCode {
     ) -> Result<Self, crate::protocol::ProtocolError> {
         r.i16().map(ErrorCode)
     }
+    fn min_encoded_size(_cx: crate::protocol::Ctx) -> usize {
+        2
+    }
 }
 
 #[cfg(test)]
