@@ -156,7 +156,12 @@ impl<'a> Reader<'a> {
         let mut value = 0u64;
         for i in 0..max_bytes {
             let b = self.u8()?;
-            value |= u64::from(b & 0x7f) << (7 * i);
+            let group = u64::from(b & 0x7f);
+            // The tenth byte has room for one bit; dropping the rest would yield a made-up value.
+            if (group << (7 * i)) >> (7 * i) != group {
+                return Err(ProtocolError::invalid("varint", "more than 64 bits"));
+            }
+            value |= group << (7 * i);
             if b & 0x80 == 0 {
                 return Ok(value);
             }
@@ -556,6 +561,15 @@ mod tests {
         let bytes = [0xff; 11];
         assert!(Reader::new(&bytes).uvarlong().is_err());
         assert!(Reader::new(&bytes[..6]).uvarint().is_err());
+        // Ten bytes whose last carries more than the 64th bit, and five whose value exceeds 32 bits.
+        let mut wide = [0xff; 10];
+        wide[9] = 0x02;
+        assert!(matches!(Reader::new(&wide).uvarlong(), Err(ProtocolError::Invalid { .. })));
+        wide[9] = 0x01;
+        assert_eq!(Reader::new(&wide).uvarlong().unwrap(), u64::MAX);
+        assert_eq!(Reader::new(&wide).varlong().unwrap(), i64::MIN);
+        assert!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x10]).uvarint().is_err());
+        assert_eq!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x0f]).uvarint().unwrap(), u32::MAX);
     }
 
     #[test]
