@@ -212,7 +212,8 @@ impl<'a> RecordBatch<'a> {
         self.attributes & DELETE_HORIZON_FLAG_MASK != 0
     }
 
-    /// Offset of the last record.
+    /// Offset of the last record. The sums here wrap, as Kafka's long arithmetic does: the fields come off
+    /// the wire, and a hostile header must not panic a debug build.
     pub fn last_offset(&self) -> i64 {
         self.base_offset.wrapping_add(i64::from(self.last_offset_delta))
     }
@@ -238,7 +239,8 @@ impl<'a> RecordBatch<'a> {
     }
 
     /// The absolute timestamp of a record of this batch: the log-append time for
-    /// [`TimestampType::LogAppendTime`] batches, else the base timestamp plus the record's delta.
+    /// [`TimestampType::LogAppendTime`] batches, else the base timestamp plus the record's delta
+    /// (wrapping, like [`last_offset`](Self::last_offset)).
     pub fn record_timestamp(&self, record: &Record<'_>) -> i64 {
         match self.timestamp_type() {
             TimestampType::LogAppendTime => self.max_timestamp,
