@@ -8,7 +8,10 @@
 use std::fmt;
 
 /// A Kafka error code as carried in responses. Unknown codes are kept as they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+///
+/// `Debug` prints the name alone (`NOT_LEADER_OR_FOLLOWER`), or `ErrorCode(1234)` for a code the table
+/// does not know; `Display` adds the number (`NOT_LEADER_OR_FOLLOWER (6)`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 #[cfg_attr(test, derive(proptest_derive::Arbitrary))]
 pub struct ErrorCode(pub i16);
 
@@ -354,6 +357,18 @@ impl ErrorCode {
     }
 }
 
+impl fmt::Debug for ErrorCode {
+    /// The name, so derived `Debug` of responses reads `error_code: NOT_LEADER_OR_FOLLOWER`; the raw
+    /// number when the name would be the uninformative `UNKNOWN`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_known() {
+            f.write_str(self.name())
+        } else {
+            write!(f, "ErrorCode({})", self.0)
+        }
+    }
+}
+
 impl fmt::Display for ErrorCode {
     /// `NAME (code)`, e.g. `NOT_LEADER_OR_FOLLOWER (6)`; `UNKNOWN (code)` for codes not in the table.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -374,6 +389,9 @@ impl crate::protocol::Wire for ErrorCode {
         _cx: crate::protocol::Ctx,
     ) -> Result<Self, crate::protocol::ProtocolError> {
         r.i16().map(ErrorCode)
+    }
+    fn min_encoded_size(_cx: crate::protocol::Ctx) -> usize {
+        2
     }
 }
 
@@ -456,6 +474,23 @@ mod tests {
             assert_eq!(code.name(), "UNKNOWN");
             assert!(!code.is_retriable());
             assert_eq!(code.to_string(), format!("UNKNOWN ({n})"));
+        }
+    }
+
+    #[test]
+    fn debug_prints_the_name() {
+        assert_eq!(format!("{:?}", ErrorCode::NOT_LEADER_OR_FOLLOWER), "NOT_LEADER_OR_FOLLOWER");
+        assert_eq!(format!("{:?}", ErrorCode::NONE), "NONE");
+        assert_eq!(format!("{:?}", ErrorCode::UNKNOWN_SERVER_ERROR), "UNKNOWN_SERVER_ERROR");
+        assert_eq!(format!("{:#?}", ErrorCode::NOT_LEADER_OR_FOLLOWER), "NOT_LEADER_OR_FOLLOWER");
+        assert_eq!(format!("{:?}", ErrorCode(1234)), "ErrorCode(1234)");
+        assert_eq!(format!("{:?}", ErrorCode(-2)), "ErrorCode(-2)");
+        assert_eq!(format!("{:?}", Some(ErrorCode::REQUEST_TIMED_OUT)), "Some(REQUEST_TIMED_OUT)");
+        // Display is unchanged.
+        assert_eq!(ErrorCode::NOT_LEADER_OR_FOLLOWER.to_string(), "NOT_LEADER_OR_FOLLOWER (6)");
+        assert_eq!(ErrorCode(1234).to_string(), "UNKNOWN (1234)");
+        for &code in ErrorCode::ALL {
+            assert_eq!(format!("{code:?}"), code.name());
         }
     }
 

@@ -127,6 +127,23 @@ macro_rules! kafka_struct {
                 }
                 Ok(this)
             }
+
+            /// The regular fields of this version at their minimum, plus the tagged-field count in
+            /// flexible versions (tagged fields are optional, so they add nothing).
+            #[allow(unused_variables, unused_mut)]
+            fn min_encoded_size(cx: $crate::protocol::primitives::Ctx) -> usize {
+                use $crate::protocol::primitives::in_range;
+                let mut n = 0usize;
+                $(
+                    if in_range(&($range), cx.version) {
+                        n += <$ty as $crate::protocol::primitives::Wire>::min_encoded_size(cx);
+                    }
+                )*
+                if cx.flexible {
+                    n += 1;
+                }
+                n
+            }
         }
     };
 }

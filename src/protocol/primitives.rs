@@ -2,8 +2,9 @@
 //! in their plain, nullable, compact and compact-nullable forms, arrays, UUIDs and tagged fields (KIP-482).
 //!
 //! Decoding never trusts a length read from the network: every length is checked against the bytes
-//! actually present before anything is allocated, so hostile input cannot make us allocate more than the
-//! frame we already hold.
+//! actually present before anything is allocated, and an array reserves room for no more elements than
+//! those bytes can encode and no more memory than they occupy (see [`Wire::min_encoded_size`]), so a
+//! hostile count cannot make us reserve more than the frame we already hold.
 
 use bytes::{BufMut, Bytes};
 
@@ -25,6 +26,34 @@ pub trait Wire: Sized {
     fn encode(&self, out: &mut Vec<u8>, cx: Ctx) -> Result<(), ProtocolError>;
     /// Reads a value from `r`.
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError>;
+    /// A lower bound on the encoded size of any value of this type in `cx`. Array decoding divides the
+    /// bytes left by it to bound the room it reserves for a count read off the wire, so it must never
+    /// exceed the true minimum; the default of one byte is always safe.
+    fn min_encoded_size(cx: Ctx) -> usize {
+        let _ = cx;
+        1
+    }
+}
+
+/// How many elements to reserve for an array claiming `claimed` elements when `remaining` bytes are left
+/// and each element takes at least `min_encoded` bytes: no more elements than those bytes can hold, and no
+/// more memory than they occupy. A hostile count thus reserves at most about the input's size; a valid
+/// array whose elements are bigger in memory than on the wire grows as they actually decode.
+pub(crate) fn bounded_capacity<T>(claimed: usize, remaining: usize, min_encoded: usize) -> usize {
+    let by_encoding = remaining / min_encoded.max(1);
+    let by_memory = remaining / std::mem::size_of::<T>().max(1);
+    claimed.min(by_encoding).min(by_memory)
+}
+
+/// The smallest length prefix of a string (`wide` false), bytes or array (`wide` true): a one-byte
+/// uvarint when `flexible`, else an int16 or int32.
+#[inline]
+fn min_length_prefix(flexible: bool, wide: bool) -> usize {
+    match (flexible, wide) {
+        (true, _) => 1,
+        (false, false) => 2,
+        (false, true) => 4,
+    }
 }
 
 /// True when `version` lies in `range` (used by [`kafka_struct!`](crate::kafka_struct) field ranges).
@@ -127,7 +156,12 @@ impl<'a> Reader<'a> {
         let mut value = 0u64;
         for i in 0..max_bytes {
             let b = self.u8()?;
-            value |= u64::from(b & 0x7f) << (7 * i);
+            let group = u64::from(b & 0x7f);
+            // The tenth byte has room for one bit; dropping the rest would yield a made-up value.
+            if (group << (7 * i)) >> (7 * i) != group {
+                return Err(ProtocolError::invalid("varint", "more than 64 bits"));
+            }
+            value |= group << (7 * i);
             if b & 0x80 == 0 {
                 return Ok(value);
             }
@@ -316,6 +350,10 @@ macro_rules! wire_int {
             fn decode(r: &mut Reader<'_>, _cx: Ctx) -> Result<Self, ProtocolError> {
                 r.$get()
             }
+            #[inline]
+            fn min_encoded_size(_cx: Ctx) -> usize {
+                std::mem::size_of::<$ty>()
+            }
         }
     };
 }
@@ -334,6 +372,9 @@ impl Wire for bool {
     }
     fn decode(r: &mut Reader<'_>, _cx: Ctx) -> Result<Self, ProtocolError> {
         Ok(r.u8()? != 0)
+    }
+    fn min_encoded_size(_cx: Ctx) -> usize {
+        1
     }
 }
 
@@ -355,6 +396,9 @@ impl Wire for Uuid {
     fn decode(r: &mut Reader<'_>, _cx: Ctx) -> Result<Self, ProtocolError> {
         r.array::<16>().map(Uuid)
     }
+    fn min_encoded_size(_cx: Ctx) -> usize {
+        16
+    }
 }
 
 impl Wire for String {
@@ -369,6 +413,9 @@ impl Wire for String {
             None => Err(ProtocolError::invalid("string", "null where a non-null string is required")),
         }
     }
+    fn min_encoded_size(cx: Ctx) -> usize {
+        min_length_prefix(cx.flexible, false)
+    }
 }
 
 impl Wire for Option<String> {
@@ -380,6 +427,9 @@ impl Wire for Option<String> {
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
         Ok(r.nullable_str(cx.flexible)?.map(str::to_owned))
+    }
+    fn min_encoded_size(cx: Ctx) -> usize {
+        min_length_prefix(cx.flexible, false)
     }
 }
 
@@ -395,6 +445,9 @@ impl Wire for Bytes {
             None => Err(ProtocolError::invalid("bytes", "null where non-null bytes are required")),
         }
     }
+    fn min_encoded_size(cx: Ctx) -> usize {
+        min_length_prefix(cx.flexible, true)
+    }
 }
 
 impl Wire for Option<Bytes> {
@@ -406,6 +459,9 @@ impl Wire for Option<Bytes> {
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
         Ok(r.nullable_bytes(cx.flexible)?.map(Bytes::copy_from_slice))
+    }
+    fn min_encoded_size(cx: Ctx) -> usize {
+        min_length_prefix(cx.flexible, true)
     }
 }
 
@@ -423,6 +479,9 @@ impl<T: Wire> Wire for Vec<T> {
             None => Err(ProtocolError::invalid("array", "null where a non-null array is required")),
         }
     }
+    fn min_encoded_size(cx: Ctx) -> usize {
+        min_length_prefix(cx.flexible, true)
+    }
 }
 
 impl<T: Wire> Wire for Option<Vec<T>> {
@@ -434,12 +493,16 @@ impl<T: Wire> Wire for Option<Vec<T>> {
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
         let Some(n) = r.array_len(cx.flexible)? else { return Ok(None) };
-        // `n` is already bounded by the bytes remaining (each element takes at least one byte).
-        let mut v = Vec::with_capacity(n);
+        // `n` is only bounded by one element per remaining byte; reserving `n` elements of a large `T`
+        // would let a hostile count ask for many times the frame.
+        let mut v = Vec::with_capacity(bounded_capacity::<T>(n, r.remaining(), T::min_encoded_size(cx)));
         for _ in 0..n {
             v.push(T::decode(r, cx)?);
         }
         Ok(Some(v))
+    }
+    fn min_encoded_size(cx: Ctx) -> usize {
+        min_length_prefix(cx.flexible, true)
     }
 }
 
@@ -498,6 +561,15 @@ mod tests {
         let bytes = [0xff; 11];
         assert!(Reader::new(&bytes).uvarlong().is_err());
         assert!(Reader::new(&bytes[..6]).uvarint().is_err());
+        // Ten bytes whose last carries more than the 64th bit, and five whose value exceeds 32 bits.
+        let mut wide = [0xff; 10];
+        wide[9] = 0x02;
+        assert!(matches!(Reader::new(&wide).uvarlong(), Err(ProtocolError::Invalid { .. })));
+        wide[9] = 0x01;
+        assert_eq!(Reader::new(&wide).uvarlong().unwrap(), u64::MAX);
+        assert_eq!(Reader::new(&wide).varlong().unwrap(), i64::MIN);
+        assert!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x10]).uvarint().is_err());
+        assert_eq!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x0f]).uvarint().unwrap(), u32::MAX);
     }
 
     #[test]
@@ -514,6 +586,49 @@ mod tests {
             Option::<String>::decode(&mut Reader::new(&[0xff, 0xfe]), PLAIN),
             Err(ProtocolError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn min_encoded_sizes_are_exact() {
+        /// The default value is each type's smallest encoding (zero, empty, or null).
+        fn check<T: Wire + Default>(cx: Ctx) {
+            let mut out = Vec::new();
+            T::default().encode(&mut out, cx).unwrap();
+            assert_eq!(out.len(), T::min_encoded_size(cx), "{} {cx:?}", std::any::type_name::<T>());
+        }
+        for cx in [PLAIN, FLEX] {
+            check::<i8>(cx);
+            check::<i16>(cx);
+            check::<u16>(cx);
+            check::<i32>(cx);
+            check::<u32>(cx);
+            check::<i64>(cx);
+            check::<f64>(cx);
+            check::<bool>(cx);
+            check::<Uuid>(cx);
+            check::<String>(cx);
+            check::<Option<String>>(cx);
+            check::<Bytes>(cx);
+            check::<Option<Bytes>>(cx);
+            check::<Vec<Uuid>>(cx);
+            check::<Option<Vec<Uuid>>>(cx);
+        }
+    }
+
+    #[test]
+    fn array_reservation_is_bounded_by_the_bytes_left() {
+        assert_eq!(bounded_capacity::<u8>(10, 100, 1), 10, "an honest count is reserved in full");
+        assert_eq!(bounded_capacity::<i64>(100, 100, 8), 12, "no more elements than the bytes can hold");
+        assert_eq!(bounded_capacity::<[u8; 64]>(100, 100, 1), 1, "no more memory than the bytes left");
+        assert_eq!(bounded_capacity::<u8>(5, 100, 0), 5, "a zero minimum counts as one byte");
+        assert_eq!(bounded_capacity::<()>(5, 3, 1), 3);
+
+        // A valid array of elements larger in memory than on the wire still decodes whole.
+        let v: Vec<Vec<i8>> = vec![vec![]; 50];
+        let mut out = Vec::new();
+        v.encode(&mut out, FLEX).unwrap();
+        assert_eq!(out.len(), 51);
+        assert_eq!(Vec::<Vec<i8>>::decode(&mut Reader::new(&out), FLEX).unwrap(), v);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 #[allow(dead_code)] // strategies are used by the message modules' property tests
 pub(crate) mod testing {
     //! Shared property checks for message codecs.
-    use crate::protocol::{Message, Reader};
+    use crate::protocol::{Message, Reader, Wire};
     use bytes::Bytes;
     use proptest::prelude::*;
 
@@ -46,6 +46,7 @@ pub(crate) mod testing {
         for v in M::MIN_VERSION..=M::MAX_VERSION {
             let mut a = Vec::new();
             m.encode_body(&mut a, v).unwrap();
+            assert!(a.len() >= M::min_encoded_size(M::ctx(v).unwrap()), "v{v} encodes below its minimum");
             let d = M::decode_body(&a, v).unwrap_or_else(|e| panic!("decode v{v}: {e}"));
             let mut b = Vec::new();
             d.encode_body(&mut b, v).unwrap();
@@ -59,5 +60,84 @@ pub(crate) mod testing {
                 }
             }
         }
+    }
+
+    /// For every version of `M`: `T::min_encoded_size` is exactly the size of `T::default()` (empty
+    /// strings and arrays, nulls and omitted tagged fields are each type's smallest encoding) and at most
+    /// the size of arbitrary values, i.e. a true lower bound that array decoding may divide by.
+    pub fn min_size_is_exact<M: Message, T: Wire + Default + Arbitrary>() {
+        use proptest::test_runner::{Config, TestRunner};
+        for v in M::MIN_VERSION..=M::MAX_VERSION {
+            let cx = M::ctx(v).unwrap();
+            let mut out = Vec::new();
+            T::default().encode(&mut out, cx).unwrap();
+            assert_eq!(out.len(), T::min_encoded_size(cx), "{} v{v} default", std::any::type_name::<T>());
+            let mut runner = TestRunner::new(Config { cases: 32, ..Config::default() });
+            runner
+                .run(&any::<T>(), |t| {
+                    let mut out = Vec::new();
+                    t.encode(&mut out, cx).unwrap();
+                    prop_assert!(out.len() >= T::min_encoded_size(cx), "v{}", v);
+                    Ok(())
+                })
+                .unwrap();
+        }
+    }
+}
+
+#[cfg(test)]
+mod min_size_tests {
+    use super::testing::min_size_is_exact;
+    use super::*;
+
+    /// Each struct, checked over the versions of the message it belongs to.
+    macro_rules! check {
+        ($msg:ty: $($t:ty),* $(,)?) => {
+            $( min_size_is_exact::<$msg, $t>(); )*
+        };
+    }
+
+    #[test]
+    fn every_struct_min_size_is_exact() {
+        use add_offsets_to_txn::*;
+        use add_partitions_to_txn::*;
+        use api_versions::*;
+        use end_txn::*;
+        use find_coordinator::*;
+        use init_producer_id::*;
+        use metadata::*;
+        use produce::*;
+        use sasl::*;
+        use txn_offset_commit::*;
+        check!(AddOffsetsToTxnRequest: AddOffsetsToTxnRequest);
+        check!(AddOffsetsToTxnResponse: AddOffsetsToTxnResponse);
+        check!(AddPartitionsToTxnRequest:
+            AddPartitionsToTxnRequest, AddPartitionsToTxnTransaction, AddPartitionsToTxnTopic);
+        check!(AddPartitionsToTxnResponse:
+            AddPartitionsToTxnResponse, AddPartitionsToTxnResult, AddPartitionsToTxnTopicResult,
+            AddPartitionsToTxnPartitionResult);
+        check!(ApiVersionsRequest: ApiVersionsRequest);
+        check!(ApiVersionsResponse: ApiVersionsResponse, ApiVersion, SupportedFeatureKey, FinalizedFeatureKey);
+        check!(EndTxnRequest: EndTxnRequest);
+        check!(EndTxnResponse: EndTxnResponse);
+        check!(FindCoordinatorRequest: FindCoordinatorRequest);
+        check!(FindCoordinatorResponse: FindCoordinatorResponse, Coordinator);
+        check!(InitProducerIdRequest: InitProducerIdRequest);
+        check!(InitProducerIdResponse: InitProducerIdResponse);
+        check!(MetadataRequest: MetadataRequest, MetadataRequestTopic);
+        check!(MetadataResponse:
+            MetadataResponse, MetadataResponseBroker, MetadataResponseTopic, MetadataResponsePartition);
+        check!(ProduceRequest: ProduceRequest, TopicProduceData, PartitionProduceData);
+        check!(ProduceResponse:
+            ProduceResponse, TopicProduceResponse, PartitionProduceResponse, BatchIndexAndErrorMessage,
+            LeaderIdAndEpoch, NodeEndpoint);
+        check!(SaslHandshakeRequest: SaslHandshakeRequest);
+        check!(SaslHandshakeResponse: SaslHandshakeResponse);
+        check!(SaslAuthenticateRequest: SaslAuthenticateRequest);
+        check!(SaslAuthenticateResponse: SaslAuthenticateResponse);
+        check!(TxnOffsetCommitRequest:
+            TxnOffsetCommitRequest, TxnOffsetCommitRequestTopic, TxnOffsetCommitRequestPartition);
+        check!(TxnOffsetCommitResponse:
+            TxnOffsetCommitResponse, TxnOffsetCommitResponseTopic, TxnOffsetCommitResponsePartition);
     }
 }

@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use crate::compression::{CompressionType, Decompressor};
+use crate::protocol::primitives::bounded_capacity;
 use crate::protocol::{ProtocolError, Reader};
 
 use super::batch::*;
@@ -211,7 +212,8 @@ impl<'a> RecordBatch<'a> {
         self.attributes & DELETE_HORIZON_FLAG_MASK != 0
     }
 
-    /// Offset of the last record.
+    /// Offset of the last record. The sums here wrap, as Kafka's long arithmetic does: the fields come off
+    /// the wire, and a hostile header must not panic a debug build.
     pub fn last_offset(&self) -> i64 {
         self.base_offset.wrapping_add(i64::from(self.last_offset_delta))
     }
@@ -237,7 +239,8 @@ impl<'a> RecordBatch<'a> {
     }
 
     /// The absolute timestamp of a record of this batch: the log-append time for
-    /// [`TimestampType::LogAppendTime`] batches, else the base timestamp plus the record's delta.
+    /// [`TimestampType::LogAppendTime`] batches, else the base timestamp plus the record's delta
+    /// (wrapping, like [`last_offset`](Self::last_offset)).
     pub fn record_timestamp(&self, record: &Record<'_>) -> i64 {
         match self.timestamp_type() {
             TimestampType::LogAppendTime => self.max_timestamp,
@@ -274,8 +277,11 @@ impl<'a> RecordBatch<'a> {
         let mut decompressor = Decompressor::new();
         let mut scratch = Vec::new();
         let records = self.records(&mut decompressor, &mut scratch, DEFAULT_MAX_DECOMPRESSED_SIZE)?;
-        // Every record takes at least 7 bytes, which bounds the allocation by the input.
-        let mut out = Vec::with_capacity(records.size_hint().1.unwrap_or(0));
+        // The announced count (up to 2^31 - 1) only bounds the records that exist; an `OwnedRecord` is
+        // much larger than the 7 bytes a record takes at least, so reserve by the bytes present too.
+        let claimed = usize::try_from(records.left).unwrap_or(0);
+        let cap = bounded_capacity::<OwnedRecord>(claimed, records.r.remaining(), MIN_RECORD_SIZE);
+        let mut out = Vec::with_capacity(cap);
         for record in records {
             out.push(record?.to_owned_record());
         }

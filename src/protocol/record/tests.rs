@@ -761,3 +761,72 @@ proptest! {
         let _ = decode_all(&bad, 1 << 24);
     }
 }
+
+/// One record with these deltas (null key and value, no headers), encoded by hand so any delta fits.
+fn raw_record(timestamp_delta: i64, offset_delta: i32) -> Vec<u8> {
+    use crate::protocol::primitives::{put_varint, put_varlong};
+    let mut body = vec![0]; // attributes
+    put_varlong(&mut body, timestamp_delta);
+    put_varint(&mut body, offset_delta);
+    body.extend_from_slice(&[0x01, 0x01, 0x00]); // null key, null value, no headers
+    let mut out = Vec::new();
+    put_varint(&mut out, body.len() as i32);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// `wrap_records` with the offset and timestamp fields of the header set, CRC recomputed.
+fn batch_with_extremes(
+    base_offset: i64,
+    last_offset_delta: i32,
+    base_timestamp: i64,
+    record: &[u8],
+) -> Vec<u8> {
+    let mut buf = wrap_records(record, 1, CompressionType::None);
+    buf[BASE_OFFSET_OFFSET..BASE_OFFSET_OFFSET + 8].copy_from_slice(&base_offset.to_be_bytes());
+    buf[LAST_OFFSET_DELTA_OFFSET..LAST_OFFSET_DELTA_OFFSET + 4]
+        .copy_from_slice(&last_offset_delta.to_be_bytes());
+    buf[BASE_TIMESTAMP_OFFSET..BASE_TIMESTAMP_OFFSET + 8].copy_from_slice(&base_timestamp.to_be_bytes());
+    let crc = crc32c::crc32c(&buf[ATTRIBUTES_OFFSET..]);
+    buf[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
+    buf
+}
+
+#[test]
+fn extreme_offsets_and_timestamps_do_not_overflow() {
+    // Sums of a decoded base and delta wrap, as Kafka's (Java long) arithmetic does, instead of
+    // panicking in debug builds.
+    let record = raw_record(i64::MAX, i32::MAX);
+    let buf = batch_with_extremes(i64::MAX - 1, i32::MAX, i64::MAX - 5, &record);
+    let batch = decode_batches(&buf).next().unwrap().unwrap();
+    assert_eq!(batch.last_offset(), (i64::MAX - 1).wrapping_add(i64::from(i32::MAX)));
+    assert_eq!(batch.next_offset(), batch.last_offset().wrapping_add(1));
+    let mut dec = Decompressor::new();
+    let mut scratch = Vec::new();
+    let r = batch.records(&mut dec, &mut scratch, 0).unwrap().next().unwrap().unwrap();
+    assert_eq!((r.timestamp_delta, r.offset_delta), (i64::MAX, i32::MAX));
+    assert_eq!(batch.record_timestamp(&r), (i64::MAX - 5).wrapping_add(i64::MAX));
+    assert_eq!(batch.record_offset(&r), (i64::MAX - 1).wrapping_add(i64::from(i32::MAX)));
+    assert_eq!(batch.decode_records().unwrap().len(), 1);
+}
+
+proptest! {
+    #[test]
+    fn prop_header_and_delta_extremes_never_panic(
+        base_offset: i64, last_offset_delta: i32, base_timestamp: i64, timestamp_delta: i64, offset_delta: i32,
+    ) {
+        let buf = batch_with_extremes(base_offset, last_offset_delta, base_timestamp, &raw_record(timestamp_delta, offset_delta));
+        let batch = decode_batches(&buf).next().unwrap().unwrap();
+        let _ = (batch.last_offset(), batch.next_offset());
+        for r in batch.decode_records().unwrap() {
+            prop_assert_eq!((r.timestamp_delta, r.offset_delta), (timestamp_delta, offset_delta));
+        }
+        let mut dec = Decompressor::new();
+        let mut scratch = Vec::new();
+        for r in batch.records(&mut dec, &mut scratch, 0).unwrap() {
+            let r = r.unwrap();
+            prop_assert_eq!(batch.record_timestamp(&r), base_timestamp.wrapping_add(timestamp_delta));
+            prop_assert_eq!(batch.record_offset(&r), base_offset.wrapping_add(i64::from(offset_delta)));
+        }
+    }
+}
