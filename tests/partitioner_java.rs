@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use common::WaitOutcome;
 use kprod::partitioner::{murmur2, partition_for_key, to_positive};
 
 const PARTITIONS: i32 = 7;
@@ -77,7 +78,7 @@ fn java_default_partitioner_matches_murmur2() {
         .map(|k| producer.send(kprod::Record::new(ours.as_str()).key(k.as_bytes()).value(&b"v"[..])).unwrap())
         .collect();
     for (k, f) in keys.iter().zip(futures) {
-        let m = f.wait().unwrap();
+        let m = f.outcome().unwrap();
         assert_eq!(m.topic_partition.partition, java[k.as_str()], "key {k:?}: kprod's producer vs Kafka's");
     }
 }

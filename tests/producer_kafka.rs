@@ -72,7 +72,7 @@ fn roundtrip_codec(codec: &str) {
     }
     p.flush(Duration::from_secs(60)).unwrap();
     for f in futures {
-        let m = f.wait().unwrap();
+        let m = f.outcome().unwrap();
         sent.push((m.topic_partition.partition, m.offset));
     }
     p.close(Duration::from_secs(10)).unwrap();
@@ -222,7 +222,7 @@ fn broker_down_expires_queued_records_within_buffer_memory() {
             ("max.block.ms", "300"),
         ],
     );
-    p.send(Record::new(topic.as_str()).value(&b"before"[..])).unwrap().wait().unwrap();
+    p.send(Record::new(topic.as_str()).value(&b"before"[..])).unwrap().outcome().unwrap();
     let node: i32 = kafka_stdout(&["leader", "--name", &cluster, &topic, "0"]).trim().parse().unwrap();
     kafka(&["kill", "--name", &cluster, &node.to_string()]);
     let _restart = RestartOnDrop { cluster: &cluster, node: node.to_string() };

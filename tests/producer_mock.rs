@@ -5,10 +5,14 @@
 #![cfg(feature = "mock")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::ledger::{Expect, Ledger};
+use common::WaitOutcome;
 use kprod::mock::MockCluster;
 use kprod::protocol::{ApiKey, ErrorCode};
 use kprod::{Error, Producer, ProducerConfig, ProducerInterceptor, Record, RecordMetadata, TopicPartition};
@@ -59,22 +63,29 @@ fn produce_requests(cluster: &MockCluster) -> usize {
     cluster.requests().iter().filter(|r| r.api_key == ApiKey::PRODUCE).count()
 }
 
-fn one(p: &Producer, topic: &str, value: &[u8]) -> Result<RecordMetadata, Error> {
-    p.send(Record::new(topic).partition(0).value(value.to_vec())).map_err(|e| e.error().clone())?.wait()
+fn one(l: &Ledger, p: &Producer, topic: &str, value: &[u8]) -> Result<RecordMetadata, Error> {
+    l.record(p, Record::new(topic).partition(0).value(value.to_vec()))?.outcome()
 }
+
+/// How long a scenario's ledger check waits for outcomes.
+const T: Duration = Duration::from_secs(30);
+
+/// Stored once each, in send order, and acknowledged.
+const ONCE: Expect = Expect { all_acked: true, no_duplicates: true, ordered: true };
 
 #[test]
 fn sends_and_reports_offsets() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 3, 1).unwrap();
     let p = Producer::new(config(&cluster, &[])).unwrap();
     let mut futures = Vec::new();
     for i in 0..1000u32 {
         let v = i.to_be_bytes();
-        futures.push(p.send(Record::new("t").partition((i % 3) as i32).value(v.to_vec())).unwrap());
+        futures.push(l.record(&p, Record::new("t").partition((i % 3) as i32).value(v.to_vec())).unwrap());
     }
     for (i, f) in futures.into_iter().enumerate() {
-        let m = f.wait().unwrap();
+        let m = f.outcome().unwrap();
         assert_eq!(m.topic_partition.partition, (i % 3) as i32);
         assert_eq!(m.offset, (i / 3) as i64);
     }
@@ -83,15 +94,17 @@ fn sends_and_reports_offsets() {
             (0..1000u32).filter(|i| i % 3 == part as u32).map(|i| i.to_be_bytes().to_vec()).collect();
         assert_eq!(values(&cluster, "t", part), want);
     }
+    l.check_stored(&p, &cluster, ONCE, T);
     p.close(Duration::from_secs(5)).unwrap();
 }
 
 #[test]
 fn every_retriable_produce_error_is_retried() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
-    one(&p, "t", b"warm-up").unwrap();
+    one(&l, &p, "t", b"warm-up").unwrap();
     let codes = [
         ErrorCode::NOT_LEADER_OR_FOLLOWER,
         ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
@@ -106,7 +119,7 @@ fn every_retriable_produce_error_is_retried() {
     for (i, code) in codes.into_iter().enumerate() {
         let before = produce_requests(&cluster);
         cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[code, code]);
-        let m = one(&p, "t", format!("v{i}").as_bytes()).unwrap_or_else(|e| panic!("{code}: {e}"));
+        let m = one(&l, &p, "t", format!("v{i}").as_bytes()).unwrap_or_else(|e| panic!("{code}: {e}"));
         assert_eq!(m.offset, i as i64 + 1, "{code}");
         assert_eq!(produce_requests(&cluster) - before, 3, "{code}: two failures, then success");
     }
@@ -114,58 +127,68 @@ fn every_retriable_produce_error_is_retried() {
         .chain((0..codes.len()).map(|i| format!("v{i}").into_bytes()))
         .collect();
     assert_eq!(values(&cluster, "t", 0), want, "each record stored once, in order");
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
 fn non_retriable_errors_fail_the_records() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[])).unwrap();
-    one(&p, "t", b"ok").unwrap();
+    one(&l, &p, "t", b"ok").unwrap();
     cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::RECORD_LIST_TOO_LARGE]);
-    let e = one(&p, "t", b"refused").unwrap_err();
+    let e = one(&l, &p, "t", b"refused").unwrap_err();
     assert_eq!(e.broker_code(), Some(ErrorCode::RECORD_LIST_TOO_LARGE));
     assert!(!e.is_retriable());
     // Retries exhausted: `retries=1` gives up after one retry.
     let p2 = Producer::new(config(&cluster, &[("retries", "1"), ("retry.backoff.ms", "1")])).unwrap();
     cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::NOT_ENOUGH_REPLICAS; 3]);
-    let e = one(&p2, "t", b"gave up").unwrap_err();
+    let e = one(&l, &p2, "t", b"gave up").unwrap_err();
     assert_eq!(e.broker_code(), Some(ErrorCode::NOT_ENOUGH_REPLICAS));
     cluster.clear_faults();
     assert_eq!(values(&cluster, "t", 0), vec![b"ok".to_vec()]);
+    let e = Expect { no_duplicates: true, ordered: true, ..Expect::one_outcome() };
+    l.check(Some(&p2), e, T);
+    l.check_stored(&p, &cluster, e, T);
 }
 
 #[test]
 fn lost_acknowledgement_is_retried_and_counted_as_a_duplicate() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10"), ("enable.idempotence", "false")]))
         .unwrap();
-    one(&p, "t", b"a").unwrap();
+    one(&l, &p, "t", b"a").unwrap();
     // The broker stores the batch but the connection dies before the answer: without idempotence the
     // retry writes it again (Java's behaviour too).
     cluster.drop_after_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
-    let m = one(&p, "t", b"b").unwrap();
+    let m = one(&l, &p, "t", b"b").unwrap();
     assert_eq!(m.offset, 2, "the retry's copy");
     // A request lost before processing is simply sent again.
     cluster.drop_before_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
-    one(&p, "t", b"c").unwrap();
+    one(&l, &p, "t", b"c").unwrap();
     assert_eq!(values(&cluster, "t", 0), vec![b"a".to_vec(), b"b".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    // Without idempotence the lost acknowledgement costs a duplicate; everything else holds.
+    l.check_stored(&p, &cluster, Expect { all_acked: true, ordered: true, ..Expect::one_outcome() }, T);
 }
 
 #[test]
 fn throttled_responses_hold_back_the_next_request() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("linger.ms", "0")])).unwrap();
-    one(&p, "t", b"warm-up").unwrap();
+    one(&l, &p, "t", b"warm-up").unwrap();
     cluster.set_throttle(ApiKey::PRODUCE, 400);
-    one(&p, "t", b"throttled").unwrap();
+    one(&l, &p, "t", b"throttled").unwrap();
     let t = Instant::now();
-    one(&p, "t", b"after").unwrap();
+    one(&l, &p, "t", b"after").unwrap();
     let waited = t.elapsed();
     assert!(waited >= Duration::from_millis(350), "sent after {waited:?}, inside the 400 ms throttle");
     cluster.set_throttle(ApiKey::PRODUCE, 0);
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
@@ -186,7 +209,7 @@ fn message_too_large_splits_the_batch() {
             .unwrap()
         })
         .collect();
-    let offsets: Vec<i64> = futures.into_iter().map(|f| f.wait().unwrap().offset).collect();
+    let offsets: Vec<i64> = futures.into_iter().map(|f| f.outcome().unwrap().offset).collect();
     p.flush(Duration::from_secs(5)).unwrap();
     let stored: Vec<String> =
         values(&cluster, "t", 0).iter().map(|v| String::from_utf8_lossy(&v[196..]).into_owned()).collect();
@@ -199,13 +222,15 @@ fn message_too_large_splits_the_batch() {
 
 #[test]
 fn acks_zero_completes_without_responses() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("acks", "0")])).unwrap();
-    let futures: Vec<_> =
-        (0..500u32).map(|i| p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap()).collect();
+    let futures: Vec<_> = (0..500u32)
+        .map(|i| l.record(&p, Record::new("t").value(i.to_be_bytes().to_vec())).unwrap())
+        .collect();
     for f in futures {
-        assert_eq!(f.wait().unwrap().offset, -1, "acks=0 has no offset");
+        assert_eq!(f.outcome().unwrap().offset, -1, "acks=0 has no offset");
     }
     p.close(Duration::from_secs(5)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -213,6 +238,7 @@ fn acks_zero_completes_without_responses() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(values(&cluster, "t", 0).len(), 500);
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
@@ -235,6 +261,7 @@ fn unreachable_cluster_times_out_and_hands_the_record_back() {
 
 #[test]
 fn broker_down_expires_every_queued_record_and_bounds_memory() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 2, 1).unwrap();
     let p = Producer::new(config(
@@ -248,7 +275,7 @@ fn broker_down_expires_every_queued_record_and_bounds_memory() {
         ],
     ))
     .unwrap();
-    one(&p, "t", b"before").unwrap();
+    one(&l, &p, "t", b"before").unwrap();
     cluster.broker_down(1).unwrap();
     let outcomes = Arc::new(AtomicUsize::new(0));
     let mut accepted = 0;
@@ -301,15 +328,18 @@ fn drop_delivers_everything_and_runs_every_callback() {
 
 #[test]
 fn forced_close_fails_pending_records() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[])).unwrap();
-    one(&p, "t", b"x").unwrap();
+    one(&l, &p, "t", b"x").unwrap();
     cluster.broker_down(1).unwrap();
-    let f = p.send(Record::new("t").value(&b"pending"[..])).unwrap();
+    let f = l.record(&p, Record::new("t").value(&b"pending"[..])).unwrap();
     assert!(p.close(Duration::from_millis(200)).is_err(), "close timed out");
-    assert!(matches!(f.wait(), Err(Error::Closed)));
+    assert!(matches!(f.outcome(), Err(Error::Closed)));
     assert!(matches!(p.send(Record::new("t")).unwrap_err().error(), Error::Closed));
+    let report = l.check(Some(&p), Expect::one_outcome(), T);
+    assert_eq!((report.acked, report.failed.len()), (1, 1));
 }
 
 #[test]
@@ -331,6 +361,7 @@ fn panicking_callbacks_are_caught_and_counted() {
 
 #[test]
 fn a_slow_callback_does_not_stall_delivery() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("linger.ms", "0")])).unwrap();
@@ -342,7 +373,7 @@ fn a_slow_callback_does_not_stall_delivery() {
     // While that callback blocks, later records are still written to the broker.
     std::thread::sleep(Duration::from_millis(50));
     for i in 0..100u32 {
-        p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap();
+        l.record(&p, Record::new("t").value(i.to_be_bytes().to_vec())).unwrap();
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     while values(&cluster, "t", 0).len() < 101 && Instant::now() < deadline {
@@ -350,6 +381,7 @@ fn a_slow_callback_does_not_stall_delivery() {
     }
     assert_eq!(values(&cluster, "t", 0).len(), 101);
     tx.send(()).unwrap();
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 struct Tagger {
@@ -368,6 +400,7 @@ impl ProducerInterceptor for Tagger {
 
 #[test]
 fn interceptors_see_sends_and_acknowledgements() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let acks = Arc::new(AtomicUsize::new(0));
@@ -375,8 +408,8 @@ fn interceptors_see_sends_and_acknowledgements() {
         .interceptor(Tagger { acks: Arc::clone(&acks) })
         .build()
         .unwrap();
-    for _ in 0..10 {
-        p.send(Record::new("t").value(&b"v"[..])).unwrap();
+    for i in 0..10u8 {
+        l.record(&p, Record::new("t").value(vec![b'v', i])).unwrap();
     }
     p.flush(Duration::from_secs(5)).unwrap();
     assert_eq!(acks.load(Ordering::SeqCst), 10);
@@ -385,6 +418,7 @@ fn interceptors_see_sends_and_acknowledgements() {
     assert!(recs
         .iter()
         .all(|r| r.headers == vec![("intercepted".to_string(), Some(bytes::Bytes::from_static(b"yes")))]));
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
@@ -436,21 +470,22 @@ fn on_delivery_handler_gets_opaques_and_failures_on_the_callback_thread() {
 
 #[test]
 fn sends_through_the_per_thread_cache_see_added_partitions_and_close() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 2, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("metadata.max.age.ms", "60000")])).unwrap();
     // Warm this thread's cache for "t" (two partitions).
     for i in 0..100u32 {
-        p.send(Record::new("t").partition((i % 2) as i32).value(i.to_be_bytes().to_vec())).unwrap();
+        l.record(&p, Record::new("t").partition((i % 2) as i32).value(i.to_be_bytes().to_vec())).unwrap();
     }
     p.flush(Duration::from_secs(10)).unwrap();
     // A partition the cached metadata does not have: the send refreshes metadata and waits for it.
     cluster.add_partitions("t", 4).unwrap();
-    let f = p.send(Record::new("t").partition(3).value(&b"late"[..])).unwrap();
-    assert_eq!(f.wait().unwrap().topic_partition.partition, 3);
+    let f = l.record(&p, Record::new("t").partition(3).value(&b"late"[..])).unwrap();
+    assert_eq!(f.outcome().unwrap().topic_partition.partition, 3);
     // Keyless records may now go to all four partitions, through the refreshed cache entry.
-    for i in 0..2000u32 {
-        p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap();
+    for i in 100_000..102_000u32 {
+        l.record(&p, Record::new("t").value(i.to_be_bytes().to_vec())).unwrap();
     }
     p.flush(Duration::from_secs(10)).unwrap();
     let counts: Vec<usize> = (0..4).map(|q| cluster.partition_records("t", q).len()).collect();
@@ -459,6 +494,7 @@ fn sends_through_the_per_thread_cache_see_added_partitions_and_close() {
         cluster.partition_records("t", 3).first().and_then(|r| r.value.clone()).as_deref(),
         Some(&b"late"[..])
     );
+    l.check_stored(&p, &cluster, ONCE, T);
     // After close, a send that would hit the cache is refused.
     p.close(Duration::from_secs(10)).unwrap();
     let e = p.send(Record::new("t").partition(0).value(&b"x"[..])).unwrap_err();
@@ -467,6 +503,7 @@ fn sends_through_the_per_thread_cache_see_added_partitions_and_close() {
 
 #[test]
 fn ordering_holds_with_one_in_flight_request_and_retries() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(
@@ -479,24 +516,26 @@ fn ordering_holds_with_one_in_flight_request_and_retries() {
         if i % 200 == 0 {
             cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::NOT_ENOUGH_REPLICAS]);
         }
-        futures.push(p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap());
+        futures.push(l.record(&p, Record::new("t").value(i.to_be_bytes().to_vec())).unwrap());
     }
     for f in futures {
-        f.wait().unwrap();
+        f.outcome().unwrap();
     }
     let want: Vec<Vec<u8>> = (0..2000u32).map(|i| i.to_be_bytes().to_vec()).collect();
     assert_eq!(values(&cluster, "t", 0), want);
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
 fn leaders_that_move_between_brokers_are_followed() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(3).unwrap();
     cluster.create_topic("t", 1, 3).unwrap();
     let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
     let mut n = 0u32;
     for round in 0..3 {
         for _ in 0..100 {
-            p.send(Record::new("t").value(n.to_be_bytes().to_vec())).unwrap();
+            l.record(&p, Record::new("t").value(n.to_be_bytes().to_vec())).unwrap();
             n += 1;
         }
         p.flush(Duration::from_secs(10)).unwrap();
@@ -507,19 +546,23 @@ fn leaders_that_move_between_brokers_are_followed() {
     }
     p.flush(Duration::from_secs(10)).unwrap();
     assert_eq!(values(&cluster, "t", 0).len(), 300);
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
 fn mock_num_brokers_runs_an_embedded_cluster() {
+    let l = Ledger::new();
     // Issue 4 item 6: no bootstrap servers, an in-process cluster instead.
     let p = Producer::new(ProducerConfig::from_properties([("mock.num.brokers", "3")]).unwrap()).unwrap();
-    let m = p.send(Record::new("auto").value(&b"v"[..])).unwrap().wait().unwrap();
+    let m = l.record(&p, Record::new("auto").value(&b"v"[..])).unwrap().outcome().unwrap();
     assert_eq!(m.offset, 0);
     assert_eq!(p.partitions_for("auto").unwrap().len(), 1);
+    l.check(Some(&p), ONCE, T);
 }
 
 #[test]
 fn adaptive_partitioning_favours_the_faster_leader() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(2).unwrap();
     cluster.create_topic("t", 2, 1).unwrap();
     let slow = cluster.leader("t", 0).unwrap();
@@ -530,8 +573,8 @@ fn adaptive_partitioning_favours_the_faster_leader() {
         if i % 20 == 0 {
             std::thread::sleep(Duration::from_millis(1));
         }
-        if let Err(e) = p.send(Record::new("t").value(vec![b'x'; 100])) {
-            panic!("{}", e.error());
+        if let Err(e) = l.record(&p, Record::new("t").value(format!("{i:0100}").into_bytes())) {
+            panic!("{e}");
         }
     }
     p.flush(Duration::from_secs(120)).unwrap();
@@ -539,6 +582,7 @@ fn adaptive_partitioning_favours_the_faster_leader() {
     eprintln!("adaptive: slow partition {n0}, fast partition {n1}");
     assert_eq!(n0 + n1, 10_000);
     assert!(n1 > 2 * n0, "the slow leader's partition got {n0}, the fast one {n1}");
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -550,20 +594,22 @@ fn init_requests(cluster: &MockCluster) -> usize {
 
 #[test]
 fn idempotent_lost_ack_is_retried_without_a_duplicate() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
     assert!(p.config().enable_idempotence(), "on by default");
-    one(&p, "t", b"a").unwrap();
+    one(&l, &p, "t", b"a").unwrap();
     cluster.drop_after_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
-    let m = one(&p, "t", b"b").unwrap();
+    let m = one(&l, &p, "t", b"b").unwrap();
     assert_eq!(m.offset, 1, "the broker recognised the retry and answered with the original offset");
-    one(&p, "t", b"c").unwrap();
+    one(&l, &p, "t", b"c").unwrap();
     assert_eq!(values(&cluster, "t", 0), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
     let recs = cluster.partition_records("t", 0);
     assert!(recs.iter().all(|r| r.producer_id >= 0), "written by an idempotent producer");
     assert_eq!(recs.iter().map(|r| r.sequence).collect::<Vec<_>>(), vec![0, 1, 2]);
     cluster.check_invariants().unwrap();
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
@@ -572,11 +618,12 @@ fn out_of_order_and_unknown_producer_id_bump_the_epoch_and_delivery_goes_on() {
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("t", 1, 1).unwrap();
         let p = Producer::new(config(&cluster, &[("retry.backoff.ms", "10")])).unwrap();
-        one(&p, "t", b"a").unwrap();
+        let l = Ledger::new();
+        one(&l, &p, "t", b"a").unwrap();
         assert_eq!(init_requests(&cluster), 1);
         cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[code]);
-        one(&p, "t", b"b").unwrap_or_else(|e| panic!("{code}: {e}"));
-        one(&p, "t", b"c").unwrap();
+        one(&l, &p, "t", b"b").unwrap_or_else(|e| panic!("{code}: {e}"));
+        one(&l, &p, "t", b"c").unwrap();
         assert_eq!(init_requests(&cluster), 2, "{code}: one epoch bump");
         assert_eq!(values(&cluster, "t", 0), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()], "{code}");
         let recs = cluster.partition_records("t", 0);
@@ -585,11 +632,13 @@ fn out_of_order_and_unknown_producer_id_bump_the_epoch_and_delivery_goes_on() {
         assert_ne!(first, later, "{code}: b was written under the new epoch");
         assert_eq!((recs[1].sequence, recs[2].sequence), (0, 1), "{code}: sequences start again");
         cluster.check_invariants().unwrap();
+        l.check_stored(&p, &cluster, ONCE, T);
     }
 }
 
 #[test]
 fn idempotent_retries_keep_order_with_five_in_flight() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(config(&cluster, &[("batch.size", "1024"), ("retry.backoff.ms", "5")])).unwrap();
@@ -601,14 +650,15 @@ fn idempotent_retries_keep_order_with_five_in_flight() {
         if i % 700 == 0 {
             cluster.drop_after_processing(ApiKey::PRODUCE, Some(("t", 0)), 1);
         }
-        futures.push(p.send(Record::new("t").value(i.to_be_bytes().to_vec())).unwrap());
+        futures.push(l.record(&p, Record::new("t").value(i.to_be_bytes().to_vec())).unwrap());
     }
     for f in futures {
-        f.wait().unwrap();
+        f.outcome().unwrap();
     }
     let want: Vec<Vec<u8>> = (0..5000u32).map(|i| i.to_be_bytes().to_vec()).collect();
     assert_eq!(values(&cluster, "t", 0), want, "every record once, in order");
     cluster.check_invariants().unwrap();
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
@@ -619,7 +669,7 @@ fn fatal_authorization_error_fails_every_pending_record() {
     let p = Producer::new(config(&cluster, &[])).unwrap();
     // Refused at once if the producer already went fatal, else failed with the same error.
     let e = match p.send(Record::new("t").value(&b"x"[..])) {
-        Ok(f) => f.wait().unwrap_err(),
+        Ok(f) => f.outcome().unwrap_err(),
         Err(e) => e.error().clone(),
     };
     assert_eq!(e.broker_code(), Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED), "{e}");
@@ -649,6 +699,7 @@ fn committed_values(cluster: &MockCluster, topic: &str, partition: i32) -> Vec<V
 
 #[test]
 fn transaction_commit_and_abort() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(3).unwrap();
     cluster.create_topic("t", 2, 3).unwrap();
     let p = txn_producer(&cluster, "tx-1");
@@ -658,18 +709,18 @@ fn transaction_commit_and_abort() {
 
     p.begin_transaction().unwrap();
     for i in 0..10u8 {
-        p.send(Record::new("t").partition(i32::from(i % 2)).value(vec![b'c', i])).unwrap();
+        l.record(&p, Record::new("t").partition(i32::from(i % 2)).value(vec![b'c', i])).unwrap();
     }
     p.commit_transaction(Duration::from_secs(10)).unwrap();
 
     p.begin_transaction().unwrap();
-    let f = p.send(Record::new("t").partition(0).value(&b"aborted"[..])).unwrap();
+    let f = l.record(&p, Record::new("t").partition(0).value(&b"aborted"[..])).unwrap();
     p.flush(Duration::from_secs(5)).unwrap();
-    assert!(f.wait().is_ok(), "written, then aborted");
+    assert!(f.outcome().is_ok(), "written, then aborted");
     p.abort_transaction(Duration::from_secs(10)).unwrap();
 
     p.begin_transaction().unwrap();
-    p.send(Record::new("t").partition(1).value(&b"after"[..])).unwrap();
+    l.record(&p, Record::new("t").partition(1).value(&b"after"[..])).unwrap();
     p.commit_transaction(Duration::from_secs(10)).unwrap();
 
     let c0 = committed_values(&cluster, "t", 0);
@@ -680,10 +731,12 @@ fn transaction_commit_and_abort() {
     assert_eq!(c1, want1);
     assert!(values(&cluster, "t", 0).contains(&b"aborted".to_vec()), "in the log, but never committed");
     cluster.check_invariants().unwrap();
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
 fn transactional_offsets_commit_with_the_transaction() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("in", 1, 1).unwrap();
     cluster.create_topic("out", 1, 1).unwrap();
@@ -694,49 +747,54 @@ fn transactional_offsets_commit_with_the_transaction() {
     };
     // Aborted: offsets not committed.
     p.begin_transaction().unwrap();
-    p.send(Record::new("out").value(&b"x"[..])).unwrap();
+    l.record(&p, Record::new("out").value(&b"x"[..])).unwrap();
     p.send_offsets_to_transaction(&offsets(5), &group, Duration::from_secs(10)).unwrap();
     p.abort_transaction(Duration::from_secs(10)).unwrap();
     assert!(cluster.committed_offsets("g1").is_empty());
     // Committed: offsets visible.
     p.begin_transaction().unwrap();
-    p.send(Record::new("out").value(&b"y"[..])).unwrap();
+    l.record(&p, Record::new("out").value(&b"y"[..])).unwrap();
     p.send_offsets_to_transaction(&offsets(7), &group, Duration::from_secs(10)).unwrap();
     p.commit_transaction(Duration::from_secs(10)).unwrap();
     assert_eq!(cluster.committed_offsets("g1").get(&("in".to_string(), 0)), Some(&7));
     assert_eq!(committed_values(&cluster, "out", 0), vec![b"y".to_vec()]);
+    l.check_stored(&p, &cluster, Expect { no_duplicates: true, ..Expect::one_outcome() }, T);
 }
 
 #[test]
 fn a_newer_producer_with_the_same_id_fences_the_old_one() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let old = txn_producer(&cluster, "tx-fence");
     old.begin_transaction().unwrap();
-    old.send(Record::new("t").value(&b"old"[..])).unwrap();
+    l.record(&old, Record::new("t").value(&b"old"[..])).unwrap();
     old.flush(Duration::from_secs(5)).unwrap();
     let new = txn_producer(&cluster, "tx-fence");
     let e = old.commit_transaction(Duration::from_secs(10)).unwrap_err();
     assert!(e.is_fatal(), "fenced is fatal: {e}");
     assert!(old.send(Record::new("t").value(&b"more"[..])).is_err());
     new.begin_transaction().unwrap();
-    new.send(Record::new("t").value(&b"new"[..])).unwrap();
+    l.record(&new, Record::new("t").value(&b"new"[..])).unwrap();
     new.commit_transaction(Duration::from_secs(10)).unwrap();
     assert_eq!(
         committed_values(&cluster, "t", 0),
         vec![b"new".to_vec()],
         "the fenced transaction was aborted"
     );
+    l.check(Some(&old), Expect::one_outcome(), T);
+    l.check_stored(&new, &cluster, Expect { no_duplicates: true, ..Expect::one_outcome() }, T);
 }
 
 #[test]
 fn coordinator_errors_mid_commit_are_retried() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(3).unwrap();
     cluster.create_topic("t", 1, 3).unwrap();
     let p = txn_producer(&cluster, "tx-moves");
     p.begin_transaction().unwrap();
     cluster.push_errors(ApiKey::ADD_PARTITIONS_TO_TXN, None, &[ErrorCode::CONCURRENT_TRANSACTIONS]);
-    p.send(Record::new("t").value(&b"a"[..])).unwrap();
+    l.record(&p, Record::new("t").value(&b"a"[..])).unwrap();
     cluster.push_errors(
         ApiKey::END_TXN,
         None,
@@ -750,30 +808,34 @@ fn coordinator_errors_mid_commit_are_retried() {
     assert_eq!(committed_values(&cluster, "t", 0), vec![b"a".to_vec()]);
     let finds = cluster.requests().iter().filter(|r| r.api_key == ApiKey::FIND_COORDINATOR).count();
     assert!(finds >= 2, "NOT_COORDINATOR made the producer look the coordinator up again ({finds})");
+    l.check_stored(&p, &cluster, ONCE, T);
 }
 
 #[test]
 fn a_failed_record_makes_the_transaction_abortable_then_it_goes_on() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     let p = txn_producer(&cluster, "tx-abortable");
     p.begin_transaction().unwrap();
     cluster.push_errors(ApiKey::PRODUCE, Some(("t", 0)), &[ErrorCode::RECORD_LIST_TOO_LARGE]);
-    let f = p.send(Record::new("t").value(&b"bad"[..])).unwrap();
+    let f = l.record(&p, Record::new("t").value(&b"bad"[..])).unwrap();
     let e = p.commit_transaction(Duration::from_secs(10)).unwrap_err();
     assert_eq!(e.broker_code(), Some(ErrorCode::RECORD_LIST_TOO_LARGE));
     assert!(!e.is_fatal());
-    assert!(f.wait().is_err());
+    assert!(f.outcome().is_err());
     assert!(p.send(Record::new("t").value(&b"refused"[..])).is_err(), "no sends until aborted");
     p.abort_transaction(Duration::from_secs(10)).unwrap();
     p.begin_transaction().unwrap();
-    p.send(Record::new("t").value(&b"good"[..])).unwrap();
+    l.record(&p, Record::new("t").value(&b"good"[..])).unwrap();
     p.commit_transaction(Duration::from_secs(10)).unwrap();
     assert_eq!(committed_values(&cluster, "t", 0), vec![b"good".to_vec()]);
+    l.check_stored(&p, &cluster, Expect { no_duplicates: true, ..Expect::one_outcome() }, T);
 }
 
 #[test]
 fn transaction_state_machine_error_paths() {
+    let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 1, 1).unwrap();
     cluster.create_topic("in", 1, 1).unwrap();
@@ -803,7 +865,7 @@ fn transaction_state_machine_error_paths() {
     let offsets =
         [OffsetAndMetadata { topic_partition: TopicPartition::new("in", 0), offset: 3, metadata: None }];
     p.begin_transaction().unwrap();
-    p.send(Record::new("t").value(&b"x"[..])).unwrap();
+    l.record(&p, Record::new("t").value(&b"x"[..])).unwrap();
     cluster.push_errors(ApiKey::ADD_OFFSETS_TO_TXN, None, &[ErrorCode::GROUP_AUTHORIZATION_FAILED]);
     let e = p.send_offsets_to_transaction(&offsets, &group, Duration::from_secs(5)).unwrap_err();
     assert_eq!(e.broker_code(), Some(ErrorCode::GROUP_AUTHORIZATION_FAILED));
@@ -812,12 +874,14 @@ fn transaction_state_machine_error_paths() {
 
     // TxnOffsetCommit: the group coordinator moved; the producer finds it again.
     p.begin_transaction().unwrap();
-    p.send(Record::new("t").value(&b"y"[..])).unwrap();
+    l.record(&p, Record::new("t").value(&b"y"[..])).unwrap();
     cluster.push_errors(ApiKey::TXN_OFFSET_COMMIT, None, &[ErrorCode::NOT_COORDINATOR]);
     p.send_offsets_to_transaction(&offsets, &group, Duration::from_secs(5)).unwrap();
     p.commit_transaction(Duration::from_secs(5)).unwrap();
     assert_eq!(cluster.committed_offsets("g-states").get(&("in".to_string(), 0)), Some(&3));
     assert_eq!(committed_values(&cluster, "t", 0), vec![b"y".to_vec()]);
+
+    l.check_stored(&p, &cluster, Expect { no_duplicates: true, ..Expect::one_outcome() }, T);
 
     // Not authorized for the transactional id: fatal, for good.
     let q = Producer::new(config(&cluster, &[("transactional.id", "tx-denied")])).unwrap();

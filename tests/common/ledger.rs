@@ -48,6 +48,8 @@ struct State {
     sent: Vec<Sent>,
     /// Callback outcomes by record id.
     outcomes: HashMap<u64, Vec<Result<RecordMetadata, Error>>>,
+    /// Ids of records sent with a value of the caller's ([`Ledger::record`]), by value.
+    custom: HashMap<Vec<u8>, u64>,
 }
 
 /// Records sent through the ledger and their outcomes.
@@ -92,8 +94,30 @@ impl Ledger {
 
     /// The id in `value`, when it is one of this ledger's.
     pub fn id_of(&self, value: &[u8]) -> Option<u64> {
+        if let Some(id) = self.state.lock().custom.get(value) {
+            return Some(*id);
+        }
         let s = std::str::from_utf8(value).ok()?;
         s.strip_prefix(&self.tag)?.strip_prefix('-')?.parse().ok()
+    }
+
+    /// Sends `record` as it is (its value must be unique among this ledger's records, to find it in
+    /// the brokers' logs), counting its outcome; returns its future.
+    pub fn record(&self, p: &Producer, record: Record<'_>) -> Result<DeliveryFuture, Error> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let value = record.value.as_deref().map(<[u8]>::to_vec);
+        let state = Arc::clone(&self.state);
+        let future = p
+            .send_with(record, move |outcome| state.lock().outcomes.entry(id).or_default().push(outcome))
+            .map_err(|e| e.error().clone())?;
+        let topic_partition = future.topic_partition().clone();
+        let mut st = self.state.lock();
+        if let Some(v) = value {
+            let previous = st.custom.insert(v, id);
+            assert!(previous.is_none(), "a ledger needs unique values to find records in the logs");
+        }
+        st.sent.push(Sent { id, future: future.clone(), topic_partition });
+        Ok(future)
     }
 
     /// Sends one record to `topic` (to `partition`, when given, with `key`); its outcome is counted by
@@ -215,6 +239,13 @@ impl Ledger {
     ) -> Report {
         let report = self.check(Some(producer), expect, timeout);
         let st = self.state.lock();
+        let id_of = |value: &[u8]| -> Option<u64> {
+            if let Some(id) = st.custom.get(value) {
+                return Some(*id);
+            }
+            let s = std::str::from_utf8(value).ok()?;
+            s.strip_prefix(&self.tag)?.strip_prefix('-')?.parse().ok()
+        };
         let mut by_partition: BTreeMap<TopicPartition, Vec<(u64, i64)>> = BTreeMap::new();
         for s in &st.sent {
             if let Ok(m) = &st.outcomes[&s.id][0] {
@@ -231,7 +262,7 @@ impl Ledger {
             let stored: Vec<(u64, i64)> = cluster
                 .partition_records(&tp.topic, tp.partition)
                 .into_iter()
-                .filter_map(|r| r.value.as_deref().and_then(|v| self.id_of(v)).map(|id| (id, r.offset)))
+                .filter_map(|r| r.value.as_deref().and_then(id_of).map(|id| (id, r.offset)))
                 .collect();
             let mut copies: HashMap<u64, usize> = HashMap::new();
             for (id, _) in &stored {

@@ -192,3 +192,20 @@ pub fn log_to_stderr_if_asked() {
         }
     }
 }
+
+/// The longest a test waits for one record's outcome.
+pub const OUTCOME_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A bounded `wait` for tests: a lost outcome fails the test instead of hanging the suite.
+pub trait WaitOutcome {
+    /// The record's outcome, panicking if it has none within [`OUTCOME_WAIT`].
+    fn outcome(self) -> Result<kprod::RecordMetadata, kprod::Error>;
+}
+
+impl WaitOutcome for kprod::DeliveryFuture {
+    fn outcome(self) -> Result<kprod::RecordMetadata, kprod::Error> {
+        let tp = self.topic_partition().clone();
+        self.wait_timeout(OUTCOME_WAIT)
+            .unwrap_or_else(|| panic!("a record for {tp} got no outcome within {OUTCOME_WAIT:?} (lost)"))
+    }
+}
