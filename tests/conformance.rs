@@ -33,13 +33,13 @@ fn batch(pid: i64, epoch: i16, seq: i32, n: usize) -> Bytes {
         producer_id: pid,
         producer_epoch: epoch,
         base_sequence: seq,
-        base_timestamp: 1_700_000_000_000,
+        base_timestamp: recent_base_ts(),
         ..BatchParams::default()
     };
     let mut w = RecordBatchWriter::new(Vec::new(), params);
     for i in 0..n {
         let v = format!("seq {}", seq as usize + i);
-        w.append(1_700_000_000_000 + i as i64, Some(b"k"), Some(v.as_bytes()), NO_HEADERS).unwrap();
+        w.append(recent_base_ts() + i as i64, Some(b"k"), Some(v.as_bytes()), NO_HEADERS).unwrap();
     }
     Bytes::from(w.seal(None, &mut Vec::new()).unwrap())
 }

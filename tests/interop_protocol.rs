@@ -67,7 +67,9 @@ use kprod::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic,
 use kprod::protocol::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
 use kprod::protocol::record::{BatchParams, RecordBatchWriter};
 
-const BASE_TS: i64 = 1_700_000_000_000;
+fn base_ts() -> i64 {
+    recent_base_ts()
+}
 
 /// What record `i` of a test batch holds: null keys every 5th record, null values every 7th, two
 /// headers (one with a null value) on every 3rd, explicit timestamps.
@@ -81,7 +83,7 @@ fn record(i: usize) -> TestRecord {
     } else {
         vec![]
     };
-    (key, value, headers, BASE_TS + (i as i64) * 7)
+    (key, value, headers, base_ts() + (i as i64) * 7)
 }
 
 /// How Kafka's console consumer prints record `i` (see `record`).
@@ -125,7 +127,7 @@ fn send_batch(
     params: BatchParams,
     range: std::ops::Range<usize>,
 ) -> (ErrorCode, i64) {
-    let mut w = RecordBatchWriter::new(Vec::new(), BatchParams { base_timestamp: BASE_TS, ..params });
+    let mut w = RecordBatchWriter::new(Vec::new(), BatchParams { base_timestamp: base_ts(), ..params });
     for i in range {
         let (k, v, h, ts) = record(i);
         let (k, v) = (k.as_deref().map(str::as_bytes), v.as_deref().map(str::as_bytes));

@@ -180,7 +180,7 @@ fn produce_stores_records_and_assigns_offsets() {
     let offsets: Vec<i64> = recs.iter().map(|r| r.offset).collect();
     assert_eq!(offsets, [0, 1, 2, 3, 4, 5]);
     assert_eq!(recs[1].key.as_deref(), Some(&b"k1"[..]));
-    assert_eq!(recs[1].timestamp, 1_700_000_000_001);
+    assert_eq!(recs[1].timestamp, common::recent_base_ts() + 1);
     assert_eq!(recs[1].timestamp_type, TimestampType::CreateTime);
     assert_eq!(recs[0].headers, vec![("h".to_owned(), Some(Bytes::from_static(b"x")))]);
     assert_eq!((recs[0].producer_id, recs[0].sequence, recs[0].transactional), (-1, -1, false));

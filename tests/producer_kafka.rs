@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use kprod::{Error, Producer, ProducerConfig, Record};
 
-const BASE_TS: i64 = 1_700_000_000_000;
+fn base_ts() -> i64 {
+    recent_base_ts()
+}
 const RECORDS: usize = 100_000;
 
 /// Serializes the tests that use the 3-broker cluster (one kills a broker).
@@ -37,7 +39,7 @@ fn record(i: usize) -> TestRecord {
     } else {
         vec![]
     };
-    (key, value, headers, BASE_TS + i as i64)
+    (key, value, headers, base_ts() + i as i64)
 }
 
 fn printed_headers(headers: &[(String, Option<String>)]) -> String {

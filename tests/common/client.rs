@@ -91,13 +91,13 @@ pub fn batch(p: Producer, seq: i32, transactional: bool, values: &[&str]) -> Byt
         producer_epoch: p.epoch,
         base_sequence: if p.id >= 0 { seq } else { -1 },
         is_transactional: transactional,
-        base_timestamp: 1_700_000_000_000,
+        base_timestamp: super::recent_base_ts(),
         ..BatchParams::default()
     };
     let mut w = RecordBatchWriter::new(Vec::new(), params);
     for (i, v) in values.iter().enumerate() {
         let key = format!("k{i}");
-        let ts = 1_700_000_000_000 + i as i64;
+        let ts = super::recent_base_ts() + i as i64;
         if i == 0 {
             w.append(ts, Some(key.as_bytes()), Some(v.as_bytes()), &[("h", Some(&b"x"[..]))]).unwrap();
         } else {

@@ -209,3 +209,14 @@ impl WaitOutcome for kprod::DeliveryFuture {
             .unwrap_or_else(|| panic!("a record for {tp} got no outcome within {OUTCOME_WAIT:?} (lost)"))
     }
 }
+
+/// A base for record timestamps a minute before this test run. Fixed timestamps years in the past
+/// made records vanish: the broker's retention check (every 5 minutes, `retention.ms` 7 days) deletes
+/// segments whose newest record is that old, so a console consumer sometimes read nothing.
+pub fn recent_base_ts() -> i64 {
+    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+        i64::try_from(now.as_millis()).unwrap() - 60_000
+    })
+}
