@@ -33,7 +33,7 @@ use crate::protocol::record::batch::BATCH_HEADER_SIZE;
 use crate::protocol::record::{RecordBatchWriter, RecordHeader};
 use crate::send_cache::{self, TopicEntry};
 use crate::sender::metadata::{Lookup, Metadata};
-use crate::sender::{parse_bootstrap, Sender, SenderConfig, SenderShared, WAKE_TOKEN};
+use crate::sender::{parse_bootstrap, Sender, SenderConfig, SenderShared};
 use crate::txn::transactional::{
     illegal, ConsumerGroupMetadata, OffsetAndMetadata, Op, Transactional, TxnState,
 };
@@ -482,25 +482,6 @@ impl Producer {
             pool,
         ));
         let metadata = Arc::new(Metadata::new(config.metadata_max_age(), config.metadata_max_idle()));
-        let poll = mio::Poll::new()?;
-        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
-        let shared = Arc::new(SenderShared {
-            accumulator: Arc::clone(&accumulator),
-            metadata: Arc::clone(&metadata),
-            waker,
-            wake_pending: AtomicBool::new(false),
-            closing: AtomicBool::new(false),
-            force_close: AtomicBool::new(false),
-            // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
-            // topic's first keyless record; the sender feeds them queue depths.
-            sticky: RwLock::new(HashMap::new()),
-            adaptive: config.partitioner_adaptive_partitioning(),
-            availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
-                .unwrap_or(i64::MAX),
-            fatal: Mutex::new(None),
-            has_fatal: AtomicBool::new(false),
-            transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
-        });
         let client_id: Arc<str> = if config.client_id().is_empty() {
             Arc::from(next_client_id())
         } else {
@@ -520,14 +501,33 @@ impl Producer {
             reconnect_backoff: config.reconnect_backoff(),
             reconnect_backoff_max: config.reconnect_backoff_max(),
             connection_setup_timeout: config.socket_connection_setup_timeout(),
+            connection_setup_timeout_max: config.socket_connection_setup_timeout_max(),
             connections_max_idle: config.connections_max_idle(),
-            socket: crate::sender::connection::SocketOptions {
+            socket: crate::sender::SocketOptions {
                 send_buffer: config.send_buffer_bytes(),
                 receive_buffer: config.receive_buffer_bytes(),
             },
             idempotence: config.enable_idempotence(),
             transaction_timeout: config.transaction_timeout(),
         };
+        // The sender's network owns the poll; application threads get only its waker.
+        let (net, wake) = crate::sender::network(&sender_config, Arc::clone(&metadata))?;
+        let shared = Arc::new(SenderShared {
+            accumulator: Arc::clone(&accumulator),
+            metadata: Arc::clone(&metadata),
+            wake,
+            closing: AtomicBool::new(false),
+            force_close: AtomicBool::new(false),
+            // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
+            // topic's first keyless record; the sender feeds them queue depths.
+            sticky: RwLock::new(HashMap::new()),
+            adaptive: config.partitioner_adaptive_partitioning(),
+            availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
+                .unwrap_or(i64::MAX),
+            fatal: Mutex::new(None),
+            has_fatal: AtomicBool::new(false),
+            transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
+        });
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<Completions>();
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
         let callback_panics = Arc::new(AtomicU64::new(0));
@@ -544,7 +544,7 @@ impl Producer {
             run_callbacks(job_rx.iter(), &sink, &panics);
         })?;
         let callback_thread_id = callbacks.thread().id();
-        let sender = Sender::new(sender_config, Arc::clone(&shared), poll, job_tx);
+        let sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx);
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
             sender.run();
             let _ = done_tx.send(());

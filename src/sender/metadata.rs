@@ -327,6 +327,16 @@ impl Metadata {
         s.need_update = true;
     }
 
+    /// Where broker `node_id` is, per the current snapshot.
+    pub fn broker_address(&self, node_id: i32) -> Option<(String, u16)> {
+        self.state.lock().cluster.brokers.get(&node_id).map(|b| (b.host.clone(), b.port))
+    }
+
+    /// The node ids of the brokers in the current snapshot.
+    pub fn broker_ids(&self) -> Vec<i32> {
+        self.state.lock().cluster.brokers.keys().copied().collect()
+    }
+
     /// Remembers why the connection to broker `address` failed, for [`missing_cause`](Self::missing_cause).
     pub fn note_broker_failure(&self, address: &str, why: &str) {
         let mut s = self.state.lock();

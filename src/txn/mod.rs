@@ -5,6 +5,8 @@
 //! Owned by the sender thread; nothing here locks. The producer id state changes only through
 //! [`TransactionManager::transition`] and its one table.
 
+pub(crate) mod coordinator;
+pub(crate) mod init;
 pub mod transactional;
 
 use std::collections::HashMap;

@@ -17,6 +17,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::accumulator::TopicPartition;
 use crate::error::Error;
 use crate::protocol::ErrorCode;
+use crate::sender::backoff::{Backoff, Jitter};
 
 /// A consumer group's identity for [`send_offsets_to_transaction`](crate::Producer::send_offsets_to_transaction)
 /// (KIP-447). kprod has no consumer: pass what your consumer reports.
@@ -205,30 +206,29 @@ impl TxnInner {
         }
     }
 
-    /// Schedules a retry after a retriable error.
-    pub fn retry_later(&mut self, now: Instant, base: Duration, max: Duration) {
+    /// Schedules a retry after a retriable error (jittered, growing with consecutive failures).
+    pub(crate) fn retry_later(&mut self, now: Instant, backoff: &Backoff, jitter: &mut Jitter) {
         self.failures = self.failures.saturating_add(1);
-        let wait = base.saturating_mul(1u32 << self.failures.min(10)).min(max.max(base));
-        self.next_attempt = now + wait;
+        self.next_attempt = now + backoff.after(self.failures, jitter);
     }
 
     /// The shared handling of a transactional response's error code: a moved coordinator is looked up
     /// again and the request retried, load and concurrency errors are retried as they are. True when
     /// `code` was one of those (the request will be sent again); `group` names a group coordinator.
-    pub fn retry_on(
+    pub(crate) fn retry_on(
         &mut self,
         code: ErrorCode,
         group: Option<&str>,
         now: Instant,
-        base: Duration,
-        max: Duration,
+        backoff: &Backoff,
+        jitter: &mut Jitter,
     ) -> bool {
         if coordinator_moved(code) {
             self.coordinator_moved(group);
         } else if !retry_same(code) {
             return false;
         }
-        self.retry_later(now, base, max);
+        self.retry_later(now, backoff, jitter);
         true
     }
 

@@ -1,12 +1,18 @@
-//! The sender's half of transactions: sends the transactional requests the application threads asked
-//! for (through [`Transactional`]) to the right coordinator, one at a time, and applies the answers.
+//! The transaction coordinator driver (Java's `TransactionManager` request handlers, sender side):
+//! finds the transaction and group coordinators (FindCoordinator), sends the one transactional request
+//! an application call asked for (InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit,
+//! EndTxn), one at a time, and applies each answer — or its loss — to the shared transaction state.
+//! It does no I/O: it reads the [`Links`] and writes requests and effects to an [`Outbox`].
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::connection::RequestKind;
-use super::Sender;
-use crate::accumulator::TopicPartition;
+use super::transactional::{
+    coordinator_moved, fatal_for_produce, is_fatal, retry_same, Op, Transactional, TxnState,
+};
+use super::TransactionManager;
+use crate::accumulator::{RecordAccumulator, TopicPartition};
 use crate::error::Error;
 use crate::protocol::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
 use crate::protocol::messages::add_partitions_to_txn::{AddPartitionsToTxnRequest, AddPartitionsToTxnTopic};
@@ -18,52 +24,79 @@ use crate::protocol::messages::init_producer_id::InitProducerIdRequest;
 use crate::protocol::messages::txn_offset_commit::{
     TxnOffsetCommitRequest, TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
 };
-use crate::protocol::{decode_response, encode_request, ErrorCode, Request};
-use crate::txn::transactional::{coordinator_moved, fatal_for_produce, is_fatal, retry_same, Op, TxnState};
-
-/// A transactional request in flight.
-#[derive(Debug, Clone)]
-pub enum TxnRequest {
-    /// FindCoordinator for the transaction (`None`) or a group.
-    FindCoordinator(Option<String>),
-    /// InitProducerId with the transactional id.
-    InitProducerId,
-    /// AddPartitionsToTxn for these partitions.
-    AddPartitions(Vec<TopicPartition>),
-    /// AddOffsetsToTxn.
-    AddOffsets,
-    /// TxnOffsetCommit for this group.
-    TxnOffsetCommit(String),
-    /// EndTxn.
-    EndTxn,
-}
+use crate::protocol::{decode_response, ApiKey, ErrorCode, Request as Message};
+use crate::sender::backoff::{Backoff, Jitter};
+use crate::sender::produce::TxnContext;
+use crate::sender::request::{Outgoing, Request, TxnRequest};
+use crate::sender::{Links, Outbox};
 
 /// The `transaction.version` feature level at which Transactions v2 (KIP-890) is on.
 const TV2_LEVEL: i16 = 2;
 
-impl Sender {
+/// Retrying AddPartitionsToTxn after CONCURRENT_TRANSACTIONS (Java's `ADD_PARTITIONS_RETRY_BACKOFF_MS`).
+const ADD_PARTITIONS_RETRY: Backoff = Backoff::fixed(Duration::from_millis(20));
+
+/// The coordinator driver's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct CoordinatorConfig {
+    /// `client.id`.
+    pub client_id: Arc<str>,
+    /// `transaction.timeout.ms`, sent in InitProducerId.
+    pub transaction_timeout: Duration,
+    /// `retry.backoff.ms` / `retry.backoff.max.ms`.
+    pub retry: Backoff,
+}
+
+/// The coordinator driver.
+#[derive(Debug)]
+pub(crate) struct CoordinatorDriver {
+    config: CoordinatorConfig,
+    state: Arc<Transactional>,
+    accumulator: Arc<RecordAccumulator>,
+    backoff: Backoff,
+    jitter: Jitter,
+}
+
+impl CoordinatorDriver {
+    pub(crate) fn new(
+        config: CoordinatorConfig,
+        state: Arc<Transactional>,
+        accumulator: Arc<RecordAccumulator>,
+    ) -> Self {
+        let backoff = config.retry;
+        CoordinatorDriver { config, state, accumulator, backoff, jitter: Jitter::from_entropy() }
+    }
+
+    /// True while records may be drained: inside a transaction or committing it.
+    pub(crate) fn may_produce(&self) -> bool {
+        matches!(self.state.inner.lock().state, TxnState::InTransaction | TxnState::Committing)
+    }
+
     /// Sends the next transactional request, if one is due and its coordinator is reachable.
-    pub(super) fn drive_transactions(&mut self, now: Instant, timeout: &mut Duration) {
-        let Some(t) = self.transactional.clone() else { return };
+    pub(crate) fn poll(
+        &mut self,
+        now: Instant,
+        tm: Option<&TransactionManager>,
+        links: &mut dyn Links,
+        out: &mut Outbox,
+    ) {
+        let t = Arc::clone(&self.state);
         // Checked before the transaction lock: accumulator locks are never taken under it.
-        let batches_done = !self.shared.accumulator.has_incomplete();
+        let batches_done = !self.accumulator.has_incomplete();
         // One transactional request at a time, as in Java; "in flight" is read off the connections.
-        let request_in_flight = self.in_flight_where(|k| matches!(k, RequestKind::Txn(_)));
+        let request_in_flight = links.in_flight(&|r| matches!(r, Request::Txn(_)));
         let mut g = t.inner.lock();
         if matches!(g.state, TxnState::AbortableError(_) | TxnState::Aborting) {
             // Nothing more of a doomed transaction is sent.
             drop(g);
-            let error = Error::TransactionAborted;
-            for c in self.shared.accumulator.abort_undrained_batches(&error) {
-                self.deliver(Some(c));
-            }
+            out.deliver.extend(self.accumulator.abort_undrained_batches(&Error::TransactionAborted));
             g = t.inner.lock();
         }
         if request_in_flight {
             return;
         }
         if now < g.next_attempt {
-            *timeout = (*timeout).min(g.next_attempt - now);
+            out.wake_in(g.next_attempt - now);
             return;
         }
         let want_add =
@@ -81,7 +114,7 @@ impl Sender {
         let Some(coordinator) = g.coordinator else {
             let key = g.transactional_id.clone();
             drop(g);
-            self.send_find_coordinator(KEY_TYPE_TRANSACTION, key, None, now, timeout);
+            self.find_coordinator(KEY_TYPE_TRANSACTION, key, None, now, links, out);
             return;
         };
         let group_target = match &op {
@@ -95,38 +128,32 @@ impl Sender {
                 Some(&node) => node,
                 None => {
                     drop(g);
-                    self.send_find_coordinator(
+                    self.find_coordinator(
                         KEY_TYPE_GROUP,
                         group.clone(),
                         Some(group.clone()),
                         now,
-                        timeout,
+                        links,
+                        out,
                     );
                     return;
                 }
             },
             _ => coordinator,
         };
-        let address = g.addresses.get(&target).cloned();
-        drop(g);
-        if let Some(a) = address {
-            self.extra_addresses.insert(target, a);
+        if let Some((host, port)) = g.addresses.get(&target).cloned() {
+            out.learn.push((target, host, port));
         }
-        match self.connections.get(&target) {
-            None => {
-                let cluster = self.shared.metadata.cluster();
-                self.connect(target, &cluster, now, timeout);
-                return;
-            }
-            Some(c) if !c.can_send(self.config.max_in_flight, now) => return,
-            Some(_) => {}
+        if !links.is_connecting_or_up(target) {
+            out.connect.push(target);
+            return;
         }
-        let mut g = t.inner.lock();
+        if !links.can_send(target, now) {
+            return;
+        }
         if g.tv2.is_none() {
-            let tv2 = self.connections.get(&target).is_some_and(|c| {
-                c.finalized_feature("transaction.version") >= TV2_LEVEL
-                    && c.pick_version(crate::protocol::ApiKey::END_TXN, (5, 5)).is_some()
-            });
+            let tv2 = links.finalized_feature(target, "transaction.version") >= TV2_LEVEL
+                && links.version(target, ApiKey::END_TXN, (5, 5)).is_some();
             log::info!(
                 "transactions v{} (KIP-890 {})",
                 if tv2 { 2 } else { 1 },
@@ -134,10 +161,14 @@ impl Sender {
             );
             g.tv2 = Some(tv2);
         }
-        let (pid, epoch) = self.txn.as_ref().map_or((-1, -1), |tm| tm.producer_id_and_epoch());
+        let (pid, epoch) = tm.map_or((-1, -1), TransactionManager::producer_id_and_epoch);
         let tid = g.transactional_id.clone();
         let tv2 = g.tv2 == Some(true);
-        let built: Option<(RequestKind, Vec<u8>, i16, i32)> = if want_add {
+        let client_id = Arc::clone(&self.config.client_id);
+        let encode = |links: &mut dyn Links, req: &dyn EncodeTxn, max: Option<i16>, what: TxnRequest| {
+            req.outgoing(links, target, max, &client_id, what)
+        };
+        let built: Option<Outgoing> = if want_add {
             let parts: Vec<TopicPartition> = std::mem::take(&mut g.pending_add).into_iter().collect();
             let mut topics: Vec<AddPartitionsToTxnTopic> = Vec::new();
             for tp in &parts {
@@ -157,7 +188,11 @@ impl Sender {
                 ..Default::default()
             };
             let max = AddPartitionsToTxnRequest::CLIENT_MAX_VERSION;
-            self.encode(target, &req, Some(max), TxnRequest::AddPartitions(parts))
+            let built = encode(links, &req, Some(max), TxnRequest::AddPartitions(parts.clone()));
+            if built.is_none() {
+                g.pending_add.extend(parts);
+            }
+            built
         } else {
             match op {
                 Some(Op::Init { bump }) => {
@@ -170,7 +205,7 @@ impl Sender {
                         enable_2pc: false,
                         keep_prepared_txn: false,
                     };
-                    self.encode(target, &req, None, TxnRequest::InitProducerId)
+                    encode(links, &req, None, TxnRequest::InitProducerId)
                 }
                 Some(Op::EndTxn { commit }) => {
                     let req = EndTxnRequest {
@@ -180,7 +215,7 @@ impl Sender {
                         committed: commit,
                     };
                     let max = if tv2 { 5 } else { 4 };
-                    self.encode(target, &req, Some(max), TxnRequest::EndTxn)
+                    encode(links, &req, Some(max), TxnRequest::EndTxn)
                 }
                 Some(Op::SendOffsets { group, added: false, .. }) if !tv2 => {
                     let req = AddOffsetsToTxnRequest {
@@ -189,7 +224,7 @@ impl Sender {
                         producer_epoch: epoch,
                         group_id: group.group_id,
                     };
-                    self.encode(target, &req, None, TxnRequest::AddOffsets)
+                    encode(links, &req, None, TxnRequest::AddOffsets)
                 }
                 Some(Op::SendOffsets { group, offsets, .. }) => {
                     let mut topics: Vec<TxnOffsetCommitRequestTopic> = Vec::new();
@@ -219,12 +254,12 @@ impl Sender {
                         topics,
                     };
                     let max = if tv2 { 5 } else { TxnOffsetCommitRequest::TV1_MAX_VERSION };
-                    self.encode(target, &req, Some(max), TxnRequest::TxnOffsetCommit(group.group_id))
+                    encode(links, &req, Some(max), TxnRequest::TxnOffsetCommit(group.group_id))
                 }
                 None => None,
             }
         };
-        let Some((kind, bytes, version, id)) = built else {
+        let Some(request) = built else {
             g.fail(
                 Error::Unsupported(
                     "the coordinator does not support a needed transaction API version".into(),
@@ -236,55 +271,33 @@ impl Sender {
             return;
         };
         drop(g);
-        let deadline = now + self.config.request_timeout;
-        if let Some(c) = self.connections.get_mut(&target) {
-            c.push(id, version, kind, bytes, true, deadline);
-        }
-        self.flush_writes(target, now);
+        out.sends.push(request);
     }
 
-    /// Encodes a request for `node` at the highest version both sides support (capped at `max`), with
-    /// a fresh correlation id.
-    fn encode<R: Request>(
-        &mut self,
-        node: i32,
-        req: &R,
-        max: Option<i16>,
-        what: TxnRequest,
-    ) -> Option<(RequestKind, Vec<u8>, i16, i32)> {
-        let c = self.connections.get_mut(&node)?;
-        let top = max.map_or(R::MAX_VERSION, |m| m.min(R::MAX_VERSION));
-        let version = c.pick_version(R::API_KEY, (R::MIN_VERSION, top))?;
-        let id = c.next_id();
-        let mut out = Vec::new();
-        encode_request(&mut out, version, id, Some(&self.config.client_id), req).ok()?;
-        Some((RequestKind::Txn(what), out, version, id))
-    }
-
-    fn send_find_coordinator(
+    fn find_coordinator(
         &mut self,
         key_type: i8,
         key: String,
         group: Option<String>,
         now: Instant,
-        timeout: &mut Duration,
+        links: &mut dyn Links,
+        out: &mut Outbox,
     ) {
-        let Some(node) = self.ready_node(now, timeout) else { return };
-        let req = FindCoordinatorRequest::single(key_type, key);
-        let Some((kind, bytes, version, id)) =
-            self.encode(node, &req, None, TxnRequest::FindCoordinator(group))
-        else {
+        let Some(node) = links.least_loaded(now) else {
+            out.connect_any = true;
             return;
         };
-        if let Some(c) = self.connections.get_mut(&node) {
-            c.push(id, version, kind, bytes, true, now + self.config.request_timeout);
+        let req = FindCoordinatorRequest::single(key_type, key);
+        if let Some(o) =
+            req.outgoing(links, node, None, &self.config.client_id, TxnRequest::FindCoordinator(group))
+        {
+            out.sends.push(o);
         }
-        self.flush_writes(node, now);
     }
 
     /// A transactional request was lost with its connection: try again later.
-    pub(super) fn txn_request_lost(&mut self, what: TxnRequest, now: Instant) {
-        let Some(t) = self.transactional.clone() else { return };
+    pub(crate) fn on_lost(&mut self, what: TxnRequest, now: Instant) {
+        let t = Arc::clone(&self.state);
         let mut g = t.inner.lock();
         match what {
             TxnRequest::AddPartitions(parts) => g.pending_add.extend(parts),
@@ -292,13 +305,13 @@ impl Sender {
             TxnRequest::FindCoordinator(_) => {}
             _ => g.coordinator_moved(None),
         }
-        g.retry_later(now, self.config.retry_backoff, self.config.retry_backoff_max);
+        g.retry_later(now, &self.backoff, &mut self.jitter);
     }
 
     /// The connection to `node` failed: if it is a coordinator, forget it, so the next transactional
-    /// request finds the current one first.
-    pub(super) fn txn_node_failed(&mut self, node: i32, now: Instant) {
-        let Some(t) = self.transactional.as_ref() else { return };
+    /// request finds the current one first (Java's `lookupCoordinator` when the node is not ready).
+    pub(crate) fn on_node_failed(&mut self, node: i32, now: Instant) {
+        let t = Arc::clone(&self.state);
         let mut g = t.inner.lock();
         let groups: Vec<String> =
             g.group_coordinators.iter().filter(|(_, &n)| n == node).map(|(group, _)| group.clone()).collect();
@@ -313,21 +326,23 @@ impl Sender {
         for group in &groups {
             g.coordinator_moved(Some(group));
         }
-        g.retry_later(now, self.config.retry_backoff, self.config.retry_backoff_max);
+        g.retry_later(now, &self.backoff, &mut self.jitter);
     }
 
-    /// Applies a transactional response.
-    pub(super) fn on_txn_response(
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_response(
         &mut self,
         what: TxnRequest,
         body: &[u8],
         version: i16,
         corr: i32,
         now: Instant,
+        mut tm: Option<&mut TransactionManager>,
+        out: &mut Outbox,
     ) {
-        let Some(t) = self.transactional.clone() else { return };
+        let t = Arc::clone(&self.state);
         let mut g = t.inner.lock();
-        let (backoff, backoff_max) = (self.config.retry_backoff, self.config.retry_backoff_max);
+        let (backoff, jitter) = (&self.backoff, &mut self.jitter);
         let mut fatal: Option<Error> = None;
         match what {
             TxnRequest::FindCoordinator(group) => {
@@ -357,15 +372,15 @@ impl Sender {
                                 fatal = Some(e);
                             }
                         }
-                        _ => g.retry_later(now, backoff, backoff_max),
+                        _ => g.retry_later(now, backoff, jitter),
                     },
-                    Err(_) => g.retry_later(now, backoff, backoff_max),
+                    Err(_) => g.retry_later(now, backoff, jitter),
                 }
             }
             TxnRequest::InitProducerId => match decode_response::<InitProducerIdRequest>(body, version, corr)
             {
                 Ok(r) if r.error_code == ErrorCode::NONE => {
-                    let installed = self.txn.as_mut().map(|tm| tm.install(r.producer_id, r.producer_epoch));
+                    let installed = tm.as_deref_mut().map(|tm| tm.install(r.producer_id, r.producer_epoch));
                     if let Some(Err(e)) = installed {
                         fatal = Some(e);
                     } else {
@@ -377,11 +392,11 @@ impl Sender {
                         g.finish(Ok(()));
                     }
                 }
-                Ok(r) if g.retry_on(r.error_code, None, now, backoff, backoff_max) => {}
+                Ok(r) if g.retry_on(r.error_code, None, now, backoff, jitter) => {}
                 Ok(r) => {
                     fatal = Some(Error::Broker { code: r.error_code, message: Some("InitProducerId".into()) })
                 }
-                Err(_) => g.retry_later(now, backoff, backoff_max),
+                Err(_) => g.retry_later(now, backoff, jitter),
             },
             TxnRequest::AddPartitions(parts) => {
                 match decode_response::<AddPartitionsToTxnRequest>(body, version, corr) {
@@ -416,8 +431,9 @@ impl Sender {
                         }
                         if !retry.is_empty() {
                             g.pending_add.extend(retry);
-                            // CONCURRENT_TRANSACTIONS is frequent right after a commit: retry soon.
-                            g.next_attempt = now + Duration::from_millis(20);
+                            // CONCURRENT_TRANSACTIONS is frequent right after a commit: retry soon
+                            // (Java's ADD_PARTITIONS_RETRY_BACKOFF_MS).
+                            g.next_attempt = now + ADD_PARTITIONS_RETRY.after(0, jitter);
                         }
                         if let Some(code) = failed {
                             g.fail(Error::Broker { code, message: Some("AddPartitionsToTxn".into()) }, false);
@@ -425,7 +441,7 @@ impl Sender {
                     }
                     Err(_) => {
                         g.pending_add.extend(parts);
-                        g.retry_later(now, backoff, backoff_max);
+                        g.retry_later(now, backoff, jitter);
                     }
                 }
             }
@@ -435,7 +451,7 @@ impl Sender {
                         *added = true;
                     }
                 }
-                Ok(r) if g.retry_on(r.error_code, None, now, backoff, backoff_max) => {}
+                Ok(r) if g.retry_on(r.error_code, None, now, backoff, jitter) => {}
                 Ok(r) if is_fatal(r.error_code) => {
                     fatal = Some(Error::Broker { code: r.error_code, message: None })
                 }
@@ -443,7 +459,7 @@ impl Sender {
                     Error::Broker { code: r.error_code, message: Some("AddOffsetsToTxn".into()) },
                     false,
                 ),
-                Err(_) => g.retry_later(now, backoff, backoff_max),
+                Err(_) => g.retry_later(now, backoff, jitter),
             },
             TxnRequest::TxnOffsetCommit(group) => {
                 match decode_response::<TxnOffsetCommitRequest>(body, version, corr) {
@@ -456,16 +472,16 @@ impl Sender {
                             fatal = Some(Error::Broker { code: c, message: Some("TxnOffsetCommit".into()) });
                         } else if codes.iter().any(|&c| coordinator_moved(c)) {
                             g.coordinator_moved(Some(&group));
-                            g.retry_later(now, backoff, backoff_max);
+                            g.retry_later(now, backoff, jitter);
                         } else if codes.iter().all(|&c| c == ErrorCode::NONE || retry_same(c)) {
-                            g.retry_later(now, backoff, backoff_max);
+                            g.retry_later(now, backoff, jitter);
                         } else if let Some(&c) =
                             codes.iter().find(|&&c| c != ErrorCode::NONE && !retry_same(c))
                         {
                             g.fail(Error::Broker { code: c, message: Some("TxnOffsetCommit".into()) }, false);
                         }
                     }
-                    Err(_) => g.retry_later(now, backoff, backoff_max),
+                    Err(_) => g.retry_later(now, backoff, jitter),
                 }
             }
             TxnRequest::EndTxn => match decode_response::<EndTxnRequest>(body, version, corr) {
@@ -476,9 +492,7 @@ impl Sender {
                     g.started = false;
                     if tv2 && r.producer_id >= 0 {
                         // KIP-890: every transaction ends with an epoch bump.
-                        if let Some(Err(e)) =
-                            self.txn.as_mut().map(|tm| tm.install(r.producer_id, r.producer_epoch))
-                        {
+                        if let Some(Err(e)) = tm.map(|tm| tm.install(r.producer_id, r.producer_epoch)) {
                             fatal = Some(e);
                         }
                     }
@@ -493,12 +507,12 @@ impl Sender {
                         }
                     }
                 }
-                Ok(r) if g.retry_on(r.error_code, None, now, backoff, backoff_max) => {}
+                Ok(r) if g.retry_on(r.error_code, None, now, backoff, jitter) => {}
                 Ok(r) if r.error_code == ErrorCode::TRANSACTION_ABORTABLE => {
                     g.fail(Error::Broker { code: r.error_code, message: Some("EndTxn".into()) }, false)
                 }
                 Ok(r) => fatal = Some(Error::Broker { code: r.error_code, message: Some("EndTxn".into()) }),
-                Err(_) => g.retry_later(now, backoff, backoff_max),
+                Err(_) => g.retry_later(now, backoff, jitter),
             },
         }
         // A coordinator answering INVALID_PRODUCER_EPOCH means a newer producer took over (Java turns
@@ -519,44 +533,238 @@ impl Sender {
         drop(g);
         t.notify();
         if let Some(e) = fatal {
-            self.go_fatal(e);
+            out.fatal.get_or_insert(e);
         }
     }
 
     /// A record batch of the transaction failed for good: the transaction must be aborted (or, when
-    /// fenced, the producer is done).
-    pub(super) fn txn_batch_failed(&mut self, error: &Error) {
-        let Some(t) = self.transactional.clone() else { return };
+    /// fatal, the producer is done).
+    pub(crate) fn record_failed(&self, error: &Error) {
         let fatal = error.broker_code().is_some_and(fatal_for_produce);
-        let mut g = t.inner.lock();
+        let mut g = self.state.inner.lock();
         if matches!(g.state, TxnState::InTransaction | TxnState::Committing) {
             g.fail(error.clone(), fatal);
         }
         drop(g);
-        t.notify();
+        self.state.notify();
     }
 
-    /// The transactional id, Produce version cap and partition filter for the next Produce request:
-    /// `None` for a producer without transactions.
-    pub(super) fn txn_produce_context(&self) -> Option<(String, i16, Option<HashSet<TopicPartition>>)> {
-        let t = self.transactional.as_ref()?;
-        let g = t.inner.lock();
+    /// The transactional id, Produce version cap and partition filter for the next Produce request.
+    pub(crate) fn produce_context(&self) -> TxnContext {
+        let g = self.state.inner.lock();
         let tv2 = g.tv2 == Some(true);
         // v1 caps Produce at 11 (12+ means "transactions v2"); v1 partitions must be registered first.
-        let cap = if tv2 { 13 } else { 11 };
-        let filter = (!tv2).then(|| g.in_txn.clone());
-        Some((g.transactional_id.clone(), cap, filter))
+        TxnContext {
+            transactional_id: g.transactional_id.clone(),
+            max_version: if tv2 { 13 } else { 11 },
+            registered: (!tv2).then(|| g.in_txn.clone()),
+        }
     }
 
-    /// Marks the producer fatal in the transaction state too.
-    pub(super) fn txn_fatal(&mut self, error: &Error) {
-        if let Some(t) = self.transactional.clone() {
-            let mut g = t.inner.lock();
-            if !matches!(g.state, TxnState::Fatal(_)) {
-                g.fail(error.clone(), true);
-            }
-            drop(g);
-            t.notify();
+    /// Marks the transaction state fatal too.
+    pub(crate) fn on_fatal(&self, error: &Error) {
+        let mut g = self.state.inner.lock();
+        if !matches!(g.state, TxnState::Fatal(_)) {
+            g.fail(error.clone(), true);
         }
+        drop(g);
+        self.state.notify();
+    }
+}
+
+/// A transactional request body that encodes itself for a node at the highest version both sides
+/// support (capped at `max`), with a fresh correlation id.
+trait EncodeTxn {
+    fn outgoing(
+        &self,
+        links: &mut dyn Links,
+        node: i32,
+        max: Option<i16>,
+        client_id: &str,
+        what: TxnRequest,
+    ) -> Option<Outgoing>;
+}
+
+impl<R: Message> EncodeTxn for R {
+    fn outgoing(
+        &self,
+        links: &mut dyn Links,
+        node: i32,
+        max: Option<i16>,
+        client_id: &str,
+        what: TxnRequest,
+    ) -> Option<Outgoing> {
+        let top = max.map_or(R::MAX_VERSION, |m| m.min(R::MAX_VERSION));
+        let version = links.version(node, R::API_KEY, (R::MIN_VERSION, top))?;
+        let correlation_id = links.next_correlation_id(node);
+        Outgoing::encode(node, correlation_id, version, client_id, self, Request::Txn(what)).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accumulator::buffer_pool::BufferPool;
+    use crate::accumulator::AccumulatorConfig;
+    use crate::protocol::messages::find_coordinator::{Coordinator, FindCoordinatorResponse};
+    use crate::protocol::messages::init_producer_id::InitProducerIdResponse;
+    use crate::sender::fake::{response, FakeLinks};
+
+    fn driver() -> CoordinatorDriver {
+        let acc = Arc::new(RecordAccumulator::new(
+            AccumulatorConfig::default(),
+            Arc::new(BufferPool::new(1 << 20, 16 * 1024)),
+        ));
+        let config = CoordinatorConfig {
+            client_id: Arc::from("c"),
+            transaction_timeout: Duration::from_secs(60),
+            retry: Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
+        };
+        CoordinatorDriver::new(config, Arc::new(Transactional::new("tx".into())), acc)
+    }
+
+    fn start(d: &CoordinatorDriver, op: Op) -> u64 {
+        let mut g = d.state.inner.lock();
+        if matches!(g.state, TxnState::Uninitialized) {
+            g.transition(TxnState::Initializing).unwrap();
+        }
+        d.state.start(&mut g, op).unwrap()
+    }
+
+    fn sent(out: &Outbox) -> Option<(&Outgoing, TxnRequest)> {
+        out.sends.iter().find_map(|o| match &o.request {
+            Request::Txn(t) => Some((o, t.clone())),
+            _ => None,
+        })
+    }
+
+    fn coordinator_answer(node: i32) -> FindCoordinatorResponse {
+        FindCoordinatorResponse {
+            coordinators: vec![Coordinator {
+                key: "tx".into(),
+                node_id: node,
+                host: "coord".into(),
+                port: 9000,
+                error_code: ErrorCode::NONE,
+                error_message: None,
+            }],
+            node_id: node,
+            host: "coord".into(),
+            port: 9000,
+            ..Default::default()
+        }
+    }
+
+    /// Finds the coordinator at node 3 and connects to it.
+    fn with_coordinator(d: &mut CoordinatorDriver, links: &mut FakeLinks, now: Instant) {
+        let mut out = Outbox::default();
+        d.poll(now, None, links, &mut out);
+        let (o, what) = sent(&out).expect("FindCoordinator");
+        assert_eq!(what, TxnRequest::FindCoordinator(None));
+        let (v, c) = (o.version, o.correlation_id);
+        d.on_response(what, &response(v, c, &coordinator_answer(3)), v, c, now, None, &mut out);
+        let mut out = Outbox::default();
+        d.poll(now, None, links, &mut out);
+        assert_eq!(out.connect, vec![3], "connects to the coordinator");
+        assert!(out.learn.contains(&(3, "coord".to_string(), 9000)));
+        links.ready.insert(3);
+        links.up.insert(3);
+    }
+
+    #[test]
+    fn init_finds_the_coordinator_then_gets_an_id() {
+        let mut d = driver();
+        let id = start(&d, Op::Init { bump: false });
+        let now = Instant::now();
+        let mut links = FakeLinks::ready(&[1]);
+        with_coordinator(&mut d, &mut links, now);
+        let mut out = Outbox::default();
+        d.poll(now, None, &mut links, &mut out);
+        let (o, what) = sent(&out).expect("InitProducerId");
+        assert_eq!((o.node, what.clone()), (3, TxnRequest::InitProducerId));
+        let (v, c) = (o.version, o.correlation_id);
+        let mut tm = TransactionManager::new(true);
+        let answer = InitProducerIdResponse { producer_id: 9, producer_epoch: 1, ..Default::default() };
+        d.on_response(what, &response(v, c, &answer), v, c, now, Some(&mut tm), &mut out);
+        assert_eq!(tm.producer_id_and_epoch(), (9, 1));
+        assert!(d.state.wait(id, Duration::ZERO).is_ok());
+        assert!(matches!(d.state.inner.lock().state, TxnState::Ready));
+    }
+
+    #[test]
+    fn every_lost_request_clears_what_it_set_and_is_sent_again() {
+        let mut d = driver();
+        start(&d, Op::Init { bump: false });
+        let now = Instant::now();
+        let mut links = FakeLinks::ready(&[1]);
+        // A lost FindCoordinator: asked again after the backoff.
+        let mut out = Outbox::default();
+        d.poll(now, None, &mut links, &mut out);
+        let (_, what) = sent(&out).unwrap();
+        d.on_lost(what, now);
+        let mut out = Outbox::default();
+        d.poll(now, None, &mut links, &mut out);
+        assert!(out.sends.is_empty(), "backing off");
+        let later = now + Duration::from_secs(2);
+        with_coordinator(&mut d, &mut links, later);
+        // A lost InitProducerId: the coordinator is looked up again, then the request resent.
+        let mut out = Outbox::default();
+        d.poll(later, None, &mut links, &mut out);
+        let (_, what) = sent(&out).unwrap();
+        assert_eq!(what, TxnRequest::InitProducerId);
+        d.on_lost(what, later);
+        assert_eq!(d.state.inner.lock().coordinator, None, "forgotten");
+        let mut out = Outbox::default();
+        d.poll(later + Duration::from_secs(2), None, &mut links, &mut out);
+        assert!(matches!(sent(&out), Some((_, TxnRequest::FindCoordinator(None)))));
+        // A lost AddPartitionsToTxn puts its partitions back.
+        let tp = TopicPartition::new("t", 0);
+        d.on_lost(TxnRequest::AddPartitions(vec![tp.clone()]), later);
+        assert!(d.state.inner.lock().pending_add.contains(&tp));
+        // A lost TxnOffsetCommit forgets the group's coordinator.
+        d.state.inner.lock().group_coordinators.insert("g".into(), 5);
+        d.on_lost(TxnRequest::TxnOffsetCommit("g".into()), later);
+        assert!(!d.state.inner.lock().group_coordinators.contains_key("g"));
+        // A lost EndTxn forgets the transaction coordinator.
+        d.state.inner.lock().coordinator = Some(3);
+        d.on_lost(TxnRequest::EndTxn, later);
+        assert_eq!(d.state.inner.lock().coordinator, None);
+    }
+
+    #[test]
+    fn one_request_at_a_time_and_a_failed_coordinator_is_looked_up_again() {
+        let mut d = driver();
+        start(&d, Op::Init { bump: false });
+        let now = Instant::now();
+        let mut links = FakeLinks::ready(&[1]);
+        with_coordinator(&mut d, &mut links, now);
+        links.in_flight.push("Txn");
+        let mut out = Outbox::default();
+        d.poll(now, None, &mut links, &mut out);
+        assert!(out.sends.is_empty(), "a transactional request is in flight");
+        links.in_flight.clear();
+        d.on_node_failed(3, now);
+        assert_eq!(d.state.inner.lock().coordinator, None);
+        d.on_node_failed(7, now);
+        let mut out = Outbox::default();
+        d.poll(now + Duration::from_secs(2), None, &mut links, &mut out);
+        assert!(matches!(sent(&out), Some((_, TxnRequest::FindCoordinator(None)))));
+    }
+
+    #[test]
+    fn an_undecodable_answer_is_retried() {
+        let mut d = driver();
+        start(&d, Op::Init { bump: false });
+        let now = Instant::now();
+        let mut links = FakeLinks::ready(&[1]);
+        let mut out = Outbox::default();
+        d.poll(now, None, &mut links, &mut out);
+        let (o, what) = sent(&out).unwrap();
+        let (v, c) = (o.version, o.correlation_id);
+        d.on_response(what, &[0xde, 0xad], v, c, now, None, &mut out);
+        assert!(out.fatal.is_none());
+        let mut out = Outbox::default();
+        d.poll(now + Duration::from_secs(2), None, &mut links, &mut out);
+        assert!(sent(&out).is_some());
     }
 }

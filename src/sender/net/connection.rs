@@ -12,10 +12,9 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::accumulator::ProducerBatch;
+use super::super::request::Request;
 use crate::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
-use crate::protocol::messages::produce::ProduceFrame;
-use crate::protocol::{encode_request, frame, ApiKey, ErrorCode, Message, ProtocolError};
+use crate::protocol::{encode_request, frame, ApiKey, ErrorCode, ProtocolError};
 
 /// The ApiVersions version kprod asks with first (v3+ carries the client software name).
 const API_VERSIONS_VERSION: i16 = 3;
@@ -28,7 +27,7 @@ const READ_CHUNK: usize = 4096;
 
 /// Where a connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnState {
+pub(crate) enum ConnState {
     /// TCP connect in progress.
     Connecting,
     /// Connected; waiting for the ApiVersions answer.
@@ -37,72 +36,49 @@ pub enum ConnState {
     Ready,
 }
 
-/// What an in-flight request is, with what it carries: its response, or its loss, is routed by this one
-/// value, so a request cannot lose what it carries on the way (a Produce request owns its batches).
-#[derive(Debug)]
-pub enum RequestKind {
-    /// The connection's ApiVersions handshake.
-    ApiVersions,
-    /// A metadata refresh for these topics.
-    Metadata(Vec<Arc<str>>),
-    /// Produce, written straight from the batches' buffers.
-    Produce {
-        /// The request around the batches.
-        frame: ProduceFrame,
-        /// The batches, in the frame's partition order.
-        batches: Vec<ProducerBatch>,
-    },
-    /// InitProducerId for the idempotent producer.
-    InitProducerId,
-    /// A transactional request.
-    Txn(super::transactions::TxnRequest),
+/// The bytes on the wire of `request`: `owned` for every request but Produce, whose batches add theirs.
+fn total_len(request: &Request, owned: &[u8]) -> usize {
+    match request {
+        Request::Produce { frame, batches } => {
+            frame.wire_len(batches.iter().map(|b| b.sealed_bytes().map_or(0, <[u8]>::len)).sum())
+        }
+        _ => owned.len(),
+    }
 }
 
-impl RequestKind {
-    /// The bytes on the wire: `owned` for every request but Produce, whose batches add theirs.
-    fn total_len(&self, owned: &[u8]) -> usize {
-        match self {
-            RequestKind::Produce { frame, batches } => {
-                frame.wire_len(batches.iter().map(|b| b.sealed_bytes().map_or(0, <[u8]>::len)).sum())
-            }
-            _ => owned.len(),
+/// Appends the slices of `request` after its first `skip` bytes to `out`.
+fn request_slices<'a>(request: &'a Request, owned: &'a [u8], mut skip: usize, out: &mut Vec<IoSlice<'a>>) {
+    let mut push = |s: &'a [u8], out: &mut Vec<IoSlice<'a>>| {
+        if skip >= s.len() {
+            skip -= s.len();
+        } else {
+            out.push(IoSlice::new(&s[skip..]));
+            skip = 0;
         }
-    }
-
-    /// Appends the slices of this request after its first `skip` bytes to `out`.
-    fn slices<'a>(&'a self, owned: &'a [u8], mut skip: usize, out: &mut Vec<IoSlice<'a>>) {
-        let mut push = |s: &'a [u8], out: &mut Vec<IoSlice<'a>>| {
-            if skip >= s.len() {
-                skip -= s.len();
-            } else {
-                out.push(IoSlice::new(&s[skip..]));
-                skip = 0;
+    };
+    match request {
+        Request::Produce { frame, batches } => {
+            let mut from = 0;
+            for (split, batch) in frame.splits.iter().zip(batches) {
+                push(frame.head.get(from..*split).unwrap_or(&[]), out);
+                push(batch.sealed_bytes().unwrap_or(&[]), out);
+                from = *split;
             }
-        };
-        match self {
-            RequestKind::Produce { frame, batches } => {
-                let mut from = 0;
-                for (split, batch) in frame.splits.iter().zip(batches) {
-                    push(frame.head.get(from..*split).unwrap_or(&[]), out);
-                    push(batch.sealed_bytes().unwrap_or(&[]), out);
-                    from = *split;
-                }
-                push(frame.head.get(from..).unwrap_or(&[]), out);
-            }
-            _ => push(owned, out),
+            push(frame.head.get(from..).unwrap_or(&[]), out);
         }
+        _ => push(owned, out),
     }
 }
 
 /// A request written or being written, awaiting its response.
 #[derive(Debug)]
-pub struct InFlight {
+pub(crate) struct InFlight {
     /// The correlation id.
     pub correlation_id: i32,
     /// The request's API version.
     pub version: i16,
     /// What it is, with what it carries.
-    pub kind: RequestKind,
+    pub request: Request,
     /// Its encoded bytes (empty for Produce, which is written from its frame and batches).
     bytes: Vec<u8>,
     written: usize,
@@ -115,7 +91,7 @@ pub struct InFlight {
 
 /// One broker connection.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     /// The broker's node id (negative for bootstrap servers).
     pub node_id: i32,
     /// The poll token.
@@ -146,7 +122,7 @@ pub struct Connection {
 
 /// Socket options from the producer configuration.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SocketOptions {
+pub(crate) struct SocketOptions {
     /// `send.buffer.bytes`.
     pub send_buffer: Option<usize>,
     /// `receive.buffer.bytes`.
@@ -234,7 +210,7 @@ impl Connection {
         let mut out = Vec::new();
         encode_request(&mut out, version, id, Some(&self.client_id), &req).map_err(invalid_data)?;
         // The handshake has its own deadline: the connection set-up timeout.
-        self.push(id, version, RequestKind::ApiVersions, out, true, now + Duration::from_secs(3600));
+        self.push(id, version, Request::ApiVersions, out, true, now + Duration::from_secs(3600));
         Ok(())
     }
 
@@ -280,11 +256,6 @@ impl Connection {
             .map_or(0, |f| f.max_version_level)
     }
 
-    /// Picks the version of message `M` to use.
-    pub fn version_for<M: Message>(&self) -> Option<i16> {
-        self.pick_version(M::API_KEY, (M::MIN_VERSION, M::MAX_VERSION))
-    }
-
     /// The next correlation id.
     pub fn next_id(&mut self) -> i32 {
         let id = self.next_correlation_id;
@@ -305,21 +276,21 @@ impl Connection {
     }
 
     /// Queues a request for writing.
-    /// `bytes` is the encoded request; empty for [`RequestKind::Produce`], which carries its own.
+    /// `bytes` is the encoded request; empty for [`Request::Produce`], which carries its own.
     pub fn push(
         &mut self,
         correlation_id: i32,
         version: i16,
-        kind: RequestKind,
+        request: Request,
         bytes: Vec<u8>,
         expects_response: bool,
         deadline: Instant,
     ) {
-        let total = kind.total_len(&bytes);
+        let total = total_len(&request, &bytes);
         self.in_flight.push_back(InFlight {
             correlation_id,
             version,
-            kind,
+            request,
             bytes,
             written: 0,
             total,
@@ -339,7 +310,7 @@ impl Connection {
         while self.write_index < self.in_flight.len() {
             let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(16);
             for req in self.in_flight.iter().skip(self.write_index) {
-                req.kind.slices(&req.bytes, req.written, &mut slices);
+                request_slices(&req.request, &req.bytes, req.written, &mut slices);
                 if slices.len() >= MAX_IOVECS {
                     slices.truncate(MAX_IOVECS);
                     break;

@@ -1,0 +1,587 @@
+//! The sender's network (Java's `NetworkClient` with its `ClusterConnectionStates`): the only code that
+//! touches mio. It owns the `Poll`, every socket and all per-broker state — the connection, its
+//! reconnect backoff and set-up timeout, the address it resolved — and turns socket events into
+//! [`NetEvent`]s. Every request it is given comes back exactly once: answered (with its response),
+//! written (acks=0 Produce), or lost (with the connection, or past `request.timeout.ms`).
+//!
+//! Drivers see it only through [`Links`]: which brokers can take a request, what versions they speak,
+//! and a correlation id for the next request. It never decides what to send.
+
+pub(crate) mod connection;
+mod dns;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Poll, Token, Waker};
+
+use self::connection::{ConnState, Connection, InFlight, SocketOptions};
+use super::backoff::{Backoff, Jitter};
+use super::metadata::Metadata;
+use super::request::{Outgoing, Request};
+use super::Links;
+use crate::protocol::{ApiKey, ErrorCode};
+
+/// The poll token of the waker.
+const WAKE_TOKEN: Token = Token(0);
+
+/// Wakes the sender's poll from other threads: rung when a batch becomes ready, on flush and close, and
+/// when a name is resolved — never per record.
+#[derive(Debug)]
+pub(crate) struct Wake {
+    waker: Waker,
+    /// Set by the first [`wake`](Self::wake) after the sender's last look at the shared state, cleared
+    /// by the sender before it looks again: while set, a wake-up is already on its way and later wakes
+    /// skip the `eventfd` write (one syscall per sender turn at most, not one per batch).
+    pending: AtomicBool,
+}
+
+impl Wake {
+    /// Wakes the sender thread, unless a wake-up is already pending.
+    pub(crate) fn wake(&self) {
+        // The plain load keeps the common case (already pending) free of a contended write.
+        if self.pending.load(Ordering::Acquire) || self.pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Err(e) = self.waker.wake() {
+            log::warn!("cannot wake the sender thread: {e}");
+        }
+    }
+
+    /// Called by the sender before each look at the shared state: wakes after this point ring again.
+    pub(crate) fn clear(&self) {
+        self.pending.store(false, Ordering::SeqCst);
+        // The store must be visible before the sender reads the queues (store-load order).
+        std::sync::atomic::fence(Ordering::SeqCst);
+    }
+}
+
+/// The network's settings (the producer properties of the same names).
+#[derive(Debug, Clone)]
+pub(crate) struct NetConfig {
+    /// `bootstrap.servers`, parsed; bootstrap server `i` is node `-(i + 1)`.
+    pub bootstrap: Vec<(String, u16)>,
+    /// `client.id`.
+    pub client_id: Arc<str>,
+    /// `max.in.flight.requests.per.connection`.
+    pub max_in_flight: usize,
+    /// `request.timeout.ms`.
+    pub request_timeout: Duration,
+    /// `reconnect.backoff.ms` / `reconnect.backoff.max.ms`.
+    pub reconnect: Backoff,
+    /// `socket.connection.setup.timeout.ms` / `socket.connection.setup.timeout.max.ms`: the set-up
+    /// timeout grows (jittered) with each consecutive failure, as in Java.
+    pub setup_timeout: Backoff,
+    /// `connections.max.idle.ms`.
+    pub idle: Option<Duration>,
+    /// Socket buffer sizes.
+    pub socket: SocketOptions,
+}
+
+/// What happened on the network, for the sender to hand to the driver that owns the request.
+#[derive(Debug)]
+pub(crate) enum NetEvent {
+    /// A response to `request`.
+    Answered {
+        /// The broker.
+        node: i32,
+        /// The request answered.
+        request: Request,
+        /// Its API version.
+        version: i16,
+        /// Its correlation id.
+        correlation_id: i32,
+        /// The response frame (header included).
+        body: Vec<u8>,
+    },
+    /// An acks=0 Produce request was written: it is complete.
+    Written {
+        /// What was written.
+        request: Request,
+    },
+    /// `request` will get no answer: its connection failed or it timed out (`code` says which).
+    Lost {
+        /// The broker.
+        node: i32,
+        /// The request lost.
+        request: Request,
+        /// NETWORK_EXCEPTION or REQUEST_TIMED_OUT.
+        code: ErrorCode,
+    },
+    /// A connection to `node` (or the attempt) failed.
+    Failed {
+        /// The broker.
+        node: i32,
+    },
+}
+
+/// What the network knows of one broker.
+#[derive(Debug, Default)]
+struct Broker {
+    conn: Option<Connection>,
+    /// Consecutive failed connection attempts (reset by a completed handshake).
+    failures: u32,
+    /// No new attempt before this.
+    next_attempt: Option<Instant>,
+    /// A name lookup for this broker is under way.
+    resolving: Option<(String, u16)>,
+    /// The set-up timeout of the connection being set up.
+    setup_timeout: Duration,
+}
+
+/// The sender's network.
+pub(crate) struct Network {
+    poll: Poll,
+    events: Events,
+    config: NetConfig,
+    metadata: Arc<Metadata>,
+    brokers: HashMap<i32, Broker>,
+    tokens: HashMap<Token, i32>,
+    next_token: usize,
+    /// Addresses learnt from FindCoordinator, for nodes metadata does not list.
+    extra_addresses: HashMap<i32, (String, u16)>,
+    /// Rotates the broker asked to connect when some connection is wanted and none is up.
+    next_candidate: usize,
+    jitter: Jitter,
+    dns: dns::Resolver,
+    /// Events not yet taken by the sender.
+    out: VecDeque<NetEvent>,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network").field("brokers", &self.brokers.len()).finish_non_exhaustive()
+    }
+}
+
+impl Network {
+    /// A network with no connection yet, and the waker other threads ring.
+    pub(crate) fn new(config: NetConfig, metadata: Arc<Metadata>) -> std::io::Result<(Network, Arc<Wake>)> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let wake = Arc::new(Wake { waker, pending: AtomicBool::new(false) });
+        let net = Network {
+            poll,
+            events: Events::with_capacity(256),
+            config,
+            metadata,
+            brokers: HashMap::new(),
+            tokens: HashMap::new(),
+            next_token: 1,
+            extra_addresses: HashMap::new(),
+            next_candidate: 0,
+            jitter: Jitter::from_entropy(),
+            dns: dns::Resolver::new(Arc::clone(&wake)),
+            out: VecDeque::new(),
+        };
+        Ok((net, wake))
+    }
+
+    /// The next event, oldest first.
+    pub(crate) fn next_event(&mut self) -> Option<NetEvent> {
+        self.out.pop_front()
+    }
+
+    /// Waits up to `timeout` for socket events and turns them into [`NetEvent`]s.
+    pub(crate) fn poll(&mut self, timeout: Duration, now_after: impl Fn() -> Instant) {
+        if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                log::error!("sender poll failed: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            return;
+        }
+        let now = now_after();
+        let ready: Vec<(i32, bool, bool)> = self
+            .events
+            .iter()
+            .filter_map(|ev| {
+                let node = *self.tokens.get(&ev.token())?;
+                Some((node, ev.is_readable() || ev.is_read_closed(), ev.is_writable() || ev.is_error()))
+            })
+            .collect();
+        for (node, readable, writable) in ready {
+            self.on_event(node, readable, writable, now);
+        }
+        self.take_dns_answers(now);
+    }
+
+    /// Remembers where coordinator `node` is (FindCoordinator), for nodes metadata does not list.
+    pub(crate) fn learn_address(&mut self, node: i32, host: String, port: u16) {
+        self.extra_addresses.insert(node, (host, port));
+    }
+
+    /// Holds back requests to `node` until `until` (KIP-219 throttling).
+    pub(crate) fn throttle(&mut self, node: i32, until: Instant) {
+        if let Some(c) = self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) {
+            c.throttled_until = Some(c.throttled_until.map_or(until, |u| u.max(until)));
+        }
+    }
+
+    /// Queues `req` on its connection and writes what the socket takes. Without a usable connection the
+    /// request is lost at once.
+    pub(crate) fn send(&mut self, req: Outgoing, now: Instant) {
+        let node = req.node;
+        let deadline = now + self.config.request_timeout;
+        match self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) {
+            Some(c) if c.state == ConnState::Ready => {
+                c.push(
+                    req.correlation_id,
+                    req.version,
+                    req.request,
+                    req.bytes,
+                    req.expects_response,
+                    deadline,
+                );
+                self.flush_writes(node, now);
+            }
+            _ => self.out.push_back(NetEvent::Lost {
+                node,
+                request: req.request,
+                code: ErrorCode::NETWORK_EXCEPTION,
+            }),
+        }
+    }
+
+    /// Starts connecting to `node` unless it is connected, connecting or backing off; `timeout` learns
+    /// when to try again.
+    pub(crate) fn connect(&mut self, node: i32, now: Instant, timeout: &mut Duration) {
+        let b = self.brokers.entry(node).or_default();
+        if b.conn.is_some() || b.resolving.is_some() {
+            return;
+        }
+        if let Some(t) = b.next_attempt.filter(|&t| now < t) {
+            *timeout = (*timeout).min(t - now);
+            return;
+        }
+        let Some((host, port)) = self.address(node) else {
+            // Not in metadata (yet): the next refresh may say where it is.
+            self.metadata.request_update();
+            return;
+        };
+        match self.dns.resolve(&host, port) {
+            Some(Ok(addr)) => self.open(node, &host, port, addr, now, timeout),
+            Some(Err(why)) => self.connect_failed(node, &format!("{host}:{port}"), &why, now, timeout),
+            None => {
+                log::debug!("resolving {host}:{port} (node {node})");
+                if let Some(b) = self.brokers.get_mut(&node) {
+                    b.resolving = Some((host, port));
+                }
+            }
+        }
+    }
+
+    fn take_dns_answers(&mut self, now: Instant) {
+        let answers: Vec<dns::Answer> = self.dns.answers().collect();
+        for (host, port, result) in answers {
+            let waiting: Vec<i32> = self
+                .brokers
+                .iter()
+                .filter(|(_, b)| b.resolving.as_ref().is_some_and(|(h, p)| *h == host && *p == port))
+                .map(|(&n, _)| n)
+                .collect();
+            for node in waiting {
+                if let Some(b) = self.brokers.get_mut(&node) {
+                    b.resolving = None;
+                }
+                let mut ignored = Duration::MAX;
+                match &result {
+                    Ok(addr) => self.open(node, &host, port, *addr, now, &mut ignored),
+                    Err(why) => {
+                        log::warn!("cannot resolve {host}:{port} (node {node}): {why}");
+                        self.connect_failed(node, &format!("{host}:{port}"), why, now, &mut ignored);
+                    }
+                }
+            }
+        }
+    }
+
+    fn open(
+        &mut self,
+        node: i32,
+        host: &str,
+        port: u16,
+        addr: SocketAddr,
+        now: Instant,
+        timeout: &mut Duration,
+    ) {
+        let token = Token(self.next_token);
+        self.next_token += 1;
+        let label = format!("{host}:{port}");
+        match Connection::connect(
+            node,
+            addr,
+            token,
+            self.poll.registry(),
+            self.config.socket,
+            Arc::clone(&self.config.client_id),
+            now,
+        ) {
+            Ok(mut c) => {
+                log::debug!("connecting to node {node} at {addr}");
+                c.address = label;
+                self.tokens.insert(token, node);
+                let b = self.brokers.entry(node).or_default();
+                b.setup_timeout = self.config.setup_timeout.after(b.failures, &mut self.jitter);
+                b.conn = Some(c);
+            }
+            Err(e) => {
+                log::warn!("connect to node {node} at {addr} failed: {e}");
+                self.connect_failed(node, &label, &e.to_string(), now, timeout);
+            }
+        }
+    }
+
+    /// A connection attempt failed before it was up: back off (growing), and tell the sender.
+    fn connect_failed(&mut self, node: i32, address: &str, why: &str, now: Instant, timeout: &mut Duration) {
+        self.metadata.note_broker_failure(address, why);
+        // As Java does on a failed connect: the address may have changed.
+        self.metadata.request_update();
+        let b = self.brokers.entry(node).or_default();
+        let wait = self.config.reconnect.after(b.failures, &mut self.jitter);
+        b.failures = b.failures.saturating_add(1);
+        b.next_attempt = Some(now + wait);
+        *timeout = (*timeout).min(wait);
+        self.out.push_back(NetEvent::Failed { node });
+    }
+
+    fn address(&self, node: i32) -> Option<(String, u16)> {
+        if node >= 0 {
+            self.metadata.broker_address(node)
+        } else {
+            usize::try_from(-(node + 1)).ok().and_then(|i| self.config.bootstrap.get(i)).cloned()
+        }
+        .or_else(|| self.extra_addresses.get(&node).cloned())
+    }
+
+    /// Closes a connection and settles everything that was in flight on it as lost (`code`: why).
+    /// `why` is kept for error messages; an empty `why` (an idle close) is no failure.
+    pub(crate) fn disconnect(&mut self, node: i32, code: ErrorCode, why: &str, now: Instant) {
+        let Some(b) = self.brokers.get_mut(&node) else { return };
+        let Some(mut c) = b.conn.take() else { return };
+        c.close(self.poll.registry());
+        self.tokens.remove(&c.token);
+        let was_ready = c.state == ConnState::Ready;
+        if was_ready {
+            b.next_attempt = Some(now + self.config.reconnect.after(0, &mut self.jitter));
+            if !why.is_empty() {
+                self.metadata.note_broker_failure(&c.address, why);
+                self.out.push_back(NetEvent::Failed { node });
+            }
+        } else {
+            let mut ignored = Duration::MAX;
+            let address = c.address.clone();
+            self.connect_failed(node, &address, why, now, &mut ignored);
+        }
+        for req in c.take_in_flight() {
+            self.out.push_back(NetEvent::Lost { node, request: req.request, code });
+        }
+        self.metadata.request_update();
+    }
+
+    /// Closes every connection; returns every request they had in flight (the producer is stopping).
+    pub(crate) fn close_all(&mut self) -> Vec<Request> {
+        let mut requests = Vec::new();
+        for b in self.brokers.values_mut() {
+            if let Some(mut c) = b.conn.take() {
+                c.close(self.poll.registry());
+                requests.extend(c.take_in_flight().into_iter().map(|r| r.request));
+            }
+        }
+        self.tokens.clear();
+        requests.extend(self.out.drain(..).filter_map(|ev| match ev {
+            NetEvent::Lost { request, .. }
+            | NetEvent::Written { request }
+            | NetEvent::Answered { request, .. } => Some(request),
+            NetEvent::Failed { .. } => None,
+        }));
+        requests
+    }
+
+    /// Closes connections whose set-up or a request is past its deadline, or that sat idle past
+    /// `connections.max.idle.ms`; returns how long until the next such deadline.
+    pub(crate) fn check_timeouts(&mut self, now: Instant) -> Duration {
+        let mut dead = Vec::new();
+        let mut next = Duration::MAX;
+        for (&node, b) in &self.brokers {
+            let Some(c) = &b.conn else { continue };
+            let setup_deadline = c.started + b.setup_timeout;
+            if c.state != ConnState::Ready && now >= setup_deadline {
+                dead.push((node, ErrorCode::NETWORK_EXCEPTION, "connection set-up timed out"));
+            } else if c.next_deadline().is_some_and(|d| now >= d) {
+                dead.push((node, ErrorCode::REQUEST_TIMED_OUT, "request timed out"));
+            } else if self.config.idle.is_some_and(|idle| {
+                c.in_flight_count() == 0 && now.saturating_duration_since(c.last_activity) >= idle
+            }) {
+                // An empty reason: closing an idle connection is no failure to report.
+                dead.push((node, ErrorCode::NETWORK_EXCEPTION, ""));
+            } else {
+                if let Some(d) = c.next_deadline() {
+                    next = next.min(d.saturating_duration_since(now));
+                }
+                if c.state != ConnState::Ready {
+                    next = next.min(setup_deadline.saturating_duration_since(now));
+                }
+            }
+        }
+        for (node, code, why) in dead {
+            log::debug!("closing connection to node {node}: {}", if why.is_empty() { "idle" } else { why });
+            self.disconnect(node, code, why, now);
+            next = Duration::ZERO;
+        }
+        next
+    }
+
+    /// Writes what the connection to `node` has queued; written acks=0 requests are complete (also
+    /// those written before a write failed), then a failure settles the rest.
+    fn flush_writes(&mut self, node: i32, now: Instant) {
+        let Some(c) = self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) else { return };
+        let mut done = Vec::new();
+        let written = c.write(self.poll.registry(), now, &mut done);
+        for req in done {
+            self.out.push_back(NetEvent::Written { request: req.request });
+        }
+        if let Err(e) = written {
+            log::warn!("write to node {node} failed: {e}");
+            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
+        }
+    }
+
+    fn on_event(&mut self, node: i32, readable: bool, writable: bool, now: Instant) {
+        let Some(c) = self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) else { return };
+        if c.state == ConnState::Connecting {
+            match c.finish_connect(now) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    log::warn!("connection to node {node} failed: {e}");
+                    self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
+                    return;
+                }
+            }
+        }
+        if writable || c.state == ConnState::Handshake {
+            self.flush_writes(node, now);
+        }
+        if !readable {
+            return;
+        }
+        let Some(c) = self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) else { return };
+        let mut responses = Vec::new();
+        let read = c.read(now, &mut responses);
+        // Responses that arrived before a failure are answers: they go first, the failure then settles
+        // the rest as lost.
+        for (req, body) in responses {
+            self.on_response(node, req, body, now);
+        }
+        if let Err(e) = read {
+            log::warn!("read from node {node} failed: {e}");
+            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
+        }
+    }
+
+    fn on_response(&mut self, node: i32, req: InFlight, body: Vec<u8>, now: Instant) {
+        let InFlight { correlation_id, version, request, .. } = req;
+        if !matches!(request, Request::ApiVersions) {
+            self.out.push_back(NetEvent::Answered { node, request, version, correlation_id, body });
+            return;
+        }
+        // The handshake is the network's own.
+        let Some(b) = self.brokers.get_mut(&node) else { return };
+        let Some(c) = b.conn.as_mut() else { return };
+        // The ApiVersions header is always v0: skip the correlation id.
+        match c.on_api_versions(body.get(4..).unwrap_or(&[]), version, now) {
+            Ok(true) => {
+                log::debug!("node {node} ready");
+                b.failures = 0;
+                b.next_attempt = None;
+                self.metadata.note_broker_ready(&c.address);
+            }
+            Ok(false) => self.flush_writes(node, now),
+            Err(e) => {
+                log::warn!("ApiVersions with node {node} failed: {e}");
+                self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &format!("ApiVersions: {e}"), now);
+            }
+        }
+    }
+
+    /// Starts a connection to the next broker (or bootstrap server) when some ready connection is
+    /// wanted and none is up or being set up; `timeout` learns when a backing-off one may be tried.
+    pub(crate) fn connect_any(&mut self, now: Instant, timeout: &mut Duration) {
+        let conns = || self.brokers.values().filter_map(|b| b.conn.as_ref());
+        if conns().any(|c| c.state != ConnState::Ready)
+            || self.brokers.values().any(|b| b.resolving.is_some())
+        {
+            return; // one is on its way
+        }
+        let mut candidates = self.metadata.broker_ids();
+        candidates.sort_unstable();
+        if candidates.is_empty() {
+            candidates = (0..self.config.bootstrap.len()).map(|i| -(i as i32) - 1).collect();
+        }
+        let n = candidates.len();
+        for i in 0..n {
+            let node = candidates[(self.next_candidate + i) % n];
+            let b = self.brokers.get(&node);
+            if b.is_some_and(|b| b.conn.is_some() || b.next_attempt.is_some_and(|t| now < t)) {
+                continue;
+            }
+            self.next_candidate = (self.next_candidate + i + 1) % n;
+            self.connect(node, now, timeout);
+            return;
+        }
+        // Everyone is backing off: come back when the first may be tried.
+        if let Some(t) = self.brokers.values().filter_map(|b| b.next_attempt).filter(|&t| t > now).min() {
+            *timeout = (*timeout).min(t - now);
+        }
+    }
+
+    fn conn(&self, node: i32) -> Option<&Connection> {
+        self.brokers.get(&node).and_then(|b| b.conn.as_ref())
+    }
+}
+
+impl Links for Network {
+    fn can_send(&self, node: i32, now: Instant) -> bool {
+        self.conn(node).is_some_and(|c| c.can_send(self.config.max_in_flight, now))
+    }
+
+    fn is_connecting_or_up(&self, node: i32) -> bool {
+        self.brokers.get(&node).is_some_and(|b| b.conn.is_some() || b.resolving.is_some())
+    }
+
+    fn throttled_until(&self, node: i32) -> Option<Instant> {
+        self.conn(node).and_then(|c| c.throttled_until)
+    }
+
+    fn least_loaded(&self, now: Instant) -> Option<i32> {
+        self.brokers
+            .values()
+            .filter_map(|b| b.conn.as_ref())
+            .filter(|c| c.can_send(self.config.max_in_flight, now))
+            .min_by_key(|c| c.in_flight_count())
+            .map(|c| c.node_id)
+    }
+
+    fn version(&self, node: i32, api: ApiKey, ours: (i16, i16)) -> Option<i16> {
+        self.conn(node)?.pick_version(api, ours)
+    }
+
+    fn finalized_feature(&self, node: i32, name: &str) -> i16 {
+        self.conn(node).map_or(0, |c| c.finalized_feature(name))
+    }
+
+    fn next_correlation_id(&mut self, node: i32) -> i32 {
+        self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()).map_or(0, Connection::next_id)
+    }
+
+    fn in_flight(&self, is: &dyn Fn(&Request) -> bool) -> bool {
+        self.brokers
+            .values()
+            .filter_map(|b| b.conn.as_ref())
+            .any(|c| c.in_flight.iter().any(|r| is(&r.request)))
+    }
+}
