@@ -1,9 +1,14 @@
-//! Request dispatch and the handlers for ApiVersions, Metadata, Produce and InitProducerId. The
-//! transaction coordinator's APIs are in [`txn`](super::txn).
+//! Request dispatch (one table, [`APIS`], read by both ApiVersions and [`handle`]) and the handlers for
+//! ApiVersions, Metadata, Produce and InitProducerId. The transaction coordinator's APIs are in
+//! [`txn`].
 
 use std::time::Duration;
 
+use crate::protocol::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
+use crate::protocol::messages::add_partitions_to_txn::AddPartitionsToTxnRequest;
 use crate::protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
+use crate::protocol::messages::end_txn::EndTxnRequest;
+use crate::protocol::messages::find_coordinator::FindCoordinatorRequest;
 use crate::protocol::messages::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use crate::protocol::messages::metadata::{
     MetadataRequest, MetadataResponse, MetadataResponseBroker, MetadataResponsePartition,
@@ -13,6 +18,7 @@ use crate::protocol::messages::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse,
     TopicProduceResponse,
 };
+use crate::protocol::messages::txn_offset_commit::TxnOffsetCommitRequest;
 use crate::protocol::primitives::Uuid;
 use crate::protocol::record::{decode_batches, OwnedRecord};
 use crate::protocol::{
@@ -55,31 +61,90 @@ pub(crate) enum Answer<R> {
     Close,
 }
 
-/// The APIs to advertise: [`supported_apis`], plus Fetch v4 (not served) when the cluster was built with
-/// `advertise_fetch`: librdkafka writes the v2 record format only to brokers listing Fetch v4+.
+/// A request type the mock serves. Its [`Message`] constants give the table entry's key and versions,
+/// so the handler and what ApiVersions says about it come from one type.
+pub(crate) trait Serve: Message {
+    /// Handles a request parsed at a version in the codec's range.
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome;
+
+    /// Handles a request at a version outside the codec's range: Kafka closes the connection; only
+    /// ApiVersions answers instead (KIP-511).
+    fn unsupported_version(shared: &Shared, _cx: Ctx, record: RequestRecord, _corr: i32) -> Outcome {
+        refuse(shared, record)
+    }
+}
+
+/// A handler as the table holds it: the request still unparsed.
+type Handler = fn(&Shared, Ctx, RequestRecord, Reader<'_>, i32) -> Outcome;
+
+/// One served API: its key, its versions (exactly the codec's) and its handler.
+#[derive(Debug)]
+struct Api {
+    key: ApiKey,
+    min_version: i16,
+    max_version: i16,
+    handle: Handler,
+}
+
+impl Api {
+    const fn of<M: Serve>() -> Api {
+        Api { key: M::API_KEY, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION, handle: serve::<M> }
+    }
+
+    fn version(&self) -> ApiVersion {
+        ApiVersion { api_key: self.key.0, min_version: self.min_version, max_version: self.max_version }
+    }
+}
+
+/// Every API the mock serves, in key order. ApiVersions advertises exactly these (plus
+/// [`UNSERVED_FETCH`] when asked) and [`handle`] dispatches to nothing else, so an API cannot be
+/// advertised without being served or served without being advertised.
+const APIS: &[Api] = &[
+    Api::of::<ProduceRequest>(),
+    Api::of::<MetadataRequest>(),
+    Api::of::<FindCoordinatorRequest>(),
+    Api::of::<ApiVersionsRequest>(),
+    Api::of::<InitProducerIdRequest>(),
+    Api::of::<AddPartitionsToTxnRequest>(),
+    Api::of::<AddOffsetsToTxnRequest>(),
+    Api::of::<EndTxnRequest>(),
+    Api::of::<TxnOffsetCommitRequest>(),
+];
+
+// Strictly increasing keys: no API twice, and ApiVersions lists them in key order without sorting.
+const _: () = {
+    let mut i = 1;
+    while i < APIS.len() {
+        assert!(APIS[i - 1].key.0 < APIS[i].key.0, "APIS must be in strictly increasing key order");
+        i += 1;
+    }
+};
+
+/// The one exception to [`APIS`]: Fetch v4, advertised (with `advertise_fetch`) but never served (a
+/// Fetch request is refused like any unknown API). librdkafka writes record batch v2 only to brokers
+/// listing Fetch v4+.
+const UNSERVED_FETCH: ApiVersion = ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 };
+
+/// What ApiVersions lists, in key order.
 fn advertised_apis(st: &State) -> Vec<ApiVersion> {
-    let mut v = supported_apis();
+    let mut v: Vec<ApiVersion> = APIS.iter().map(Api::version).collect();
     if st.settings.advertise_fetch {
-        v.push(ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 });
+        v.push(UNSERVED_FETCH);
         v.sort_by_key(|a| a.api_key);
     }
     v
 }
 
-/// The APIs (and versions: exactly the codec's) the mock serves, in key order.
-pub(crate) fn supported_apis() -> Vec<ApiVersion> {
-    fn range<M: Message>() -> ApiVersion {
-        ApiVersion { api_key: M::API_KEY.0, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION }
+/// A table entry's handler: refuses versions outside the codec's range (unless `M` answers them) and
+/// bodies that do not parse, else serves.
+fn serve<M: Serve>(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
+    if !(M::MIN_VERSION..=M::MAX_VERSION).contains(&cx.version) {
+        return M::unsupported_version(shared, cx, record, corr);
     }
-    let mut v = vec![
-        range::<ProduceRequest>(),
-        range::<MetadataRequest>(),
-        range::<ApiVersionsRequest>(),
-        range::<InitProducerIdRequest>(),
-    ];
-    v.extend(txn::supported_apis());
-    v.sort_by_key(|a| a.api_key);
-    v
+    match parse::<M>(r, cx.version) {
+        Some(req) => M::serve(shared, cx, record, req, corr),
+        None => refuse(shared, record),
+    }
 }
 
 /// Decodes a request body of type `M` at `version`: the header's tagged fields first when the version is
@@ -105,7 +170,8 @@ fn delay_of(st: &State, node_id: i32, api: ApiKey) -> Duration {
     st.broker(node_id).map_or(Duration::ZERO, |b| b.delay) + st.faults.api_delay(api)
 }
 
-/// Handles one request frame (without its size prefix) received by broker `node_id`.
+/// Handles one request frame (without its size prefix) received by broker `node_id`: the [`APIS`]
+/// entry of its API key serves it; a key not in the table is refused.
 pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
     let Ok((header, r)) = decode_request_header(body) else {
         return Outcome { reply: Reply::Close, delay: Duration::ZERO };
@@ -121,12 +187,9 @@ pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
         client_id: header.client_id,
     };
     let cx = Ctx { node_id, version };
-    match api {
-        ApiKey::API_VERSIONS => api_versions(shared, cx, record, r, corr),
-        ApiKey::PRODUCE => produce(shared, cx, record, r, corr),
-        ApiKey::METADATA => run(shared, cx, record, r, corr, metadata_touched, metadata),
-        ApiKey::INIT_PRODUCER_ID => run(shared, cx, record, r, corr, |_, _| Vec::new(), init_producer_id),
-        _ => txn::dispatch(shared, cx, record, r, corr),
+    match APIS.iter().find(|a| a.key == api) {
+        Some(a) => (a.handle)(shared, cx, record, r, corr),
+        None => refuse(shared, record),
     }
 }
 
@@ -208,38 +271,56 @@ fn finish<M: Message>(
     }
 }
 
-/// The common path: parse, then under the state lock record the request, apply connection and response
-/// faults (scoped by the partitions `touched` names) and run the handler.
+/// The common path: under the state lock record the request, apply connection and response faults
+/// (scoped by the partitions `touched` names) and run the handler.
 pub(crate) fn run<Q: Message, R: Message>(
     shared: &Shared,
     cx: Ctx,
     record: RequestRecord,
-    r: Reader<'_>,
+    req: &Q,
     corr: i32,
     touched: impl FnOnce(&State, &Q) -> Vec<(String, i32)>,
     process: impl FnOnce(&mut State, Ctx, &Q) -> Answer<R>,
 ) -> Outcome {
-    let Some(req) = parse::<Q>(r, cx.version) else { return refuse(shared, record) };
     let api = record.api_key;
     let mut st = shared.state.lock();
     let delay = delay_of(&st, cx.node_id, api);
     st.record_request(record);
-    let touched = if st.faults.has_rules() { touched(&st, &req) } else { Vec::new() };
+    let touched = if st.faults.has_rules() { touched(&st, req) } else { Vec::new() };
     let fault = take_conn(&mut st, api, &touched);
     if fault == Some(ConnFault::DropBefore) {
         return Outcome { reply: Reply::Close, delay };
     }
-    let answer = process(&mut st, cx, &req);
+    let answer = process(&mut st, cx, req);
     let response = take_response(&mut st, api, &touched, &answer, fault).map(|(f, _)| f);
     drop(st);
     Outcome { reply: finish(answer, cx.version, corr, fault, response), delay }
 }
 
-fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
-    let supported = (ApiVersionsRequest::MIN_VERSION..=ApiVersionsRequest::MAX_VERSION).contains(&cx.version);
-    if !supported {
-        // KIP-511: answer UNSUPPORTED_VERSION in the v0 layout with our ranges, so the client can retry.
-        // Faults apply here too: this is a client's first request when it knows newer versions.
+impl Serve for ApiVersionsRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(
+            shared,
+            cx,
+            record,
+            &req,
+            corr,
+            |_, _| Vec::new(),
+            |st, _, _| {
+                let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
+                Answer::Respond(ApiVersionsResponse {
+                    error_code: code,
+                    api_keys: advertised_apis(st),
+                    throttle_time_ms: st.faults.throttle(ApiKey::API_VERSIONS),
+                    ..Default::default()
+                })
+            },
+        )
+    }
+
+    /// KIP-511: UNSUPPORTED_VERSION in the v0 layout with our ranges, so the client can retry. Faults
+    /// apply here too: this is a client's first request when it knows newer versions.
+    fn unsupported_version(shared: &Shared, cx: Ctx, record: RequestRecord, corr: i32) -> Outcome {
         let mut st = shared.state.lock();
         let api = ApiKey::API_VERSIONS;
         let delay = delay_of(&st, cx.node_id, api);
@@ -255,29 +336,18 @@ fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, 
         });
         let response = take_response(&mut st, api, &[], &answer, fault).map(|(f, _)| f);
         drop(st);
-        return Outcome { reply: finish(answer, 0, corr, fault, response), delay };
+        Outcome { reply: finish(answer, 0, corr, fault, response), delay }
     }
-    run(
-        shared,
-        cx,
-        record,
-        r,
-        corr,
-        |_, _| Vec::new(),
-        |st, _, _: &ApiVersionsRequest| {
-            let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
-            Answer::Respond(ApiVersionsResponse {
-                error_code: code,
-                api_keys: advertised_apis(st),
-                throttle_time_ms: st.faults.throttle(ApiKey::API_VERSIONS),
-                ..Default::default()
-            })
-        },
-    )
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Metadata
+
+impl Serve for MetadataRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, metadata_touched, metadata)
+    }
+}
 
 fn metadata_touched(st: &State, req: &MetadataRequest) -> Vec<(String, i32)> {
     let names: Vec<String> = match &req.topics {
@@ -557,8 +627,13 @@ fn produce_error(index: i32, code: ErrorCode) -> PartitionProduceResponse {
     }
 }
 
-fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
-    let Some(req) = parse::<ProduceRequest>(r, cx.version) else { return refuse(shared, record) };
+impl Serve for ProduceRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        produce(shared, cx, record, &req, corr)
+    }
+}
+
+fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, req: &ProduceRequest, corr: i32) -> Outcome {
     let null_sink = shared.null_sink;
     // Decoding, CRC checks and decompression happen before taking the lock.
     let prepared: Vec<Vec<Result<Prepared, ErrorCode>>> = req
@@ -607,7 +682,7 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
             let resp = match name {
                 None => produce_error(p.index, ErrorCode::UNKNOWN_TOPIC_ID),
                 Some(name) => {
-                    produce_partition(&mut st, cx, &req, &inj, name, p.index, prep, null_sink, &mut leaders)
+                    produce_partition(&mut st, cx, req, &inj, name, p.index, prep, null_sink, &mut leaders)
                 }
             };
             any_error |= resp.error_code != ErrorCode::NONE;
@@ -792,6 +867,12 @@ fn verify_partition(m: &mut TxnMeta, topic: &str, partition: i32, implicit: bool
 // ---------------------------------------------------------------------------------------------------
 // InitProducerId
 
+impl Serve for InitProducerIdRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, |_, _| Vec::new(), init_producer_id)
+    }
+}
+
 fn init_error(st: &State, code: ErrorCode) -> Answer<InitProducerIdResponse> {
     Answer::Respond(InitProducerIdResponse {
         throttle_time_ms: st.faults.throttle(ApiKey::INIT_PRODUCER_ID),
@@ -907,10 +988,8 @@ mod tests {
 
     #[test]
     fn advertised_ranges_match_the_codec() {
-        let apis = supported_apis();
-        let produce = apis.iter().find(|a| a.api_key == 0).unwrap();
+        let produce = APIS.iter().find(|a| a.key == ApiKey::PRODUCE).unwrap();
         assert_eq!((produce.min_version, produce.max_version), (3, 13));
-        assert!(apis.windows(2).all(|w| w[0].api_key < w[1].api_key));
     }
 
     #[test]
