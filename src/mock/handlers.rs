@@ -984,12 +984,144 @@ fn init_producer_id(st: &mut State, cx: Ctx, req: &InitProducerIdRequest) -> Ans
 
 #[cfg(test)]
 mod tests {
+    use parking_lot::Mutex;
+
     use super::*;
+    use crate::mock::state::{BrokerInfo, Settings};
+    use crate::protocol::{decode_response, encode_request, Request};
+
+    fn shared(advertise_fetch: bool) -> Shared {
+        let broker =
+            BrokerInfo { node_id: 1, host: "127.0.0.1".into(), port: 9092, up: true, delay: Duration::ZERO };
+        let settings = Settings { advertise_fetch, ..Settings::default() };
+        Shared { state: Mutex::new(State::new(settings, vec![broker])), max_frame: 1 << 20, null_sink: false }
+    }
+
+    fn last_request(shared: &Shared) -> (ApiKey, i16) {
+        let st = shared.state.lock();
+        let r = st.requests.back().unwrap();
+        (r.api_key, r.api_version)
+    }
+
+    /// Sends `req` at `version` to broker 1 and decodes the answer, which must be a response of `M`'s API
+    /// with the connection left open.
+    fn answers<M: Request>(shared: &Shared, version: i16, req: M) -> M::Response {
+        let mut out = Vec::new();
+        encode_request(&mut out, version, 42, Some("t"), &req).unwrap();
+        let Outcome { reply, .. } = handle(shared, 1, &out[4..]);
+        let Reply::Send(bytes, Then::Continue) = reply else {
+            panic!("{} v{version} not answered: {reply:?}", M::API_KEY)
+        };
+        assert_eq!(last_request(shared), (M::API_KEY, version));
+        decode_response::<M>(&bytes[4..], version, 42).unwrap()
+    }
+
+    /// A request header (v1, null client id) with an empty body.
+    fn bare(api: i16, version: i16) -> Vec<u8> {
+        [&api.to_be_bytes()[..], &version.to_be_bytes(), &7i32.to_be_bytes(), &(-1i16).to_be_bytes()].concat()
+    }
+
+    fn refused(shared: &Shared, api: i16, version: i16) -> bool {
+        let closed = matches!(handle(shared, 1, &bare(api, version)).reply, Reply::Close);
+        closed && last_request(shared) == (ApiKey(api), version)
+    }
+
+    /// A served request type: its key, the codec's range and a call that must be answered.
+    type Probe = (ApiKey, (i16, i16), fn(&Shared, i16));
+
+    macro_rules! probe {
+        ($m:ty, $req:expr) => {
+            (
+                <$m>::API_KEY,
+                (<$m>::MIN_VERSION, <$m>::MAX_VERSION),
+                (|s: &Shared, v: i16| {
+                    answers::<$m>(s, v, $req);
+                }) as fn(&Shared, i16),
+            )
+        };
+    }
+
+    /// Every request type the mock should serve, written out independently of [`APIS`].
+    fn probes() -> Vec<Probe> {
+        vec![
+            // acks 1, so that there is a response to check.
+            probe!(ProduceRequest, ProduceRequest { acks: 1, timeout_ms: 1000, ..Default::default() }),
+            probe!(MetadataRequest, MetadataRequest { topics: Some(Vec::new()), ..Default::default() }),
+            probe!(FindCoordinatorRequest, FindCoordinatorRequest::default()),
+            probe!(ApiVersionsRequest, ApiVersionsRequest::default()),
+            probe!(InitProducerIdRequest, InitProducerIdRequest::default()),
+            probe!(AddPartitionsToTxnRequest, AddPartitionsToTxnRequest::default()),
+            probe!(AddOffsetsToTxnRequest, AddOffsetsToTxnRequest::default()),
+            probe!(EndTxnRequest, EndTxnRequest::default()),
+            probe!(TxnOffsetCommitRequest, TxnOffsetCommitRequest::default()),
+        ]
+    }
 
     #[test]
-    fn advertised_ranges_match_the_codec() {
+    fn table_ranges_are_the_codecs() {
+        let table: Vec<(ApiKey, (i16, i16))> =
+            APIS.iter().map(|a| (a.key, (a.min_version, a.max_version))).collect();
+        let expected: Vec<(ApiKey, (i16, i16))> = probes().iter().map(|&(k, r, _)| (k, r)).collect();
+        assert_eq!(table, expected);
         let produce = APIS.iter().find(|a| a.key == ApiKey::PRODUCE).unwrap();
         assert_eq!((produce.min_version, produce.max_version), (3, 13));
+    }
+
+    #[test]
+    fn every_advertised_version_is_served() {
+        let probes = probes();
+        for advertise_fetch in [false, true] {
+            let s = shared(advertise_fetch);
+            let advertised = answers(&s, 4, ApiVersionsRequest::default()).api_keys;
+            assert!(advertised.windows(2).all(|w| w[0].api_key < w[1].api_key), "{advertised:?}");
+            assert_eq!(advertised.len(), APIS.len() + usize::from(advertise_fetch));
+            for a in &advertised {
+                let versions = a.min_version..=a.max_version;
+                if a.api_key == ApiKey::FETCH.0 {
+                    // The documented exception: advertised on request, never served.
+                    assert!(advertise_fetch);
+                    assert_eq!(*a, UNSERVED_FETCH);
+                    assert!(versions.clone().all(|v| refused(&s, a.api_key, v)));
+                    continue;
+                }
+                let Some(&(_, range, send)) = probes.iter().find(|p| p.0 .0 == a.api_key) else {
+                    panic!("API {} advertised but not expected", a.api_key)
+                };
+                assert_eq!((a.min_version, a.max_version), range);
+                for v in versions {
+                    send(&s, v);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unadvertised_apis_and_versions_are_refused() {
+        let s = shared(false);
+        for key in [ApiKey::FETCH.0, ApiKey::LIST_OFFSETS.0, ApiKey::SASL_HANDSHAKE.0, -1, 1000, i16::MAX] {
+            assert!(refused(&s, key, 0), "API {key}");
+        }
+        for a in APIS {
+            let k = a.key.0;
+            // A known API with an empty body at a served version does not parse (except ApiVersions v0-2,
+            // whose body is empty): refused too.
+            if a.key != ApiKey::API_VERSIONS {
+                assert!(refused(&s, k, a.max_version), "{} v{} empty body", a.key, a.max_version);
+            }
+            for v in [i16::MIN, a.min_version - 1, a.max_version + 1, i16::MAX] {
+                if a.key != ApiKey::API_VERSIONS {
+                    assert!(refused(&s, k, v), "{} v{v}", a.key);
+                    continue;
+                }
+                // KIP-511: ApiVersions answers an unknown version in the v0 layout instead of closing.
+                let Reply::Send(bytes, Then::Continue) = handle(&s, 1, &bare(k, v)).reply else {
+                    panic!("ApiVersions v{v} not answered")
+                };
+                let r = ApiVersionsResponse::decode_body(&bytes[8..], 0).unwrap();
+                assert_eq!(r.error_code, ErrorCode::UNSUPPORTED_VERSION);
+                assert_eq!(r.api_keys, advertised_apis(&s.state.lock()));
+            }
+        }
     }
 
     #[test]
