@@ -1,9 +1,14 @@
-//! Request dispatch and the handlers for ApiVersions, Metadata, Produce and InitProducerId. The
-//! transaction coordinator's APIs are in [`txn`](super::txn).
+//! Request dispatch (one table, [`APIS`], read by both ApiVersions and [`handle`]) and the handlers for
+//! ApiVersions, Metadata, Produce and InitProducerId. The transaction coordinator's APIs are in
+//! [`txn`].
 
 use std::time::Duration;
 
+use crate::protocol::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
+use crate::protocol::messages::add_partitions_to_txn::AddPartitionsToTxnRequest;
 use crate::protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
+use crate::protocol::messages::end_txn::EndTxnRequest;
+use crate::protocol::messages::find_coordinator::FindCoordinatorRequest;
 use crate::protocol::messages::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use crate::protocol::messages::metadata::{
     MetadataRequest, MetadataResponse, MetadataResponseBroker, MetadataResponsePartition,
@@ -13,6 +18,7 @@ use crate::protocol::messages::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse,
     TopicProduceResponse,
 };
+use crate::protocol::messages::txn_offset_commit::TxnOffsetCommitRequest;
 use crate::protocol::primitives::Uuid;
 use crate::protocol::record::{decode_batches, OwnedRecord};
 use crate::protocol::{
@@ -55,31 +61,90 @@ pub(crate) enum Answer<R> {
     Close,
 }
 
-/// The APIs to advertise: [`supported_apis`], plus Fetch v4 (not served) when the cluster was built with
-/// `advertise_fetch`: librdkafka writes the v2 record format only to brokers listing Fetch v4+.
+/// A request type the mock serves. Its [`Message`] constants give the table entry's key and versions,
+/// so the handler and what ApiVersions says about it come from one type.
+pub(crate) trait Serve: Message {
+    /// Handles a request parsed at a version in the codec's range.
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome;
+
+    /// Handles a request at a version outside the codec's range: Kafka closes the connection; only
+    /// ApiVersions answers instead (KIP-511).
+    fn unsupported_version(shared: &Shared, _cx: Ctx, record: RequestRecord, _corr: i32) -> Outcome {
+        refuse(shared, record)
+    }
+}
+
+/// A handler as the table holds it: the request still unparsed.
+type Handler = fn(&Shared, Ctx, RequestRecord, Reader<'_>, i32) -> Outcome;
+
+/// One served API: its key, its versions (exactly the codec's) and its handler.
+#[derive(Debug)]
+struct Api {
+    key: ApiKey,
+    min_version: i16,
+    max_version: i16,
+    handle: Handler,
+}
+
+impl Api {
+    const fn of<M: Serve>() -> Api {
+        Api { key: M::API_KEY, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION, handle: serve::<M> }
+    }
+
+    fn version(&self) -> ApiVersion {
+        ApiVersion { api_key: self.key.0, min_version: self.min_version, max_version: self.max_version }
+    }
+}
+
+/// Every API the mock serves, in key order. ApiVersions advertises exactly these (plus
+/// [`UNSERVED_FETCH`] when asked) and [`handle`] dispatches to nothing else, so an API cannot be
+/// advertised without being served or served without being advertised.
+const APIS: &[Api] = &[
+    Api::of::<ProduceRequest>(),
+    Api::of::<MetadataRequest>(),
+    Api::of::<FindCoordinatorRequest>(),
+    Api::of::<ApiVersionsRequest>(),
+    Api::of::<InitProducerIdRequest>(),
+    Api::of::<AddPartitionsToTxnRequest>(),
+    Api::of::<AddOffsetsToTxnRequest>(),
+    Api::of::<EndTxnRequest>(),
+    Api::of::<TxnOffsetCommitRequest>(),
+];
+
+// Strictly increasing keys: no API twice, and ApiVersions lists them in key order without sorting.
+const _: () = {
+    let mut i = 1;
+    while i < APIS.len() {
+        assert!(APIS[i - 1].key.0 < APIS[i].key.0, "APIS must be in strictly increasing key order");
+        i += 1;
+    }
+};
+
+/// The one exception to [`APIS`]: Fetch v4, advertised (with `advertise_fetch`) but never served (a
+/// Fetch request is refused like any unknown API). librdkafka writes record batch v2 only to brokers
+/// listing Fetch v4+.
+const UNSERVED_FETCH: ApiVersion = ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 };
+
+/// What ApiVersions lists, in key order.
 fn advertised_apis(st: &State) -> Vec<ApiVersion> {
-    let mut v = supported_apis();
+    let mut v: Vec<ApiVersion> = APIS.iter().map(Api::version).collect();
     if st.settings.advertise_fetch {
-        v.push(ApiVersion { api_key: ApiKey::FETCH.0, min_version: 4, max_version: 4 });
+        v.push(UNSERVED_FETCH);
         v.sort_by_key(|a| a.api_key);
     }
     v
 }
 
-/// The APIs (and versions: exactly the codec's) the mock serves, in key order.
-pub(crate) fn supported_apis() -> Vec<ApiVersion> {
-    fn range<M: Message>() -> ApiVersion {
-        ApiVersion { api_key: M::API_KEY.0, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION }
+/// A table entry's handler: refuses versions outside the codec's range (unless `M` answers them) and
+/// bodies that do not parse, else serves.
+fn serve<M: Serve>(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
+    if !(M::MIN_VERSION..=M::MAX_VERSION).contains(&cx.version) {
+        return M::unsupported_version(shared, cx, record, corr);
     }
-    let mut v = vec![
-        range::<ProduceRequest>(),
-        range::<MetadataRequest>(),
-        range::<ApiVersionsRequest>(),
-        range::<InitProducerIdRequest>(),
-    ];
-    v.extend(txn::supported_apis());
-    v.sort_by_key(|a| a.api_key);
-    v
+    match parse::<M>(r, cx.version) {
+        Some(req) => M::serve(shared, cx, record, req, corr),
+        None => refuse(shared, record),
+    }
 }
 
 /// Decodes a request body of type `M` at `version`: the header's tagged fields first when the version is
@@ -105,7 +170,8 @@ fn delay_of(st: &State, node_id: i32, api: ApiKey) -> Duration {
     st.broker(node_id).map_or(Duration::ZERO, |b| b.delay) + st.faults.api_delay(api)
 }
 
-/// Handles one request frame (without its size prefix) received by broker `node_id`.
+/// Handles one request frame (without its size prefix) received by broker `node_id`: the [`APIS`]
+/// entry of its API key serves it; a key not in the table is refused.
 pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
     let Ok((header, r)) = decode_request_header(body) else {
         return Outcome { reply: Reply::Close, delay: Duration::ZERO };
@@ -121,12 +187,9 @@ pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
         client_id: header.client_id,
     };
     let cx = Ctx { node_id, version };
-    match api {
-        ApiKey::API_VERSIONS => api_versions(shared, cx, record, r, corr),
-        ApiKey::PRODUCE => produce(shared, cx, record, r, corr),
-        ApiKey::METADATA => run(shared, cx, record, r, corr, metadata_touched, metadata),
-        ApiKey::INIT_PRODUCER_ID => run(shared, cx, record, r, corr, |_, _| Vec::new(), init_producer_id),
-        _ => txn::dispatch(shared, cx, record, r, corr),
+    match APIS.iter().find(|a| a.key == api) {
+        Some(a) => (a.handle)(shared, cx, record, r, corr),
+        None => refuse(shared, record),
     }
 }
 
@@ -208,38 +271,56 @@ fn finish<M: Message>(
     }
 }
 
-/// The common path: parse, then under the state lock record the request, apply connection and response
-/// faults (scoped by the partitions `touched` names) and run the handler.
+/// The common path: under the state lock record the request, apply connection and response faults
+/// (scoped by the partitions `touched` names) and run the handler.
 pub(crate) fn run<Q: Message, R: Message>(
     shared: &Shared,
     cx: Ctx,
     record: RequestRecord,
-    r: Reader<'_>,
+    req: &Q,
     corr: i32,
     touched: impl FnOnce(&State, &Q) -> Vec<(String, i32)>,
     process: impl FnOnce(&mut State, Ctx, &Q) -> Answer<R>,
 ) -> Outcome {
-    let Some(req) = parse::<Q>(r, cx.version) else { return refuse(shared, record) };
     let api = record.api_key;
     let mut st = shared.state.lock();
     let delay = delay_of(&st, cx.node_id, api);
     st.record_request(record);
-    let touched = if st.faults.has_rules() { touched(&st, &req) } else { Vec::new() };
+    let touched = if st.faults.has_rules() { touched(&st, req) } else { Vec::new() };
     let fault = take_conn(&mut st, api, &touched);
     if fault == Some(ConnFault::DropBefore) {
         return Outcome { reply: Reply::Close, delay };
     }
-    let answer = process(&mut st, cx, &req);
+    let answer = process(&mut st, cx, req);
     let response = take_response(&mut st, api, &touched, &answer, fault).map(|(f, _)| f);
     drop(st);
     Outcome { reply: finish(answer, cx.version, corr, fault, response), delay }
 }
 
-fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
-    let supported = (ApiVersionsRequest::MIN_VERSION..=ApiVersionsRequest::MAX_VERSION).contains(&cx.version);
-    if !supported {
-        // KIP-511: answer UNSUPPORTED_VERSION in the v0 layout with our ranges, so the client can retry.
-        // Faults apply here too: this is a client's first request when it knows newer versions.
+impl Serve for ApiVersionsRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(
+            shared,
+            cx,
+            record,
+            &req,
+            corr,
+            |_, _| Vec::new(),
+            |st, _, _| {
+                let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
+                Answer::Respond(ApiVersionsResponse {
+                    error_code: code,
+                    api_keys: advertised_apis(st),
+                    throttle_time_ms: st.faults.throttle(ApiKey::API_VERSIONS),
+                    ..Default::default()
+                })
+            },
+        )
+    }
+
+    /// KIP-511: UNSUPPORTED_VERSION in the v0 layout with our ranges, so the client can retry. Faults
+    /// apply here too: this is a client's first request when it knows newer versions.
+    fn unsupported_version(shared: &Shared, cx: Ctx, record: RequestRecord, corr: i32) -> Outcome {
         let mut st = shared.state.lock();
         let api = ApiKey::API_VERSIONS;
         let delay = delay_of(&st, cx.node_id, api);
@@ -255,29 +336,18 @@ fn api_versions(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, 
         });
         let response = take_response(&mut st, api, &[], &answer, fault).map(|(f, _)| f);
         drop(st);
-        return Outcome { reply: finish(answer, 0, corr, fault, response), delay };
+        Outcome { reply: finish(answer, 0, corr, fault, response), delay }
     }
-    run(
-        shared,
-        cx,
-        record,
-        r,
-        corr,
-        |_, _| Vec::new(),
-        |st, _, _: &ApiVersionsRequest| {
-            let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
-            Answer::Respond(ApiVersionsResponse {
-                error_code: code,
-                api_keys: advertised_apis(st),
-                throttle_time_ms: st.faults.throttle(ApiKey::API_VERSIONS),
-                ..Default::default()
-            })
-        },
-    )
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Metadata
+
+impl Serve for MetadataRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, metadata_touched, metadata)
+    }
+}
 
 fn metadata_touched(st: &State, req: &MetadataRequest) -> Vec<(String, i32)> {
     let names: Vec<String> = match &req.topics {
@@ -557,8 +627,13 @@ fn produce_error(index: i32, code: ErrorCode) -> PartitionProduceResponse {
     }
 }
 
-fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
-    let Some(req) = parse::<ProduceRequest>(r, cx.version) else { return refuse(shared, record) };
+impl Serve for ProduceRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        produce(shared, cx, record, &req, corr)
+    }
+}
+
+fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, req: &ProduceRequest, corr: i32) -> Outcome {
     let null_sink = shared.null_sink;
     // Decoding, CRC checks and decompression happen before taking the lock.
     let prepared: Vec<Vec<Result<Prepared, ErrorCode>>> = req
@@ -607,7 +682,7 @@ fn produce(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr:
             let resp = match name {
                 None => produce_error(p.index, ErrorCode::UNKNOWN_TOPIC_ID),
                 Some(name) => {
-                    produce_partition(&mut st, cx, &req, &inj, name, p.index, prep, null_sink, &mut leaders)
+                    produce_partition(&mut st, cx, req, &inj, name, p.index, prep, null_sink, &mut leaders)
                 }
             };
             any_error |= resp.error_code != ErrorCode::NONE;
@@ -792,6 +867,12 @@ fn verify_partition(m: &mut TxnMeta, topic: &str, partition: i32, implicit: bool
 // ---------------------------------------------------------------------------------------------------
 // InitProducerId
 
+impl Serve for InitProducerIdRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, |_, _| Vec::new(), init_producer_id)
+    }
+}
+
 fn init_error(st: &State, code: ErrorCode) -> Answer<InitProducerIdResponse> {
     Answer::Respond(InitProducerIdResponse {
         throttle_time_ms: st.faults.throttle(ApiKey::INIT_PRODUCER_ID),
@@ -903,14 +984,144 @@ fn init_producer_id(st: &mut State, cx: Ctx, req: &InitProducerIdRequest) -> Ans
 
 #[cfg(test)]
 mod tests {
+    use parking_lot::Mutex;
+
     use super::*;
+    use crate::mock::state::{BrokerInfo, Settings};
+    use crate::protocol::{decode_response, encode_request, Request};
+
+    fn shared(advertise_fetch: bool) -> Shared {
+        let broker =
+            BrokerInfo { node_id: 1, host: "127.0.0.1".into(), port: 9092, up: true, delay: Duration::ZERO };
+        let settings = Settings { advertise_fetch, ..Settings::default() };
+        Shared { state: Mutex::new(State::new(settings, vec![broker])), max_frame: 1 << 20, null_sink: false }
+    }
+
+    fn last_request(shared: &Shared) -> (ApiKey, i16) {
+        let st = shared.state.lock();
+        let r = st.requests.back().unwrap();
+        (r.api_key, r.api_version)
+    }
+
+    /// Sends `req` at `version` to broker 1 and decodes the answer, which must be a response of `M`'s API
+    /// with the connection left open.
+    fn answers<M: Request>(shared: &Shared, version: i16, req: M) -> M::Response {
+        let mut out = Vec::new();
+        encode_request(&mut out, version, 42, Some("t"), &req).unwrap();
+        let Outcome { reply, .. } = handle(shared, 1, &out[4..]);
+        let Reply::Send(bytes, Then::Continue) = reply else {
+            panic!("{} v{version} not answered: {reply:?}", M::API_KEY)
+        };
+        assert_eq!(last_request(shared), (M::API_KEY, version));
+        decode_response::<M>(&bytes[4..], version, 42).unwrap()
+    }
+
+    /// A request header (v1, null client id) with an empty body.
+    fn bare(api: i16, version: i16) -> Vec<u8> {
+        [&api.to_be_bytes()[..], &version.to_be_bytes(), &7i32.to_be_bytes(), &(-1i16).to_be_bytes()].concat()
+    }
+
+    fn refused(shared: &Shared, api: i16, version: i16) -> bool {
+        let closed = matches!(handle(shared, 1, &bare(api, version)).reply, Reply::Close);
+        closed && last_request(shared) == (ApiKey(api), version)
+    }
+
+    /// A served request type: its key, the codec's range and a call that must be answered.
+    type Probe = (ApiKey, (i16, i16), fn(&Shared, i16));
+
+    macro_rules! probe {
+        ($m:ty, $req:expr) => {
+            (
+                <$m>::API_KEY,
+                (<$m>::MIN_VERSION, <$m>::MAX_VERSION),
+                (|s: &Shared, v: i16| {
+                    answers::<$m>(s, v, $req);
+                }) as fn(&Shared, i16),
+            )
+        };
+    }
+
+    /// Every request type the mock should serve, written out independently of [`APIS`].
+    fn probes() -> Vec<Probe> {
+        vec![
+            // acks 1, so that there is a response to check.
+            probe!(ProduceRequest, ProduceRequest { acks: 1, timeout_ms: 1000, ..Default::default() }),
+            probe!(MetadataRequest, MetadataRequest { topics: Some(Vec::new()), ..Default::default() }),
+            probe!(FindCoordinatorRequest, FindCoordinatorRequest::default()),
+            probe!(ApiVersionsRequest, ApiVersionsRequest::default()),
+            probe!(InitProducerIdRequest, InitProducerIdRequest::default()),
+            probe!(AddPartitionsToTxnRequest, AddPartitionsToTxnRequest::default()),
+            probe!(AddOffsetsToTxnRequest, AddOffsetsToTxnRequest::default()),
+            probe!(EndTxnRequest, EndTxnRequest::default()),
+            probe!(TxnOffsetCommitRequest, TxnOffsetCommitRequest::default()),
+        ]
+    }
 
     #[test]
-    fn advertised_ranges_match_the_codec() {
-        let apis = supported_apis();
-        let produce = apis.iter().find(|a| a.api_key == 0).unwrap();
+    fn table_ranges_are_the_codecs() {
+        let table: Vec<(ApiKey, (i16, i16))> =
+            APIS.iter().map(|a| (a.key, (a.min_version, a.max_version))).collect();
+        let expected: Vec<(ApiKey, (i16, i16))> = probes().iter().map(|&(k, r, _)| (k, r)).collect();
+        assert_eq!(table, expected);
+        let produce = APIS.iter().find(|a| a.key == ApiKey::PRODUCE).unwrap();
         assert_eq!((produce.min_version, produce.max_version), (3, 13));
-        assert!(apis.windows(2).all(|w| w[0].api_key < w[1].api_key));
+    }
+
+    #[test]
+    fn every_advertised_version_is_served() {
+        let probes = probes();
+        for advertise_fetch in [false, true] {
+            let s = shared(advertise_fetch);
+            let advertised = answers(&s, 4, ApiVersionsRequest::default()).api_keys;
+            assert!(advertised.windows(2).all(|w| w[0].api_key < w[1].api_key), "{advertised:?}");
+            assert_eq!(advertised.len(), APIS.len() + usize::from(advertise_fetch));
+            for a in &advertised {
+                let versions = a.min_version..=a.max_version;
+                if a.api_key == ApiKey::FETCH.0 {
+                    // The documented exception: advertised on request, never served.
+                    assert!(advertise_fetch);
+                    assert_eq!(*a, UNSERVED_FETCH);
+                    assert!(versions.clone().all(|v| refused(&s, a.api_key, v)));
+                    continue;
+                }
+                let Some(&(_, range, send)) = probes.iter().find(|p| p.0 .0 == a.api_key) else {
+                    panic!("API {} advertised but not expected", a.api_key)
+                };
+                assert_eq!((a.min_version, a.max_version), range);
+                for v in versions {
+                    send(&s, v);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unadvertised_apis_and_versions_are_refused() {
+        let s = shared(false);
+        for key in [ApiKey::FETCH.0, ApiKey::LIST_OFFSETS.0, ApiKey::SASL_HANDSHAKE.0, -1, 1000, i16::MAX] {
+            assert!(refused(&s, key, 0), "API {key}");
+        }
+        for a in APIS {
+            let k = a.key.0;
+            // A known API with an empty body at a served version does not parse (except ApiVersions v0-2,
+            // whose body is empty): refused too.
+            if a.key != ApiKey::API_VERSIONS {
+                assert!(refused(&s, k, a.max_version), "{} v{} empty body", a.key, a.max_version);
+            }
+            for v in [i16::MIN, a.min_version - 1, a.max_version + 1, i16::MAX] {
+                if a.key != ApiKey::API_VERSIONS {
+                    assert!(refused(&s, k, v), "{} v{v}", a.key);
+                    continue;
+                }
+                // KIP-511: ApiVersions answers an unknown version in the v0 layout instead of closing.
+                let Reply::Send(bytes, Then::Continue) = handle(&s, 1, &bare(k, v)).reply else {
+                    panic!("ApiVersions v{v} not answered")
+                };
+                let r = ApiVersionsResponse::decode_body(&bytes[8..], 0).unwrap();
+                assert_eq!(r.error_code, ErrorCode::UNSUPPORTED_VERSION);
+                assert_eq!(r.api_keys, advertised_apis(&s.state.lock()));
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,6 @@ use crate::protocol::messages::add_partitions_to_txn::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
     AddPartitionsToTxnResult, AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult,
 };
-use crate::protocol::messages::api_versions::ApiVersion;
 use crate::protocol::messages::end_txn::{EndTxnRequest, EndTxnResponse};
 use crate::protocol::messages::find_coordinator::{
     Coordinator, FindCoordinatorRequest, FindCoordinatorResponse, KEY_TYPE_GROUP, KEY_TYPE_TRANSACTION,
@@ -17,39 +16,41 @@ use crate::protocol::messages::txn_offset_commit::{
     TxnOffsetCommitRequest, TxnOffsetCommitResponse, TxnOffsetCommitResponsePartition,
     TxnOffsetCommitResponseTopic,
 };
-use crate::protocol::{ApiKey, ErrorCode, Message, Reader};
+use crate::protocol::{ApiKey, ErrorCode};
 
 use super::faults::{Faults, Injected};
-use super::handlers::{fenced, refuse, run, Answer, Ctx, Outcome};
+use super::handlers::{fenced, run, Answer, Ctx, Outcome, Serve};
 use super::server::Shared;
 use super::state::{now_ms, PendingOffset, State, TxnState};
 use super::RequestRecord;
 
-/// The transaction APIs the mock serves, with the codec's version ranges.
-pub(crate) fn supported_apis() -> Vec<ApiVersion> {
-    fn range<M: Message>() -> ApiVersion {
-        ApiVersion { api_key: M::API_KEY.0, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION }
+impl Serve for FindCoordinatorRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, |_, _| Vec::new(), find_coordinator)
     }
-    vec![
-        range::<FindCoordinatorRequest>(),
-        range::<AddPartitionsToTxnRequest>(),
-        range::<AddOffsetsToTxnRequest>(),
-        range::<EndTxnRequest>(),
-        range::<TxnOffsetCommitRequest>(),
-    ]
 }
 
-/// Handles the transaction APIs; anything else is refused (the connection closes).
-pub(crate) fn dispatch(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
-    match record.api_key {
-        ApiKey::FIND_COORDINATOR => run(shared, cx, record, r, corr, |_, _| Vec::new(), find_coordinator),
-        ApiKey::ADD_PARTITIONS_TO_TXN => {
-            run(shared, cx, record, r, corr, add_partitions_touched, add_partitions)
-        }
-        ApiKey::ADD_OFFSETS_TO_TXN => run(shared, cx, record, r, corr, |_, _| Vec::new(), add_offsets),
-        ApiKey::END_TXN => run(shared, cx, record, r, corr, end_txn_touched, end_txn),
-        ApiKey::TXN_OFFSET_COMMIT => run(shared, cx, record, r, corr, txn_offset_touched, txn_offset_commit),
-        _ => refuse(shared, record),
+impl Serve for AddPartitionsToTxnRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, add_partitions_touched, add_partitions)
+    }
+}
+
+impl Serve for AddOffsetsToTxnRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, |_, _| Vec::new(), add_offsets)
+    }
+}
+
+impl Serve for EndTxnRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, end_txn_touched, end_txn)
+    }
+}
+
+impl Serve for TxnOffsetCommitRequest {
+    fn serve(shared: &Shared, cx: Ctx, record: RequestRecord, req: Self, corr: i32) -> Outcome {
+        run(shared, cx, record, &req, corr, txn_offset_touched, txn_offset_commit)
     }
 }
 
