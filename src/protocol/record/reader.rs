@@ -373,28 +373,29 @@ impl<'a> Record<'a> {
         let len = r.varint()?;
         let len = usize::try_from(len)
             .map_err(|_| ProtocolError::invalid("record", format!("negative record length {len}")))?;
-        let mut b = r.sub_reader(len)?;
-        let attributes = b.i8()?;
-        let timestamp_delta = b.varlong()?;
-        let offset_delta = b.varint()?;
-        let key = nullable_varint_bytes(&mut b, "record key")?;
-        let value = nullable_varint_bytes(&mut b, "record value")?;
-        let count = b.varint()?;
-        let count = usize::try_from(count)
-            .map_err(|_| ProtocolError::invalid("record", format!("negative header count {count}")))?;
-        let headers_start = b.rest();
-        for _ in 0..count {
-            decode_header(&mut b)?;
-        }
-        let headers_len = headers_start.len() - b.remaining();
-        if !b.is_empty() {
-            return Err(ProtocolError::invalid(
-                "record",
-                format!("{} bytes left over in a record of {len} bytes", b.remaining()),
-            ));
-        }
-        let headers = Headers { data: &headers_start[..headers_len], left: count };
-        Ok(Record { attributes, timestamp_delta, offset_delta, key, value, headers })
+        r.sub_reader(len, |b| {
+            let attributes = b.i8()?;
+            let timestamp_delta = b.varlong()?;
+            let offset_delta = b.varint()?;
+            let key = nullable_varint_bytes(b, "record key")?;
+            let value = nullable_varint_bytes(b, "record value")?;
+            let count = b.varint()?;
+            let count = usize::try_from(count)
+                .map_err(|_| ProtocolError::invalid("record", format!("negative header count {count}")))?;
+            let headers_start = b.rest();
+            for _ in 0..count {
+                decode_header(b)?;
+            }
+            let headers_len = headers_start.len() - b.remaining();
+            if !b.is_empty() {
+                return Err(ProtocolError::invalid(
+                    "record",
+                    format!("{} bytes left over in a record of {len} bytes", b.remaining()),
+                ));
+            }
+            let headers = Headers { data: &headers_start[..headers_len], left: count };
+            Ok(Record { attributes, timestamp_delta, offset_delta, key, value, headers })
+        })
     }
 
     /// Decodes the record as a control record (meaningful in a control batch only).
