@@ -51,8 +51,8 @@ pub(crate) fn bounded_capacity<T>(claimed: usize, remaining: usize, min_encoded:
 }
 
 /// How many times its own size a message may take in memory once decoded, unless the message declares
-/// its own factor ([`Message::DECODE_BUDGET_FACTOR`](super::Message::DECODE_BUDGET_FACTOR)). Every
-/// legitimate response kprod decodes stays below it; see `docs/protocol.md` for the worst cases.
+/// its own factor ([`Message::DECODE_BUDGET_FACTOR`](super::Message::DECODE_BUDGET_FACTOR)). The densest
+/// legitimate body of every message keeping this default stays below it (`docs/protocol.md` lists them).
 pub const DECODE_BUDGET_FACTOR: usize = 8;
 
 /// Bytes every decode may materialise beyond the factor, so that small messages whose fixed-size structs
