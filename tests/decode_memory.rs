@@ -1,24 +1,34 @@
 //! Decoding hostile input must not allocate out of proportion to the input. A counting global allocator
-//! measures the peak heap bytes live on the decoding thread while crafted ~60 MiB bodies are decoded:
-//! arrays whose counts claim one element per remaining byte (at the top level and nested), and a record
-//! batch announcing 2^31 - 1 records. Every claim is backed by filler that fails to decode on the first
-//! element (or, for `int32` elements, decodes until the input runs out), so whatever is allocated comes
-//! from the counts alone.
+//! measures the peak heap bytes live on the decoding thread while crafted ~60 MiB bodies are decoded.
 //!
-//! The bound is 4× the input: the decoder may reserve up to the bytes still unread for each array it is
-//! inside of, and no message nests arrays more than three deep (Metadata's topics, partitions and
-//! replica nodes), so 3× plus small error values. Before the fix a single count reserved
-//! `count × size_of::<T>()`, tens of times the input.
+//! Hostile counts: arrays whose counts claim one element per remaining byte (at the top level and
+//! nested), and a record batch announcing 2^31 - 1 records. Every claim is backed by filler that fails to
+//! decode on the first element (or, for `int32` elements, decodes until the input runs out), so whatever
+//! is allocated comes from the counts alone. The bound is 4× the input: an array may reserve up to the
+//! bytes still unread for each array it is inside of, and no message nests arrays more than three deep
+//! (Metadata's topics, partitions and replica nodes), so 3× plus small error values. Most counts now fail
+//! earlier still, at the decode budget, before anything is reserved.
+//!
+//! Dense valid input: well-formed bodies made of minimal elements that are several times larger in memory
+//! than on the wire (empty Produce topics, minimal Metadata partitions, nested and tagged-field arrays,
+//! empty records). Each either decodes or is refused at the decode budget, and the peak stays within
+//! `(factor + 1) × input + slack`: the budget (`factor × input + slack`) bounds everything a decode has
+//! charged, and so allocated; a dense array that outgrows its first reservation grows once, and while the
+//! allocator moves it the old buffer (at most the bytes left when it was reserved, so at most the input)
+//! may be live too. When a body decodes, the peak is also checked against what decoding charged (within
+//! small change): nothing is allocated that the budget did not pay for, and arrays do not grow by
+//! doubling past their count.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use kprod::protocol::messages::add_partitions_to_txn::AddPartitionsToTxnResponse;
 use kprod::protocol::messages::metadata::MetadataResponse;
 use kprod::protocol::messages::produce::ProduceResponse;
-use kprod::protocol::primitives::put_uvarint;
-use kprod::protocol::record::decode_batches;
-use kprod::protocol::Message;
+use kprod::protocol::primitives::{put_uvarint, DECODE_BUDGET_SLACK};
+use kprod::protocol::record::{decode_batches, RECORD_DECODE_BUDGET_FACTOR};
+use kprod::protocol::{Message, ProtocolError, Reader};
 
 struct Counting;
 
@@ -195,4 +205,185 @@ fn record_batch_claiming_2_pow_31_records() {
     });
     report("record batch of 2^31 - 1 records", batch.len(), peak);
     assert!(r.is_err(), "hostile batch decoded");
+}
+
+/// What a decode may hold beyond what it charged: error values and the like.
+const SMALL_CHANGE: u64 = 64 << 10;
+
+/// Checks a dense valid body's peak against `(factor + 1) × input + slack` and, when it decoded, against
+/// what decoding charged (`charged`, None when refused).
+fn check_dense_peak(what: &str, input: usize, factor: usize, peak: u64, charged: Option<usize>) {
+    let ratio = peak as f64 / input as f64;
+    eprintln!("{what}: input {input} B, peak {peak} B ({ratio:.3}× input), charged {charged:?}");
+    let bound = ((factor + 1) * input + DECODE_BUDGET_SLACK) as u64;
+    assert!(
+        peak <= bound,
+        "{what}: peak {peak} B is above (factor {factor} + 1) × input + slack ({bound} B)"
+    );
+    if let Some(charged) = charged {
+        assert!(
+            peak <= charged as u64 + SMALL_CHANGE,
+            "{what}: peak {peak} B is above the {charged} B that decoding charged"
+        );
+    }
+}
+
+/// Decodes a dense but well-formed `body` as `M` at `version`: it must decode when `decodes`, else be
+/// refused at the decode budget, and its peak must stay within the bounds of [`check_dense_peak`].
+fn check_dense<M: Message + std::fmt::Debug>(what: &str, body: &[u8], version: i16, decodes: bool) {
+    let (r, peak) = peak_during(|| M::decode_body(body, version).map(|_| ()));
+    let charged = r.is_ok().then(|| {
+        let mut reader = Reader::with_budget(body, usize::MAX);
+        M::decode(&mut reader, M::ctx(version).unwrap()).unwrap();
+        usize::MAX - reader.budget_left()
+    });
+    check_dense_peak(what, body.len(), M::DECODE_BUDGET_FACTOR, peak, charged);
+    match r {
+        Ok(()) => assert!(decodes, "{what}: decoded, but is denser than the budget"),
+        Err(ProtocolError::DecodeBudget { .. }) => assert!(!decodes, "{what}: refused at the budget"),
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// Appends a compact array length of `n` elements.
+fn compact_len(body: &mut Vec<u8>, n: usize) {
+    put_uvarint(body, n as u32 + 1);
+}
+
+/// How many `element`-byte elements fit in what is left of `SIZE` after `used` bytes and `after` more.
+fn fill(used: usize, element: usize, after: usize) -> usize {
+    (SIZE - used - after - 4) / element
+}
+
+#[test]
+fn produce_v9_dense_empty_topics() {
+    // ~21 million topics with an empty name and no partitions, 3 bytes each on the wire and 64 in memory:
+    // 21× the input, so refused before anything is reserved.
+    let n = fill(0, 3, 5);
+    let mut body = Vec::with_capacity(SIZE);
+    compact_len(&mut body, n);
+    for _ in 0..n {
+        body.extend_from_slice(&[0x01, 0x01, 0x00]); // name "", partitions [], no tagged fields
+    }
+    body.extend_from_slice(&[0, 0, 0, 0, 0x00]); // throttle_time_ms, tagged fields
+    check_dense::<ProduceResponse>("produce v9: empty topics", &body, 9, false);
+}
+
+#[test]
+fn metadata_v12_dense_minimal_partitions() {
+    // One topic with ~3.5 million minimal partitions, 18 bytes each on the wire and 88 in memory (4.9×):
+    // every well-formed Metadata response decodes.
+    let mut body = 0i32.to_be_bytes().to_vec(); // throttle_time_ms
+    body.push(0x01); // brokers: empty
+    body.push(0x00); // cluster_id: null
+    body.extend_from_slice(&1i32.to_be_bytes()); // controller_id
+    compact_len(&mut body, 1); // topics
+    body.extend_from_slice(&[0, 3]); // error_code UNKNOWN_TOPIC_OR_PARTITION
+    body.push(0x00); // name: null (v12 names topics by id)
+    body.extend_from_slice(&[7; 16]); // topic_id
+    body.push(0x00); // is_internal
+    let n = fill(body.len(), 18, 6);
+    compact_len(&mut body, n); // partitions
+    for _ in 0..n {
+        // error_code, partition_index, leader_id, leader_epoch; replica, ISR and offline arrays empty;
+        // no tagged fields.
+        body.extend_from_slice(&[0; 14]);
+        body.extend_from_slice(&[0x01, 0x01, 0x01, 0x00]);
+    }
+    body.extend_from_slice(&[0, 0, 0, 0, 0x00, 0x00]); // topic_authorized_operations, topic and body tags
+    check_dense::<MetadataResponse>("metadata v12: minimal partitions", &body, 12, true);
+}
+
+#[test]
+fn produce_v9_dense_topics_of_one_partition() {
+    // Nested: ~1.7 million topics, each with one minimal partition (36 bytes on the wire, 152 in memory).
+    let n = fill(0, 36, 5);
+    let mut body = Vec::with_capacity(SIZE);
+    compact_len(&mut body, n);
+    for _ in 0..n {
+        body.extend_from_slice(&[0x01]); // name ""
+        compact_len(&mut body, 1);
+        // index, error_code, base_offset, log_append_time_ms, log_start_offset
+        body.extend_from_slice(&[0; 30]);
+        body.extend_from_slice(&[0x01, 0x00, 0x00]); // record_errors [], error_message null, tags
+        body.push(0x00); // topic tags
+    }
+    body.extend_from_slice(&[0, 0, 0, 0, 0x00]);
+    check_dense::<ProduceResponse>("produce v9: topics of one partition", &body, 9, true);
+}
+
+#[test]
+fn add_partitions_to_txn_v4_dense_nested_topic_results() {
+    // Nested refusal: one transaction whose topic results are ~21 million empty ones (3 bytes on the wire,
+    // 48 in memory): the inner array is refused at the budget. (v4+ is the broker-side form; the producer
+    // reads v0-v3, but this is the densest array kprod's codec nests.)
+    let mut body = 0i32.to_be_bytes().to_vec(); // throttle_time_ms
+    body.extend_from_slice(&[0, 0]); // error_code
+    compact_len(&mut body, 1); // results_by_transaction
+    body.extend_from_slice(&[0x02, b'x']); // transactional_id "x"
+    let n = fill(body.len(), 3, 2);
+    compact_len(&mut body, n); // topic_results
+    for _ in 0..n {
+        body.extend_from_slice(&[0x01, 0x01, 0x00]); // name "", results_by_partition [], tags
+    }
+    body.extend_from_slice(&[0x00, 0x00]); // transaction and body tags
+    check_dense::<AddPartitionsToTxnResponse>(
+        "add_partitions_to_txn v4: nested empty topics",
+        &body,
+        4,
+        false,
+    );
+}
+
+#[test]
+fn produce_v10_dense_node_endpoints_in_a_tagged_field() {
+    // The top-level tagged field node_endpoints (read through a sub-reader that spends the body's
+    // budget) holds ~5.2 million endpoints of 12 bytes on the wire and 57 in memory.
+    let mut body = vec![0x01]; // responses: empty
+    body.extend_from_slice(&0i32.to_be_bytes()); // throttle_time_ms
+    body.extend_from_slice(&[0x01, 0x00]); // one tagged field, tag 0
+    let n = fill(body.len() + 4, 12, 0);
+    let mut field = Vec::with_capacity(SIZE);
+    compact_len(&mut field, n);
+    for _ in 0..n {
+        // node_id 1, host "h", port 9092, rack null, tags
+        field.extend_from_slice(&[0, 0, 0, 1, 0x02, b'h', 0, 0, 0x23, 0x84, 0x00, 0x00]);
+    }
+    put_uvarint(&mut body, field.len() as u32);
+    body.extend_from_slice(&field);
+    drop(field);
+    check_dense::<ProduceResponse>("produce v10: node endpoints (tagged)", &body, 10, true);
+}
+
+#[test]
+fn record_batch_of_empty_records() {
+    // ~9 million records with a null key, an empty value and no headers, 7 bytes each and 104 in memory
+    // as `OwnedRecord`s (15×): well-formed (decode_records does not check that offset deltas rise), so
+    // decoded within the records' own budget.
+    let n = (SIZE - 61) / 7;
+    let mut batch = vec![0u8; 61];
+    batch.reserve(n * 7);
+    for _ in 0..n {
+        // length 6, attributes, timestamp delta, offset delta, key null, value empty, no headers
+        batch.extend_from_slice(&[0x0c, 0, 0, 0, 0x01, 0x00, 0x00]);
+    }
+    let len = batch.len();
+    batch[8..12].copy_from_slice(&((len - 12) as i32).to_be_bytes()); // batchLength
+    batch[16] = 2; // magic
+    batch[57..61].copy_from_slice(&(n as i32).to_be_bytes()); // record count
+    let crc = crc32c::crc32c(&batch[21..]);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
+
+    let b = decode_batches(&batch).next().expect("one batch").unwrap();
+    let (r, peak) = peak_during(|| b.decode_records().map(|v| v.len()));
+    assert_eq!(r.unwrap(), n);
+    // What decoding charges: one `OwnedRecord` per record, nothing else (no keys, values or headers).
+    let charged = n * std::mem::size_of::<kprod::protocol::record::OwnedRecord>();
+    check_dense_peak(
+        "record batch of empty records",
+        len - 61,
+        RECORD_DECODE_BUDGET_FACTOR,
+        peak,
+        Some(charged),
+    );
 }

@@ -48,7 +48,7 @@ impl RequestHeader {
             request_api_key: ApiKey(r.i16()?),
             request_api_version: r.i16()?,
             correlation_id: r.i32()?,
-            client_id: r.nullable_str(false)?.map(str::to_owned),
+            client_id: r.nullable_string(false)?,
         })
     }
 

@@ -114,15 +114,18 @@ macro_rules! kafka_struct {
                     for _ in 0..n {
                         let tag = r.uvarint()?;
                         let size = r.uvarint()? as usize;
-                        let mut sub = r.sub_reader(size)?;
-                        match tag {
-                            $($(
-                                $tag if in_range(&($trange), cx.version) => {
-                                    this.$tfield = $crate::protocol::primitives::Wire::decode(&mut sub, cx)?;
-                                }
-                            )*)?
-                            _ => {} // unknown tags are skipped (KIP-482)
-                        }
+                        // The field's bytes are read through a sub-reader that spends this reader's budget.
+                        r.sub_reader(size, |sub| {
+                            match tag {
+                                $($(
+                                    $tag if in_range(&($trange), cx.version) => {
+                                        this.$tfield = $crate::protocol::primitives::Wire::decode(sub, cx)?;
+                                    }
+                                )*)?
+                                _ => {} // unknown tags are skipped (KIP-482)
+                            }
+                            Ok(())
+                        })?;
                     }
                 }
                 Ok(this)
@@ -148,16 +151,18 @@ macro_rules! kafka_struct {
     };
 }
 
-/// Implements [`Message`](crate::protocol::Message) for a top-level request or response body.
+/// Implements [`Message`](crate::protocol::Message) for a top-level request or response body; a trailing
+/// `; budget N` overrides its decode budget factor.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! kafka_message {
-    ($name:ident, $api:expr, $min:expr, $max:expr, $flex:expr) => {
+    ($name:ident, $api:expr, $min:expr, $max:expr, $flex:expr $(; budget $factor:expr)?) => {
         impl $crate::protocol::Message for $name {
             const API_KEY: $crate::protocol::ApiKey = $api;
             const MIN_VERSION: i16 = $min;
             const MAX_VERSION: i16 = $max;
             const FLEXIBLE_FROM: i16 = $flex;
+            $(const DECODE_BUDGET_FACTOR: usize = $factor;)?
         }
     };
 }

@@ -50,6 +50,18 @@ pub enum ProtocolError {
         /// Its length.
         len: usize,
     },
+    /// The decoded values would take more memory than the decode budget allows: a fixed multiple of the
+    /// input's size (see [`primitives::decode_budget`]). The input may be well formed, but it is far denser
+    /// than any legitimate message.
+    #[error("decoding needs {needed} more bytes with {left} left of a {limit}-byte decode budget")]
+    DecodeBudget {
+        /// What the value being decoded would allocate.
+        needed: usize,
+        /// What was left of the budget.
+        left: usize,
+        /// The whole budget for the input.
+        limit: usize,
+    },
     /// A frame's size prefix exceeds the configured maximum.
     #[error("frame of {size} bytes exceeds the maximum of {max}")]
     FrameTooLarge {
@@ -107,6 +119,10 @@ pub trait Message: Wire {
     const MAX_VERSION: i16;
     /// First flexible version (KIP-482); `i16::MAX` when none is.
     const FLEXIBLE_FROM: i16;
+    /// How many times its encoded size a body may take in memory once decoded (plus
+    /// [`DECODE_BUDGET_SLACK`](primitives::DECODE_BUDGET_SLACK)): at least the densest legitimate body's
+    /// ratio, so only bodies denser than any real one are refused.
+    const DECODE_BUDGET_FACTOR: usize = primitives::DECODE_BUDGET_FACTOR;
 
     /// The encoding context for `version`, or an error when `version` is not implemented.
     fn ctx(version: i16) -> Result<Ctx, ProtocolError> {
@@ -126,9 +142,11 @@ pub trait Message: Wire {
         self.encode(out, Self::ctx(version)?)
     }
 
-    /// Decodes a body at `version`, requiring that it consumes `buf` entirely.
+    /// Decodes a body at `version`, requiring that it consumes `buf` entirely and materialises no more
+    /// than [`DECODE_BUDGET_FACTOR`](Self::DECODE_BUDGET_FACTOR) times its size.
     fn decode_body(buf: &[u8], version: i16) -> Result<Self, ProtocolError> {
-        let mut r = Reader::new(buf);
+        let mut r =
+            Reader::with_budget(buf, primitives::decode_budget(buf.len(), Self::DECODE_BUDGET_FACTOR));
         let v = Self::decode(&mut r, Self::ctx(version)?)?;
         if !r.is_empty() {
             return Err(ProtocolError::invalid("message", format!("{} trailing bytes", r.remaining())));

@@ -5,6 +5,11 @@
 //! actually present before anything is allocated, and an array reserves room for no more elements than
 //! those bytes can encode and no more memory than they occupy (see [`Wire::min_encoded_size`]), so a
 //! hostile count cannot make us reserve more than the frame we already hold.
+//!
+//! A valid message can still be dense: an element of a few bytes on the wire may take tens of bytes in
+//! memory. Each [`Reader`] therefore carries a decode budget, a fixed multiple of its input's size
+//! ([`decode_budget`]); arrays, strings and bytes are charged what they will allocate before they
+//! allocate it, and decoding fails with [`ProtocolError::DecodeBudget`] once the budget is spent.
 
 use bytes::{BufMut, Bytes};
 
@@ -45,6 +50,61 @@ pub(crate) fn bounded_capacity<T>(claimed: usize, remaining: usize, min_encoded:
     claimed.min(by_encoding).min(by_memory)
 }
 
+/// How many times its own size a message may take in memory once decoded, unless the message declares
+/// its own factor ([`Message::DECODE_BUDGET_FACTOR`](super::Message::DECODE_BUDGET_FACTOR)). The densest
+/// legitimate body of every message keeping this default stays below it (`docs/protocol.md` lists them).
+pub const DECODE_BUDGET_FACTOR: usize = 8;
+
+/// Bytes every decode may materialise beyond the factor, so that small messages whose fixed-size structs
+/// outweigh their few bytes on the wire still decode.
+pub const DECODE_BUDGET_SLACK: usize = 4096;
+
+/// The decode budget for `input` bytes at `factor`: `factor × input + DECODE_BUDGET_SLACK`, saturating.
+pub fn decode_budget(input: usize, factor: usize) -> usize {
+    input.saturating_mul(factor).saturating_add(DECODE_BUDGET_SLACK)
+}
+
+/// What a decode may still materialise: bytes left out of a fixed limit. Charges are made before the
+/// allocation they pay for, so what a decode holds never exceeds the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DecodeBudget {
+    left: usize,
+    limit: usize,
+}
+
+impl DecodeBudget {
+    /// A budget of `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        DecodeBudget { left: limit, limit }
+    }
+
+    /// Takes `bytes` from the budget, or fails (taking nothing) when fewer are left.
+    pub(crate) fn charge(&mut self, bytes: usize) -> Result<(), ProtocolError> {
+        match self.left.checked_sub(bytes) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(ProtocolError::DecodeBudget { needed: bytes, left: self.left, limit: self.limit }),
+        }
+    }
+
+    /// `count × size` for `count` values of `size` bytes each, saturating (a saturated charge fails).
+    pub(crate) fn charge_each(&mut self, count: usize, size: usize) -> Result<(), ProtocolError> {
+        self.charge(count.saturating_mul(size))
+    }
+}
+
+/// Appends `item` to `v`, one of `total` elements whose memory is already charged: when `v` is full it
+/// grows to exactly `total`, never by doubling, so it holds no more than was charged. Start `v` at a
+/// [`bounded_capacity`] so a hostile count reserves no more than the bytes left until the elements exist.
+pub(crate) fn push_charged<T>(v: &mut Vec<T>, item: T, total: usize) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(total.saturating_sub(v.len()).max(1));
+    }
+    v.push(item);
+}
+
 /// The smallest length prefix of a string (`wide` false), bytes or array (`wide` true): a one-byte
 /// uvarint when `flexible`, else an int16 or int32.
 #[inline]
@@ -63,10 +123,12 @@ pub fn in_range<R: std::ops::RangeBounds<i16>>(range: &R, version: i16) -> bool 
 }
 
 /// A cursor over a received buffer. All reads are bounds-checked and return
-/// [`ProtocolError::Truncated`] instead of panicking.
+/// [`ProtocolError::Truncated`] instead of panicking. Decoders charge what they allocate to the reader's
+/// decode budget ([`Reader::charge`]); a clone gets its own copy of what is left.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     buf: &'a [u8],
+    budget: DecodeBudget,
 }
 
 macro_rules! get_be {
@@ -81,9 +143,27 @@ macro_rules! get_be {
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over `buf`.
+    /// A reader over `buf` with the default decode budget, [`decode_budget`]`(buf.len(),
+    /// DECODE_BUDGET_FACTOR)`.
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf }
+        Self::with_budget(buf, decode_budget(buf.len(), DECODE_BUDGET_FACTOR))
+    }
+
+    /// A reader over `buf` whose decoders may materialise at most `budget` bytes.
+    pub fn with_budget(buf: &'a [u8], budget: usize) -> Self {
+        Reader { buf, budget: DecodeBudget::new(budget) }
+    }
+
+    /// Bytes of the decode budget not yet charged.
+    pub fn budget_left(&self) -> usize {
+        self.budget.left
+    }
+
+    /// Charges `bytes` about to be allocated for a decoded value to the decode budget; fails with
+    /// [`ProtocolError::DecodeBudget`], charging nothing, when fewer are left.
+    #[inline]
+    pub fn charge(&mut self, bytes: usize) -> Result<(), ProtocolError> {
+        self.budget.charge(bytes)
     }
 
     /// Bytes not yet read.
@@ -114,9 +194,18 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    /// Consumes `n` bytes and returns a reader over just those bytes.
-    pub fn sub_reader(&mut self, n: usize) -> Result<Reader<'a>, ProtocolError> {
-        self.bytes(n).map(Reader::new)
+    /// Consumes `n` bytes and runs `f` on a reader over just those bytes. The sub-reader spends this
+    /// reader's budget (what it charges is gone from this one too), so nesting cannot reset the budget.
+    pub fn sub_reader<T>(
+        &mut self,
+        n: usize,
+        f: impl FnOnce(&mut Reader<'a>) -> Result<T, ProtocolError>,
+    ) -> Result<T, ProtocolError> {
+        let buf = self.bytes(n)?;
+        let mut sub = Reader { buf, budget: self.budget };
+        let out = f(&mut sub);
+        self.budget = sub.budget;
+        out
     }
 
     /// Skips `n` bytes.
@@ -211,6 +300,20 @@ impl<'a> Reader<'a> {
                 .map(Some)
                 .map_err(|_| ProtocolError::invalid("string", "not valid UTF-8")),
         }
+    }
+
+    /// Reads a string into an owned `String`, charging its length to the decode budget; `None` when null.
+    pub fn nullable_string(&mut self, flexible: bool) -> Result<Option<String>, ProtocolError> {
+        let Some(s) = self.nullable_str(flexible)? else { return Ok(None) };
+        self.charge(s.len())?;
+        Ok(Some(s.to_owned()))
+    }
+
+    /// Reads a byte string into owned `Bytes`, charging its length to the decode budget; `None` when null.
+    pub fn nullable_owned_bytes(&mut self, flexible: bool) -> Result<Option<Bytes>, ProtocolError> {
+        let Some(b) = self.nullable_bytes(flexible)? else { return Ok(None) };
+        self.charge(b.len())?;
+        Ok(Some(Bytes::copy_from_slice(b)))
     }
 
     /// Reads a byte string (plain int32 length, or compact); `None` when null.
@@ -408,8 +511,8 @@ impl Wire for String {
         Ok(())
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
-        match r.nullable_str(cx.flexible)? {
-            Some(s) => Ok(s.to_owned()),
+        match r.nullable_string(cx.flexible)? {
+            Some(s) => Ok(s),
             None => Err(ProtocolError::invalid("string", "null where a non-null string is required")),
         }
     }
@@ -426,7 +529,7 @@ impl Wire for Option<String> {
         }
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
-        Ok(r.nullable_str(cx.flexible)?.map(str::to_owned))
+        r.nullable_string(cx.flexible)
     }
     fn min_encoded_size(cx: Ctx) -> usize {
         min_length_prefix(cx.flexible, false)
@@ -440,8 +543,8 @@ impl Wire for Bytes {
         Ok(())
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
-        match r.nullable_bytes(cx.flexible)? {
-            Some(b) => Ok(Bytes::copy_from_slice(b)),
+        match r.nullable_owned_bytes(cx.flexible)? {
+            Some(b) => Ok(b),
             None => Err(ProtocolError::invalid("bytes", "null where non-null bytes are required")),
         }
     }
@@ -458,7 +561,7 @@ impl Wire for Option<Bytes> {
         }
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
-        Ok(r.nullable_bytes(cx.flexible)?.map(Bytes::copy_from_slice))
+        r.nullable_owned_bytes(cx.flexible)
     }
     fn min_encoded_size(cx: Ctx) -> usize {
         min_length_prefix(cx.flexible, true)
@@ -493,11 +596,15 @@ impl<T: Wire> Wire for Option<Vec<T>> {
     }
     fn decode(r: &mut Reader<'_>, cx: Ctx) -> Result<Self, ProtocolError> {
         let Some(n) = r.array_len(cx.flexible)? else { return Ok(None) };
+        // The whole array is charged before any of it is reserved: an honest count costs that much anyway,
+        // and one the budget cannot pay for fails before anything is allocated.
+        r.budget.charge_each(n, std::mem::size_of::<T>())?;
         // `n` is only bounded by one element per remaining byte; reserving `n` elements of a large `T`
-        // would let a hostile count ask for many times the frame.
+        // up front would let a hostile count hold the whole budget before a single element exists.
         let mut v = Vec::with_capacity(bounded_capacity::<T>(n, r.remaining(), T::min_encoded_size(cx)));
         for _ in 0..n {
-            v.push(T::decode(r, cx)?);
+            let item = T::decode(r, cx)?;
+            push_charged(&mut v, item, n);
         }
         Ok(Some(v))
     }
@@ -629,6 +736,85 @@ mod tests {
         v.encode(&mut out, FLEX).unwrap();
         assert_eq!(out.len(), 51);
         assert_eq!(Vec::<Vec<i8>>::decode(&mut Reader::new(&out), FLEX).unwrap(), v);
+    }
+
+    #[test]
+    fn budget_is_charged_what_decoding_allocates() {
+        // Two strings ("ab", "") and null bytes: the array's two `String`s plus two bytes of text.
+        let mut out = Vec::new();
+        vec!["ab".to_string(), String::new()].encode(&mut out, FLEX).unwrap();
+        None::<Bytes>.encode(&mut out, FLEX).unwrap();
+        Some(Bytes::from_static(b"xyz")).encode(&mut out, FLEX).unwrap();
+        let mut r = Reader::with_budget(&out, 1000);
+        let v = Vec::<String>::decode(&mut r, FLEX).unwrap();
+        assert_eq!(r.budget_left(), 1000 - 2 * std::mem::size_of::<String>() - 2);
+        assert_eq!(v, ["ab", ""]);
+        assert_eq!(Option::<Bytes>::decode(&mut r, FLEX).unwrap(), None);
+        assert_eq!(Bytes::decode(&mut r, FLEX).unwrap(), &b"xyz"[..]);
+        assert_eq!(r.budget_left(), 1000 - 2 * std::mem::size_of::<String>() - 5);
+
+        // The default budget is the factor times the input, plus the slack.
+        assert_eq!(Reader::new(&out).budget_left(), DECODE_BUDGET_FACTOR * out.len() + DECODE_BUDGET_SLACK);
+        assert_eq!(decode_budget(usize::MAX, 2), usize::MAX);
+    }
+
+    #[test]
+    fn exhausted_budget_fails_before_allocating() {
+        // 50 empty arrays: 51 bytes on the wire, 50 `Vec`s in memory.
+        let v: Vec<Vec<i8>> = vec![vec![]; 50];
+        let mut out = Vec::new();
+        v.encode(&mut out, FLEX).unwrap();
+        let need = 50 * std::mem::size_of::<Vec<i8>>();
+        let mut r = Reader::with_budget(&out, need);
+        let back = Vec::<Vec<i8>>::decode(&mut r, FLEX).unwrap();
+        assert_eq!((back.len(), back.capacity(), r.budget_left()), (50, 50, 0), "reserved exactly");
+        let e = Vec::<Vec<i8>>::decode(&mut Reader::with_budget(&out, need - 1), FLEX).unwrap_err();
+        assert_eq!(e, ProtocolError::DecodeBudget { needed: need, left: need - 1, limit: need - 1 });
+        // A string one byte over what is left fails; what was left stays.
+        let mut out = Vec::new();
+        "abc".to_string().encode(&mut out, PLAIN).unwrap();
+        let mut r = Reader::with_budget(&out, 2);
+        assert!(matches!(String::decode(&mut r, PLAIN), Err(ProtocolError::DecodeBudget { needed: 3, .. })));
+        assert_eq!(r.budget_left(), 2);
+    }
+
+    #[test]
+    fn dense_arrays_grow_to_their_count_exactly() {
+        // 1000 empty arrays in 1001 bytes: the first reservation holds 1001 / 24 elements, then the
+        // array grows once, to exactly its count, instead of doubling past it.
+        let v: Vec<Vec<i8>> = vec![vec![]; 1000];
+        let mut out = Vec::new();
+        v.encode(&mut out, FLEX).unwrap();
+        let back = Vec::<Vec<i8>>::decode(&mut Reader::with_budget(&out, usize::MAX), FLEX).unwrap();
+        assert_eq!((back.len(), back.capacity()), (1000, 1000));
+        // At 24× its size, more than the default budget allows.
+        let e = Vec::<Vec<i8>>::decode(&mut Reader::new(&out), FLEX).unwrap_err();
+        assert!(matches!(e, ProtocolError::DecodeBudget { .. }));
+        let mut w = Vec::with_capacity(3);
+        for i in 0..10 {
+            push_charged(&mut w, i, 10);
+        }
+        assert_eq!(w.capacity(), 10);
+    }
+
+    #[test]
+    fn sub_readers_spend_the_parents_budget() {
+        let buf = [0u8; 8];
+        let mut r = Reader::with_budget(&buf, 100);
+        r.sub_reader(4, |sub| {
+            assert_eq!(sub.budget_left(), 100);
+            sub.charge(60)
+        })
+        .unwrap();
+        assert_eq!((r.budget_left(), r.remaining()), (40, 4));
+        // Charges made before a failure inside the sub-reader stay spent.
+        let e = r.sub_reader(2, |sub| {
+            sub.charge(30)?;
+            sub.charge(30)
+        });
+        assert!(matches!(e, Err(ProtocolError::DecodeBudget { needed: 30, left: 10, limit: 100 })));
+        assert_eq!(r.budget_left(), 10);
+        assert!(matches!(r.sub_reader(3, |_| Ok(())), Err(ProtocolError::Truncated { needed: 1 })));
     }
 
     #[test]

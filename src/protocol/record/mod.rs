@@ -62,7 +62,7 @@ pub use batch::{
 pub use control::{write_end_txn_marker, ControlRecord, ControlRecordType, EndTxnMarker};
 pub use reader::{
     decode_batches, BatchIter, Headers, OwnedRecord, Record, RecordBatch, Records, TimestampType,
-    DEFAULT_MAX_DECOMPRESSED_SIZE,
+    DEFAULT_MAX_DECOMPRESSED_SIZE, RECORD_DECODE_BUDGET_FACTOR,
 };
 
 use crate::compression::{CompressionError, CompressionType};

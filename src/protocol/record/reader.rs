@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use crate::compression::{CompressionType, Decompressor};
-use crate::protocol::primitives::bounded_capacity;
+use crate::protocol::primitives::{bounded_capacity, decode_budget, push_charged, DecodeBudget};
 use crate::protocol::{ProtocolError, Reader};
 
 use super::batch::*;
@@ -272,18 +272,26 @@ impl<'a> RecordBatch<'a> {
     }
 
     /// Decodes every record into owned values (convenient for tests and the mock cluster; the producer
-    /// never needs this), decompressing up to [`DEFAULT_MAX_DECOMPRESSED_SIZE`] bytes.
+    /// never needs this), decompressing up to [`DEFAULT_MAX_DECOMPRESSED_SIZE`] bytes. What the records
+    /// take in memory is charged to a budget of [`RECORD_DECODE_BUDGET_FACTOR`] times the (decompressed)
+    /// records section before it is allocated.
     pub fn decode_records(&self) -> Result<Vec<OwnedRecord>, ProtocolError> {
         let mut decompressor = Decompressor::new();
         let mut scratch = Vec::new();
         let records = self.records(&mut decompressor, &mut scratch, DEFAULT_MAX_DECOMPRESSED_SIZE)?;
-        // The announced count (up to 2^31 - 1) only bounds the records that exist; an `OwnedRecord` is
-        // much larger than the 7 bytes a record takes at least, so reserve by the bytes present too.
+        let section = records.r.remaining();
+        let mut budget = DecodeBudget::new(decode_budget(section, RECORD_DECODE_BUDGET_FACTOR));
+        // The announced count (up to 2^31 - 1) is charged whole, like an array's; a count the budget
+        // cannot pay for fails here. The reservation starts at what the bytes present can hold, since an
+        // `OwnedRecord` is much larger than the 7 bytes a record takes at least.
         let claimed = usize::try_from(records.left).unwrap_or(0);
-        let cap = bounded_capacity::<OwnedRecord>(claimed, records.r.remaining(), MIN_RECORD_SIZE);
+        budget.charge_each(claimed, std::mem::size_of::<OwnedRecord>())?;
+        let cap = bounded_capacity::<OwnedRecord>(claimed, section, MIN_RECORD_SIZE);
         let mut out = Vec::with_capacity(cap);
         for record in records {
-            out.push(record?.to_owned_record());
+            let record = record?;
+            budget.charge(record.owned_heap_size())?;
+            push_charged(&mut out, record.to_owned_record(), claimed);
         }
         Ok(out)
     }
@@ -292,6 +300,16 @@ impl<'a> RecordBatch<'a> {
 /// The smallest encoded record: length, attributes, timestamp delta, offset delta, null key, null value
 /// and header count, one byte each.
 const MIN_RECORD_SIZE: usize = 7;
+
+/// How many times the size of a records section [`RecordBatch::decode_records`] may materialise (plus
+/// [`DECODE_BUDGET_SLACK`](crate::protocol::primitives::DECODE_BUDGET_SLACK)). Empty records, empty
+/// header keys and null values are all valid and common in tests, so the factor admits the densest valid
+/// batch: an `OwnedRecord` (104 bytes) per 7-byte record is about 15×, and a header (56 bytes) per
+/// 2-byte header (an empty key and a null value) 28×.
+pub const RECORD_DECODE_BUDGET_FACTOR: usize = 32;
+
+/// A header as [`OwnedRecord`] holds it.
+type OwnedHeader = (String, Option<Bytes>);
 
 /// Iterator over the records of a batch, from [`RecordBatch::records`].
 ///
@@ -373,28 +391,40 @@ impl<'a> Record<'a> {
         let len = r.varint()?;
         let len = usize::try_from(len)
             .map_err(|_| ProtocolError::invalid("record", format!("negative record length {len}")))?;
-        let mut b = r.sub_reader(len)?;
-        let attributes = b.i8()?;
-        let timestamp_delta = b.varlong()?;
-        let offset_delta = b.varint()?;
-        let key = nullable_varint_bytes(&mut b, "record key")?;
-        let value = nullable_varint_bytes(&mut b, "record value")?;
-        let count = b.varint()?;
-        let count = usize::try_from(count)
-            .map_err(|_| ProtocolError::invalid("record", format!("negative header count {count}")))?;
-        let headers_start = b.rest();
-        for _ in 0..count {
-            decode_header(&mut b)?;
-        }
-        let headers_len = headers_start.len() - b.remaining();
-        if !b.is_empty() {
-            return Err(ProtocolError::invalid(
-                "record",
-                format!("{} bytes left over in a record of {len} bytes", b.remaining()),
-            ));
-        }
-        let headers = Headers { data: &headers_start[..headers_len], left: count };
-        Ok(Record { attributes, timestamp_delta, offset_delta, key, value, headers })
+        r.sub_reader(len, |b| {
+            let attributes = b.i8()?;
+            let timestamp_delta = b.varlong()?;
+            let offset_delta = b.varint()?;
+            let key = nullable_varint_bytes(b, "record key")?;
+            let value = nullable_varint_bytes(b, "record value")?;
+            let count = b.varint()?;
+            let count = usize::try_from(count)
+                .map_err(|_| ProtocolError::invalid("record", format!("negative header count {count}")))?;
+            let headers_start = b.rest();
+            for _ in 0..count {
+                decode_header(b)?;
+            }
+            let headers_len = headers_start.len() - b.remaining();
+            if !b.is_empty() {
+                return Err(ProtocolError::invalid(
+                    "record",
+                    format!("{} bytes left over in a record of {len} bytes", b.remaining()),
+                ));
+            }
+            let headers = Headers { data: &headers_start[..headers_len], left: count };
+            Ok(Record { attributes, timestamp_delta, offset_delta, key, value, headers })
+        })
+    }
+
+    /// The heap bytes [`to_owned_record`](Self::to_owned_record) allocates: key, value, the headers'
+    /// vector and each header's key and value (the `OwnedRecord` itself lives in its caller's vector).
+    fn owned_heap_size(&self) -> usize {
+        let len = |b: Option<&[u8]>| b.map_or(0, <[u8]>::len);
+        let headers: usize = self.headers.map(|(k, v)| k.len().saturating_add(len(v))).sum();
+        len(self.key)
+            .saturating_add(len(self.value))
+            .saturating_add(self.headers.len().saturating_mul(std::mem::size_of::<OwnedHeader>()))
+            .saturating_add(headers)
     }
 
     /// Decodes the record as a control record (meaningful in a control batch only).

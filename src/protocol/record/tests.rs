@@ -830,3 +830,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn decode_records_admits_the_densest_valid_batch() {
+    // Records with a null key, an empty value and 60 headers with an empty key and a null value: about
+    // 27× the records section once owned, close to the 28× limit of a header per 2 bytes.
+    let record =
+        TestRecord { timestamp: 0, key: None, value: Some(vec![]), headers: vec![(String::new(), None); 60] };
+    for codec in [CompressionType::None, CompressionType::Zstd] {
+        let buf = write_batch(
+            BatchParams { compression: codec, ..BatchParams::default() },
+            &vec![record.clone(); 2000],
+        );
+        let (_, decoded) = read_one(&buf);
+        assert_eq!(decoded.len(), 2000);
+        assert_eq!(decoded.capacity(), 2000, "reserved exactly, not by doubling");
+        assert!(decoded.iter().all(|r| r.headers.len() == 60 && r.value.as_deref() == Some(&[][..])));
+    }
+}
+
+#[test]
+fn decode_records_refuses_a_count_the_budget_cannot_pay_for() {
+    // One 7-byte record announced as 2^31 - 1: the count alone would take 2^31 `OwnedRecord`s.
+    let buf = wrap_records(&[0x0c, 0, 0, 0, 1, 1, 0], i32::MAX, CompressionType::None);
+    let batch = decode_batches(&buf).next().unwrap().unwrap();
+    let e = batch.decode_records().unwrap_err();
+    assert!(matches!(e, ProtocolError::DecodeBudget { .. }), "{e}");
+    // The borrowing iterator needs no budget: it yields the record, then fails on the missing ones.
+    let mut dec = Decompressor::new();
+    let mut scratch = Vec::new();
+    let mut records = batch.records(&mut dec, &mut scratch, 0).unwrap();
+    assert!(records.next().unwrap().is_ok());
+    assert!(records.next().unwrap().is_err());
+}
