@@ -512,7 +512,7 @@ impl ErrorCode {
 
     /// True when the code itself says the transaction must be aborted, the producer going on:
     /// TRANSACTION_ABORTABLE alone. Inside a transaction any failed record that is not fatal dooms it
-    /// too.
+    /// too: [`Error::txn_requires_abort`](crate::Error::txn_requires_abort) answers that question.
     pub const fn is_abortable(self) -> bool {
         self.class().contains(ErrorClass::ABORTABLE)
     }
