@@ -204,14 +204,15 @@ impl Error {
     /// - [`TransactionAborted`](Error::TransactionAborted): the record's transaction is being aborted
     ///   (abort it if your code is not already doing so);
     /// - [`DeliveryTimeout`](Error::DeliveryTimeout): a record of the transaction expired;
-    /// - the refusals a Java `send` reports as an `ApiException`: [`BufferExhausted`](Error::BufferExhausted),
-    ///   [`RecordTooLarge`](Error::RecordTooLarge), [`UnknownTopicOrPartition`](Error::UnknownTopicOrPartition)
-    ///   and [`InvalidTopic`](Error::InvalidTopic).
+    /// - the refusals a Java `send` reports as an `ApiException`:
+    ///   [`BufferExhausted`](Error::BufferExhausted), [`RecordTooLarge`](Error::RecordTooLarge),
+    ///   [`UnknownTopicOrPartition`](Error::UnknownTopicOrPartition) and
+    ///   [`InvalidTopic`](Error::InvalidTopic).
     ///
-    /// False for [fatal](Self::is_fatal) errors (close the producer instead), for a [`Timeout`](Error::Timeout)
-    /// of a call (call it again), and for errors about the call itself: illegal state, configuration,
-    /// a malformed record (Java: `IllegalArgumentException`, which leaves the transaction alone), a closed
-    /// producer, a panicking callback, I/O and protocol errors.
+    /// False for [fatal](Self::is_fatal) errors (close the producer instead), for a
+    /// [`Timeout`](Error::Timeout) of a call (call it again), and for errors about the call itself:
+    /// illegal state, configuration, a malformed record (Java: `IllegalArgumentException`, which leaves
+    /// the transaction alone), a closed producer, a panicking callback, I/O and protocol errors.
     pub fn txn_requires_abort(&self) -> bool {
         match self {
             Error::Broker { code, .. } => !code.is_ok() && !code.is_fatal(),
