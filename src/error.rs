@@ -177,21 +177,61 @@ impl Error {
 
     /// True when the producer cannot continue and must be closed.
     ///
-    /// Besides [`Fatal`](Error::Fatal), the broker codes Java's producer treats as fatal: being fenced by
-    /// a newer instance and the authorization failures on the producer id or cluster.
-    /// INVALID_PRODUCER_EPOCH on a record is not (KIP-588: abort the transaction and go on); from a
-    /// transaction coordinator it is reported as PRODUCER_FENCED.
+    /// [`Fatal`](Error::Fatal); [`Unsupported`](Error::Unsupported), which a running producer reports
+    /// only when the brokers lack an API or version it needs (Java: `UnsupportedVersionException`,
+    /// fatal), and which at construction means there is no producer to go on with; and the broker codes
+    /// the error table marks fatal ([`ErrorCode::is_fatal`]): being fenced by a newer instance, the
+    /// authorization failures on the cluster or transactional id, UNSUPPORTED_VERSION and
+    /// INVALID_PRODUCER_ID_MAPPING, as in Java's `TransactionManager`. INVALID_PRODUCER_EPOCH on a record
+    /// is not (KIP-588: abort the transaction and go on); from a transaction coordinator it is reported
+    /// as PRODUCER_FENCED.
     pub fn is_fatal(&self) -> bool {
         match self {
-            Error::Fatal { .. } => true,
-            Error::Broker { code, .. } => matches!(
-                *code,
-                ErrorCode::PRODUCER_FENCED
-                    | ErrorCode::TRANSACTION_COORDINATOR_FENCED
-                    | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-                    | ErrorCode::CLUSTER_AUTHORIZATION_FAILED
-            ),
+            Error::Fatal { .. } | Error::Unsupported(_) => true,
+            Error::Broker { code, .. } => code.is_fatal(),
             _ => false,
+        }
+    }
+
+    /// True when, for a transactional producer, the error dooms the current transaction but not the
+    /// producer: call `abort_transaction`, then begin a new transaction.
+    ///
+    /// As in Java's `TransactionManager`, where every failure of a record or of a `send` inside a
+    /// transaction that is not fatal leaves the transaction abortable (KIP-1050's abortable and
+    /// application-recoverable codes, and retriable ones once retries are exhausted):
+    ///
+    /// - a [`Broker`](Error::Broker) error whose code is not [fatal](ErrorCode::is_fatal);
+    /// - [`TransactionAborted`](Error::TransactionAborted): the record's transaction is being aborted
+    ///   (abort it if your code is not already doing so);
+    /// - [`DeliveryTimeout`](Error::DeliveryTimeout): a record of the transaction expired;
+    /// - the refusals a Java `send` reports as an `ApiException`:
+    ///   [`BufferExhausted`](Error::BufferExhausted), [`RecordTooLarge`](Error::RecordTooLarge),
+    ///   [`UnknownTopicOrPartition`](Error::UnknownTopicOrPartition) and
+    ///   [`InvalidTopic`](Error::InvalidTopic).
+    ///
+    /// False for [fatal](Self::is_fatal) errors (close the producer instead), for a
+    /// [`Timeout`](Error::Timeout) of a call (call it again), and for errors about the call itself:
+    /// illegal state, configuration, a malformed record (Java: `IllegalArgumentException`, which leaves
+    /// the transaction alone), a closed producer, a panicking callback, I/O and protocol errors.
+    pub fn txn_requires_abort(&self) -> bool {
+        match self {
+            Error::Broker { code, .. } => !code.is_ok() && !code.is_fatal(),
+            Error::TransactionAborted
+            | Error::DeliveryTimeout
+            | Error::BufferExhausted { .. }
+            | Error::RecordTooLarge { .. }
+            | Error::UnknownTopicOrPartition { .. }
+            | Error::InvalidTopic { .. } => true,
+            Error::Config { .. }
+            | Error::Unsupported(_)
+            | Error::Timeout(_)
+            | Error::InvalidRecord(_)
+            | Error::Closed
+            | Error::Protocol(_)
+            | Error::Io(_)
+            | Error::Fatal { .. }
+            | Error::CallbackPanicked(_)
+            | Error::IllegalState(_) => false,
         }
     }
 
@@ -296,12 +336,67 @@ mod tests {
         assert!(!Error::RecordTooLarge { size: 2, max: 1, setting: "max.request.size" }.is_retriable());
     }
 
+    fn broker(code: ErrorCode) -> Error {
+        Error::Broker { code, message: None }
+    }
+
     #[test]
     fn fatal_errors() {
         assert!(Error::Fatal { reason: "fenced".into() }.is_fatal());
-        assert!(Error::Broker { code: ErrorCode::PRODUCER_FENCED, message: None }.is_fatal());
-        assert!(!Error::Broker { code: ErrorCode::NOT_LEADER_OR_FOLLOWER, message: None }.is_fatal());
+        assert!(broker(ErrorCode::PRODUCER_FENCED).is_fatal());
+        assert!(!broker(ErrorCode::NOT_LEADER_OR_FOLLOWER).is_fatal());
         assert!(!Error::Closed.is_fatal());
+        // The four codes kprod always treated as fatal.
+        for code in [
+            ErrorCode::PRODUCER_FENCED,
+            ErrorCode::TRANSACTION_COORDINATOR_FENCED,
+            ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+            ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
+        ] {
+            assert!(broker(code).is_fatal(), "{code}");
+        }
+        // Fatal in Kafka 4.4.0's TransactionManager too.
+        assert!(broker(ErrorCode::UNSUPPORTED_VERSION).is_fatal());
+        assert!(broker(ErrorCode::INVALID_PRODUCER_ID_MAPPING).is_fatal());
+        assert!(Error::Unsupported("the broker does not support InitProducerId".into()).is_fatal());
+        // KIP-588: abortable, not fatal.
+        assert!(!broker(ErrorCode::INVALID_PRODUCER_EPOCH).is_fatal());
+        assert!(!broker(ErrorCode::TOPIC_AUTHORIZATION_FAILED).is_fatal());
+        assert!(!Error::DeliveryTimeout.is_fatal());
+    }
+
+    #[test]
+    fn errors_that_doom_only_the_transaction() {
+        for code in [
+            ErrorCode::TRANSACTION_ABORTABLE,
+            ErrorCode::INVALID_PRODUCER_EPOCH,
+            ErrorCode::RECORD_LIST_TOO_LARGE,
+            ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+            // Retriable, but delivered to the application only once retries ran out.
+            ErrorCode::NOT_ENOUGH_REPLICAS,
+            ErrorCode::UNKNOWN_SERVER_ERROR,
+            ErrorCode(1234),
+        ] {
+            assert!(broker(code).txn_requires_abort(), "{code}");
+        }
+        for code in [ErrorCode::NONE, ErrorCode::PRODUCER_FENCED, ErrorCode::TRANSACTION_COORDINATOR_FENCED] {
+            assert!(!broker(code).txn_requires_abort(), "{code}");
+        }
+        assert!(Error::TransactionAborted.txn_requires_abort());
+        assert!(Error::DeliveryTimeout.txn_requires_abort());
+        assert!(Error::BufferExhausted { size: 1, max_block: Duration::ZERO }.txn_requires_abort());
+        assert!(Error::RecordTooLarge { size: 2, max: 1, setting: "max.request.size" }.txn_requires_abort());
+        assert!(!Error::Timeout("commit".into()).txn_requires_abort(), "call commit again");
+        assert!(!Error::IllegalState("commit before begin".into()).txn_requires_abort());
+        assert!(!Error::InvalidRecord("negative timestamp".into()).txn_requires_abort());
+        assert!(!Error::Fatal { reason: "x".into() }.txn_requires_abort());
+        assert!(!Error::Closed.txn_requires_abort());
+        // Fatal and abortable exclude each other.
+        for &code in ErrorCode::ALL {
+            let e = broker(code);
+            assert!(!(e.is_fatal() && e.txn_requires_abort()), "{code}");
+            assert_eq!(e.is_retriable(), code.is_retriable(), "{code}");
+        }
     }
 
     #[test]
