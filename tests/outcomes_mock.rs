@@ -395,7 +395,7 @@ fn invalid_producer_epoch_on_produce_aborts_the_transaction_only() {
     ledger.send_n(&p, "t", Some(0), 3);
     let e = p.commit_transaction(Duration::from_secs(10)).unwrap_err();
     assert_eq!(e.broker_code(), Some(ErrorCode::INVALID_PRODUCER_EPOCH), "{e}");
-    assert!(!e.is_fatal(), "{e}");
+    assert!(!e.is_fatal() && e.txn_requires_abort(), "{e}");
     p.abort_transaction(Duration::from_secs(10)).unwrap();
     let report = ledger.check(Some(&p), Expect::one_outcome(), OUTCOMES);
     assert_eq!(report.acked, 0, "the failed transaction's records all failed");

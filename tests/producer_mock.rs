@@ -822,7 +822,7 @@ fn a_failed_record_makes_the_transaction_abortable_then_it_goes_on() {
     let f = l.record(&p, Record::new("t").value(&b"bad"[..])).unwrap();
     let e = p.commit_transaction(Duration::from_secs(10)).unwrap_err();
     assert_eq!(e.broker_code(), Some(ErrorCode::RECORD_LIST_TOO_LARGE));
-    assert!(!e.is_fatal());
+    assert!(!e.is_fatal() && e.txn_requires_abort(), "{e}");
     assert!(f.outcome().is_err());
     assert!(p.send(Record::new("t").value(&b"refused"[..])).is_err(), "no sends until aborted");
     p.abort_transaction(Duration::from_secs(10)).unwrap();

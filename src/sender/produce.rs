@@ -77,22 +77,6 @@ impl std::fmt::Debug for ProduceDriver {
     }
 }
 
-/// Produce errors that mean our view of leadership is stale. NETWORK_EXCEPTION and REQUEST_TIMED_OUT
-/// are a lost connection or answer here, after which Java refreshes too.
-fn invalidates_metadata(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::NOT_LEADER_OR_FOLLOWER
-            | ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
-            | ErrorCode::LEADER_NOT_AVAILABLE
-            | ErrorCode::FENCED_LEADER_EPOCH
-            | ErrorCode::UNKNOWN_LEADER_EPOCH
-            | ErrorCode::KAFKA_STORAGE_ERROR
-            | ErrorCode::NETWORK_EXCEPTION
-            | ErrorCode::REQUEST_TIMED_OUT
-    )
-}
-
 impl ProduceDriver {
     pub(crate) fn new(config: ProduceConfig, shared: Arc<SenderShared>, now: Instant) -> Self {
         ProduceDriver {
@@ -462,7 +446,7 @@ impl ProduceDriver {
             && batch.attempts() < self.config.retries
             && !batch.has_reached_delivery_timeout(now, self.config.delivery_timeout);
         let mut can_retry = code.is_retriable() && generic;
-        if invalidates_metadata(code) {
+        if code.invalidates_metadata() {
             self.shared.metadata.request_update();
         }
         let mut backoff = true;
@@ -630,12 +614,6 @@ mod tests {
             }],
             ..Default::default()
         }
-    }
-
-    #[test]
-    fn stale_metadata_codes() {
-        assert!(invalidates_metadata(ErrorCode::NOT_LEADER_OR_FOLLOWER));
-        assert!(!invalidates_metadata(ErrorCode::NOT_ENOUGH_REPLICAS));
     }
 
     #[test]

@@ -8,9 +8,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::transactional::{
-    coordinator_moved, fatal_for_produce, is_fatal, retry_same, Op, Transactional, TxnState,
-};
+use super::transactional::{fatal_from_coordinator, Op, Transactional, TxnState};
 use super::TransactionManager;
 use crate::accumulator::{RecordAccumulator, TopicPartition};
 use crate::error::Error;
@@ -361,18 +359,19 @@ impl CoordinatorDriver {
                             }
                             g.failures = 0;
                         }
-                        Some(c)
-                            if is_fatal(c.error_code)
-                                || c.error_code == ErrorCode::GROUP_AUTHORIZATION_FAILED =>
-                        {
-                            let e = Error::Broker { code: c.error_code, message: c.error_message };
-                            if group.is_some() {
-                                g.fail(e, false);
-                            } else {
-                                fatal = Some(e);
-                            }
+                        // No coordinator yet (NONE without a node), or a retriable code: ask again.
+                        Some(c) if c.error_code == ErrorCode::NONE || c.error_code.is_retriable() => {
+                            g.retry_later(now, backoff, jitter)
                         }
-                        _ => g.retry_later(now, backoff, jitter),
+                        // As Java: not authorized for the group dooms the transaction; anything else
+                        // ends the producer.
+                        Some(c) if c.error_code == ErrorCode::GROUP_AUTHORIZATION_FAILED => {
+                            g.fail(Error::Broker { code: c.error_code, message: c.error_message }, false)
+                        }
+                        Some(c) => {
+                            fatal = Some(Error::Broker { code: c.error_code, message: c.error_message })
+                        }
+                        None => g.retry_later(now, backoff, jitter),
                     },
                     Err(_) => g.retry_later(now, backoff, jitter),
                 }
@@ -413,12 +412,12 @@ impl CoordinatorDriver {
                                     ErrorCode::NONE => {
                                         g.in_txn.insert(tp);
                                     }
-                                    c if coordinator_moved(c) => {
+                                    c if c.coordinator_moved() => {
                                         moved = true;
                                         retry.push(tp);
                                     }
-                                    c if retry_same(c) => retry.push(tp),
-                                    c if is_fatal(c) => {
+                                    c if c.is_retriable() => retry.push(tp),
+                                    c if fatal_from_coordinator(c) => {
                                         fatal = Some(Error::Broker { code: c, message: None })
                                     }
                                     c => failed = Some(c),
@@ -452,7 +451,7 @@ impl CoordinatorDriver {
                     }
                 }
                 Ok(r) if g.retry_on(r.error_code, None, now, backoff, jitter) => {}
-                Ok(r) if is_fatal(r.error_code) => {
+                Ok(r) if fatal_from_coordinator(r.error_code) => {
                     fatal = Some(Error::Broker { code: r.error_code, message: None })
                 }
                 Ok(r) => g.fail(
@@ -468,15 +467,15 @@ impl CoordinatorDriver {
                             r.topics.iter().flat_map(|t| t.partitions.iter().map(|p| p.error_code)).collect();
                         if codes.iter().all(|&c| c == ErrorCode::NONE) {
                             g.finish(Ok(()));
-                        } else if let Some(&c) = codes.iter().find(|&&c| is_fatal(c)) {
+                        } else if let Some(&c) = codes.iter().find(|&&c| fatal_from_coordinator(c)) {
                             fatal = Some(Error::Broker { code: c, message: Some("TxnOffsetCommit".into()) });
-                        } else if codes.iter().any(|&c| coordinator_moved(c)) {
+                        } else if codes.iter().any(|&c| c.coordinator_moved()) {
                             g.coordinator_moved(Some(&group));
                             g.retry_later(now, backoff, jitter);
-                        } else if codes.iter().all(|&c| c == ErrorCode::NONE || retry_same(c)) {
+                        } else if codes.iter().all(|&c| c == ErrorCode::NONE || c.is_retriable()) {
                             g.retry_later(now, backoff, jitter);
                         } else if let Some(&c) =
-                            codes.iter().find(|&&c| c != ErrorCode::NONE && !retry_same(c))
+                            codes.iter().find(|&&c| c != ErrorCode::NONE && !c.is_retriable())
                         {
                             g.fail(Error::Broker { code: c, message: Some("TxnOffsetCommit".into()) }, false);
                         }
@@ -508,7 +507,7 @@ impl CoordinatorDriver {
                     }
                 }
                 Ok(r) if g.retry_on(r.error_code, None, now, backoff, jitter) => {}
-                Ok(r) if r.error_code == ErrorCode::TRANSACTION_ABORTABLE => {
+                Ok(r) if r.error_code.is_abortable() => {
                     g.fail(Error::Broker { code: r.error_code, message: Some("EndTxn".into()) }, false)
                 }
                 Ok(r) => fatal = Some(Error::Broker { code: r.error_code, message: Some("EndTxn".into()) }),
@@ -540,7 +539,9 @@ impl CoordinatorDriver {
     /// A record batch of the transaction failed for good: the transaction must be aborted (or, when
     /// fatal, the producer is done).
     pub(crate) fn record_failed(&self, error: &Error) {
-        let fatal = error.broker_code().is_some_and(fatal_for_produce);
+        // The table's fatal class is Kafka 4.4.0's `maybeTransitionToErrorState`: anything else makes
+        // the transaction abortable, INVALID_PRODUCER_EPOCH included (KIP-588).
+        let fatal = error.broker_code().is_some_and(ErrorCode::is_fatal);
         let mut g = self.state.inner.lock();
         if matches!(g.state, TxnState::InTransaction | TxnState::Committing) {
             g.fail(error.clone(), fatal);

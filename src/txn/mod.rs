@@ -208,14 +208,7 @@ impl TransactionManager {
                 self.epoch = -1;
                 self.transition(IdState::Uninitialized)
             }
-            c if c.is_retriable()
-                || matches!(
-                    c,
-                    ErrorCode::COORDINATOR_LOAD_IN_PROGRESS | ErrorCode::CONCURRENT_TRANSACTIONS
-                ) =>
-            {
-                self.transition(back)
-            }
+            c if c.is_retriable() => self.transition(back),
             c => {
                 let e = Error::Broker { code: c, message: Some("InitProducerId".into()) };
                 self.transition(IdState::Fatal(e.clone()))?;
@@ -367,7 +360,9 @@ impl TransactionManager {
                 self.request_bump();
                 Recovery::RetryAfterBump
             }
-            ErrorCode::CLUSTER_AUTHORIZATION_FAILED | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED => {
+            // What the error table calls fatal (authorization, UNSUPPORTED_VERSION) ends the producer;
+            // the sequence and epoch codes above are recovered from instead (KIP-360).
+            c if c.is_fatal() => {
                 let _ = self.transition(IdState::Fatal(Error::Broker { code, message: None }));
                 Recovery::Fail
             }

@@ -223,9 +223,10 @@ impl TxnInner {
         backoff: &Backoff,
         jitter: &mut Jitter,
     ) -> bool {
-        if coordinator_moved(code) {
+        // As Java's handlers: a moved coordinator is looked up again, any other retriable code retried.
+        if code.coordinator_moved() {
             self.coordinator_moved(group);
-        } else if !retry_same(code) {
+        } else if !code.is_retriable() {
             return false;
         }
         self.retry_later(now, backoff, jitter);
@@ -243,61 +244,19 @@ impl TxnInner {
     }
 }
 
-/// Errors the broker uses to say "this producer has been replaced".
-pub fn is_fenced(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::PRODUCER_FENCED
-            | ErrorCode::INVALID_PRODUCER_EPOCH
-            | ErrorCode::TRANSACTION_COORDINATOR_FENCED
-    )
-}
-
-/// Errors that end the producer.
-pub fn is_fatal(code: ErrorCode) -> bool {
-    is_fenced(code)
+/// Codes that end the producer when a transaction coordinator answers them: the error table's fatal
+/// class, plus what Java's coordinator handlers treat as fatal there (INVALID_PRODUCER_EPOCH from a
+/// coordinator means a newer producer took over; the others mean this producer's transaction state is
+/// broken).
+pub(crate) fn fatal_from_coordinator(code: ErrorCode) -> bool {
+    code.is_fatal()
         || matches!(
             code,
-            ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-                | ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+            ErrorCode::INVALID_PRODUCER_EPOCH
                 | ErrorCode::INVALID_TXN_STATE
-                | ErrorCode::UNSUPPORTED_VERSION
                 | ErrorCode::UNSUPPORTED_FOR_MESSAGE_FORMAT
-                | ErrorCode::INVALID_PRODUCER_ID_MAPPING
                 | ErrorCode::TRANSACTIONAL_ID_NOT_FOUND
         )
-}
-
-/// Errors of a transactional Produce that end the producer (Kafka 4.4.0's
-/// `TransactionManager.maybeTransitionToErrorState`). Any other failed record makes the transaction
-/// abortable, INVALID_PRODUCER_EPOCH included (KIP-588: the abort moves to a new epoch).
-pub fn fatal_for_produce(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::CLUSTER_AUTHORIZATION_FAILED
-            | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-            | ErrorCode::PRODUCER_FENCED
-            | ErrorCode::UNSUPPORTED_VERSION
-            | ErrorCode::INVALID_PRODUCER_ID_MAPPING
-    )
-}
-
-/// Coordinator errors that are retried after rediscovering the coordinator.
-pub fn coordinator_moved(code: ErrorCode) -> bool {
-    matches!(code, ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE)
-}
-
-/// Errors retried as they are.
-pub fn retry_same(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
-            | ErrorCode::CONCURRENT_TRANSACTIONS
-            | ErrorCode::REQUEST_TIMED_OUT
-            | ErrorCode::NETWORK_EXCEPTION
-            | ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
-            | ErrorCode::OPERATION_NOT_ATTEMPTED
-    )
 }
 
 /// An [`Error::IllegalState`]: an API called in the wrong transaction state.
@@ -415,10 +374,11 @@ mod tests {
     }
 
     #[test]
-    fn error_classes() {
-        assert!(is_fatal(ErrorCode::PRODUCER_FENCED) && is_fenced(ErrorCode::INVALID_PRODUCER_EPOCH));
-        assert!(coordinator_moved(ErrorCode::NOT_COORDINATOR));
-        assert!(retry_same(ErrorCode::CONCURRENT_TRANSACTIONS));
-        assert!(!is_fatal(ErrorCode::TOPIC_AUTHORIZATION_FAILED));
+    fn coordinator_error_classes() {
+        assert!(fatal_from_coordinator(ErrorCode::PRODUCER_FENCED));
+        assert!(fatal_from_coordinator(ErrorCode::INVALID_PRODUCER_EPOCH), "a newer producer took over");
+        assert!(fatal_from_coordinator(ErrorCode::INVALID_TXN_STATE));
+        assert!(!fatal_from_coordinator(ErrorCode::TOPIC_AUTHORIZATION_FAILED));
+        assert!(!fatal_from_coordinator(ErrorCode::CONCURRENT_TRANSACTIONS));
     }
 }
