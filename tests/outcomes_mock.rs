@@ -561,7 +561,15 @@ fn an_unresolvable_advertised_host_fails_records_once_and_says_so() {
     cluster.set_advertised_host(1, Some("nosuchhost.invalid")).unwrap();
     let p = Producer::new(config(
         &cluster,
-        &[("delivery.timeout.ms", "2000"), ("request.timeout.ms", "1000"), ("max.block.ms", "3000")],
+        // A short reconnect ceiling: once the address is right again, the leader is tried within
+        // 200 ms, well inside the records' 2 s delivery timeout (the default 1 s ceiling plus jitter
+        // left too little of it on a loaded machine).
+        &[
+            ("delivery.timeout.ms", "2000"),
+            ("request.timeout.ms", "1000"),
+            ("max.block.ms", "3000"),
+            ("reconnect.backoff.max.ms", "200"),
+        ],
     ))
     .unwrap();
     let ledger = Ledger::new();

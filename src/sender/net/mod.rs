@@ -249,15 +249,19 @@ impl Network {
     /// Starts connecting to `node` unless it is connected, connecting or backing off; `timeout` learns
     /// when to try again.
     pub(crate) fn connect(&mut self, node: i32, now: Instant, timeout: &mut Duration) {
+        let address = self.address(node);
         let b = self.brokers.entry(node).or_default();
-        if b.conn.is_some() || b.resolving.is_some() {
+        // A lookup under way for the broker's current address is waited for; one for an address the
+        // broker no longer has is forgotten (its answer will find nobody waiting).
+        if b.conn.is_some() || (b.resolving.is_some() && b.resolving == address) {
             return;
         }
+        b.resolving = None;
         if let Some(t) = b.next_attempt.filter(|&t| now < t) {
             *timeout = (*timeout).min(t - now);
             return;
         }
-        let Some((host, port)) = self.address(node) else {
+        let Some((host, port)) = address else {
             // Not in metadata (yet): the next refresh may say where it is.
             self.metadata.request_update();
             return;
