@@ -98,6 +98,8 @@ pub(crate) struct Connection {
     pub token: Token,
     /// `host:port` as configured or advertised, for error messages.
     pub address: String,
+    /// `request.timeout.ms`, for the ApiVersions handshake.
+    pub request_timeout: Duration,
     stream: TcpStream,
     /// The connection's state.
     pub state: ConnState,
@@ -161,6 +163,7 @@ impl Connection {
             node_id,
             token,
             address: addr.to_string(),
+            request_timeout: Duration::from_secs(30),
             stream,
             state: ConnState::Connecting,
             started: now,
@@ -209,8 +212,9 @@ impl Connection {
         let id = self.next_id();
         let mut out = Vec::new();
         encode_request(&mut out, version, id, Some(&self.client_id), &req).map_err(invalid_data)?;
-        // The handshake has its own deadline: the connection set-up timeout.
-        self.push(id, version, Request::ApiVersions, out, true, now + Duration::from_secs(3600));
+        // As in Java, ApiVersions is a request like any other once the socket is up: it has
+        // `request.timeout.ms`, the set-up timeout covers the TCP connect.
+        self.push(id, version, Request::ApiVersions, out, true, now + self.request_timeout);
         Ok(())
     }
 

@@ -327,6 +327,7 @@ impl Network {
             Ok(mut c) => {
                 log::debug!("connecting to node {node} at {addr}");
                 c.address = label;
+                c.request_timeout = self.config.request_timeout;
                 self.tokens.insert(token, node);
                 let b = self.brokers.entry(node).or_default();
                 b.setup_timeout = self.config.setup_timeout.after(b.failures, &mut self.jitter);
@@ -412,8 +413,9 @@ impl Network {
         let mut next = Duration::MAX;
         for (&node, b) in &self.brokers {
             let Some(c) = &b.conn else { continue };
+            // The set-up timeout covers the TCP connect; the handshake then has `request.timeout.ms`.
             let setup_deadline = c.started + b.setup_timeout;
-            if c.state != ConnState::Ready && now >= setup_deadline {
+            if c.state == ConnState::Connecting && now >= setup_deadline {
                 dead.push((node, ErrorCode::NETWORK_EXCEPTION, "connection set-up timed out"));
             } else if c.next_deadline().is_some_and(|d| now >= d) {
                 dead.push((node, ErrorCode::REQUEST_TIMED_OUT, "request timed out"));
@@ -426,7 +428,7 @@ impl Network {
                 if let Some(d) = c.next_deadline() {
                     next = next.min(d.saturating_duration_since(now));
                 }
-                if c.state != ConnState::Ready {
+                if c.state == ConnState::Connecting {
                     next = next.min(setup_deadline.saturating_duration_since(now));
                 }
             }
