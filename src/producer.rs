@@ -34,9 +34,7 @@ use crate::protocol::record::{RecordBatchWriter, RecordHeader};
 use crate::send_cache::{self, TopicEntry};
 use crate::sender::metadata::{Lookup, Metadata};
 use crate::sender::{parse_bootstrap, Sender, SenderConfig, SenderShared};
-use crate::txn::transactional::{
-    illegal, ConsumerGroupMetadata, OffsetAndMetadata, Op, Transactional, TxnState,
-};
+use crate::txn::transactional::{illegal, ConsumerGroupMetadata, OffsetAndMetadata, Transactional};
 
 /// A record header: a UTF-8 key and a nullable value, each borrowed or owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -682,22 +680,7 @@ impl Producer {
             }
         }
         if let Some(t) = &inner.shared.transactional {
-            match &t.inner.lock().state {
-                TxnState::InTransaction => {}
-                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
-                s => {
-                    let next = match s {
-                        TxnState::Uninitialized | TxnState::Initializing => {
-                            "call init_transactions, then begin_transaction"
-                        }
-                        TxnState::Committing | TxnState::Aborting => {
-                            "the transaction is ending; call begin_transaction when it has"
-                        }
-                        _ => "call begin_transaction first",
-                    };
-                    return Err(illegal(format!("send in transaction state {}: {next}", s.name())));
-                }
-            }
+            t.check_send()?;
         }
         if let Some(ts) = record.timestamp.filter(|&ts| ts < 0) {
             return Err(Error::InvalidRecord(format!(
@@ -836,13 +819,7 @@ impl Producer {
             s.update_partition_info(pinfo, result.appended_bytes, &partitions, result.batch_is_full);
         }
         if let Some(t) = &inner.shared.transactional {
-            // Transactions v1 register each partition with the coordinator before its first batch.
-            let mut g = t.inner.lock();
-            g.started = true;
-            let tp = result.handle.topic_partition();
-            if g.tv2 != Some(true) && !g.in_txn.contains(tp) && !g.pending_add.contains(tp) {
-                g.pending_add.insert(tp.clone());
-            }
+            t.note_record(result.handle.topic_partition());
         }
         if result.batch_is_full || result.new_batch_created {
             inner.shared.wake();
@@ -881,9 +858,7 @@ impl Producer {
     /// The transaction protocol in use once `init_transactions` has reached the coordinator: 2 for
     /// KIP-890's transactions v2 (brokers with `transaction.version` ≥ 2), 1 otherwise; `None` before.
     pub fn transaction_protocol_version(&self) -> Option<u8> {
-        let t = self.inner.shared.transactional.as_ref()?;
-        let tv2 = t.inner.lock().tv2?;
-        Some(if tv2 { 2 } else { 1 })
+        self.inner.shared.transactional.as_ref()?.protocol_version()
     }
 
     fn transactional(&self) -> Result<&Arc<Transactional>, Error> {
@@ -896,35 +871,14 @@ impl Producer {
     pub fn init_transactions(&self, timeout: Duration) -> Result<(), Error> {
         refuse_in_callback(self.inner.id, "init_transactions")?;
         let t = self.transactional()?;
-        let id = {
-            let mut g = t.inner.lock();
-            match &g.state {
-                TxnState::Uninitialized => {
-                    g.transition(TxnState::Initializing)?;
-                    t.start(&mut g, Op::Init { bump: false })?
-                }
-                TxnState::Initializing if g.op.is_some() => g.op_id,
-                TxnState::Fatal(e) => return Err(e.clone()),
-                s => return Err(illegal(format!("init_transactions in state {}", s.name()))),
-            }
-        };
+        let id = t.start_init()?;
         self.inner.shared.wake();
         t.wait(id, timeout)
     }
 
     /// Starts a transaction: records sent from now on are committed or aborted together.
     pub fn begin_transaction(&self) -> Result<(), Error> {
-        let t = self.transactional()?;
-        let mut g = t.inner.lock();
-        match &g.state {
-            TxnState::Ready => {
-                g.started = false;
-                g.in_txn.clear();
-                g.transition(TxnState::InTransaction)
-            }
-            TxnState::Fatal(e) => Err(e.clone()),
-            s => Err(illegal(format!("begin_transaction in state {}", s.name()))),
-        }
+        self.transactional()?.begin()
     }
 
     /// Adds consumer offsets to the transaction (KIP-447): they are committed for `group` if and only if
@@ -937,20 +891,7 @@ impl Producer {
     ) -> Result<(), Error> {
         refuse_in_callback(self.inner.id, "send_offsets_to_transaction")?;
         let t = self.transactional()?;
-        let id = {
-            let mut g = t.inner.lock();
-            match &g.state {
-                TxnState::InTransaction if g.op.is_none() => {
-                    g.started = true;
-                    let op =
-                        Op::SendOffsets { group: group.clone(), offsets: offsets.to_vec(), added: false };
-                    t.start(&mut g, op)?
-                }
-                TxnState::InTransaction if matches!(g.op, Some(Op::SendOffsets { .. })) => g.op_id,
-                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
-                s => return Err(illegal(format!("send_offsets_to_transaction in state {}", s.name()))),
-            }
-        };
+        let id = t.start_send_offsets(offsets, group)?;
         self.inner.shared.wake();
         t.wait(id, timeout)
     }
@@ -962,34 +903,12 @@ impl Producer {
         refuse_in_callback(self.inner.id, "commit_transaction")?;
         let t = self.transactional()?;
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
-        {
-            let g = t.inner.lock();
-            match &g.state {
-                TxnState::InTransaction => {}
-                TxnState::Committing if g.op.is_some() => {
-                    let id = g.op_id;
-                    drop(g);
-                    return t.wait(id, timeout);
-                }
-                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
-                s => return Err(illegal(format!("commit_transaction in state {}", s.name()))),
-            }
+        if let Some(id) = t.prepare_commit()? {
+            return t.wait(id, timeout);
         }
         self.flush(timeout)?;
-        let id = {
-            let mut g = t.inner.lock();
-            match &g.state {
-                TxnState::InTransaction => {}
-                TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
-                s => return Err(illegal(format!("commit_transaction in state {}", s.name()))),
-            }
-            g.transition(TxnState::Committing)?;
-            if !g.started {
-                // Nothing was sent: there is nothing to commit.
-                return g.transition(TxnState::Ready);
-            }
-            t.start(&mut g, Op::EndTxn { commit: true })?
-        };
+        // Nothing sent: nothing to commit.
+        let Some(id) = t.start_commit()? else { return Ok(()) };
         self.inner.shared.wake();
         t.wait(id, deadline.saturating_duration_since(Instant::now()))
     }
@@ -1001,30 +920,13 @@ impl Producer {
         refuse_in_callback(self.inner.id, "abort_transaction")?;
         let t = self.transactional()?;
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
-        {
-            let mut g = t.inner.lock();
-            match &g.state {
-                TxnState::InTransaction | TxnState::AbortableError(_) => g.transition(TxnState::Aborting)?,
-                TxnState::Aborting | TxnState::Initializing if g.op.is_some() => {
-                    let id = g.op_id;
-                    drop(g);
-                    return t.wait(id, timeout);
-                }
-                TxnState::Aborting => {}
-                TxnState::Fatal(e) => return Err(e.clone()),
-                s => return Err(illegal(format!("abort_transaction in state {}", s.name()))),
-            }
+        if let Some(id) = t.prepare_abort()? {
+            return t.wait(id, timeout);
         }
         // The sender fails queued batches while the state is Aborting; wait for those in flight.
         self.inner.shared.wake();
         self.flush(timeout)?;
-        let id = {
-            let mut g = t.inner.lock();
-            if !g.started {
-                return g.transition(TxnState::Ready);
-            }
-            t.start(&mut g, Op::EndTxn { commit: false })?
-        };
+        let Some(id) = t.start_abort()? else { return Ok(()) };
         self.inner.shared.wake();
         t.wait(id, deadline.saturating_duration_since(Instant::now()))
     }

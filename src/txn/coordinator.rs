@@ -387,8 +387,10 @@ impl CoordinatorDriver {
                         g.in_txn.clear();
                         g.pending_add.clear();
                         g.started = false;
-                        let _ = g.transition(TxnState::Ready);
-                        g.finish(Ok(()));
+                        match g.transition(TxnState::Ready) {
+                            Ok(()) => g.finish(Ok(())),
+                            Err(e) => fatal = Some(e),
+                        }
                     }
                 }
                 Ok(r) if g.retry_on(r.error_code, None, now, backoff, jitter) => {}
@@ -498,11 +500,15 @@ impl CoordinatorDriver {
                     if fatal.is_none() {
                         if !committed && !tv2 {
                             // v1: move to a new epoch after an abort (KIP-360), so sequences restart cleanly.
-                            let _ = g.transition(TxnState::Initializing);
-                            g.op = Some(Op::Init { bump: true });
+                            match g.transition(TxnState::Initializing) {
+                                Ok(()) => g.op = Some(Op::Init { bump: true }),
+                                Err(e) => fatal = Some(e),
+                            }
                         } else {
-                            let _ = g.transition(TxnState::Ready);
-                            g.finish(Ok(()));
+                            match g.transition(TxnState::Ready) {
+                                Ok(()) => g.finish(Ok(())),
+                                Err(e) => fatal = Some(e),
+                            }
                         }
                     }
                 }

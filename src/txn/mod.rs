@@ -139,13 +139,30 @@ impl TransactionManager {
     /// fatal error rather than a panic.
     pub fn transition(&mut self, to: IdState) -> Result<(), Error> {
         if !allowed(&self.state, &to) {
-            return Err(Error::Fatal {
-                reason: format!("idempotence state {} cannot go to {}", self.state.name(), to.name()),
-            });
+            // Callers check the state first: a refused transition is a bug, made visible as a fatal
+            // error naming the pair (the producer stops), never ignored.
+            let e = Error::Fatal {
+                reason: format!(
+                    "idempotence state {} cannot go to {} (a kprod bug)",
+                    self.state.name(),
+                    to.name()
+                ),
+            };
+            log::error!("{e}");
+            self.fail(e.clone());
+            return Err(e);
         }
         log::debug!("producer id state {} -> {}", self.state.name(), to.name());
         self.state = to;
         Ok(())
+    }
+
+    /// Makes the producer fatal with `error` (keeping the first fatal error if it already is).
+    fn fail(&mut self, error: Error) {
+        if !matches!(self.state, IdState::Fatal(_)) && allowed(&self.state, &IdState::Fatal(error.clone())) {
+            log::debug!("producer id state {} -> Fatal", self.state.name());
+            self.state = IdState::Fatal(error);
+        }
     }
 
     /// The fatal error, if the producer has one.
@@ -349,8 +366,7 @@ impl TransactionManager {
                 }
             }
             ErrorCode::PRODUCER_FENCED if self.transactional => {
-                let e = Error::Broker { code, message: Some("fenced by a newer producer".into()) };
-                let _ = self.transition(IdState::Fatal(e));
+                self.fail(Error::Broker { code, message: Some("fenced by a newer producer".into()) });
                 Recovery::Fail
             }
             // As in Java (KIP-588), an old epoch on a transactional Produce only dooms the transaction:
@@ -363,7 +379,7 @@ impl TransactionManager {
             // What the error table calls fatal (authorization, UNSUPPORTED_VERSION) ends the producer;
             // the sequence and epoch codes above are recovered from instead (KIP-360).
             c if c.is_fatal() => {
-                let _ = self.transition(IdState::Fatal(Error::Broker { code, message: None }));
+                self.fail(Error::Broker { code, message: None });
                 Recovery::Fail
             }
             _ if retriable => Recovery::Retry,
@@ -390,8 +406,10 @@ impl TransactionManager {
     }
 
     fn request_bump(&mut self) {
+        // Only a producer id in use is bumped; one being initialized or bumped already gets a new epoch.
         if self.state == IdState::Ready {
-            let _ = self.transition(IdState::BumpPending);
+            // A refusal would already have made the producer fatal inside `transition`.
+            let _visible = self.transition(IdState::BumpPending);
         }
     }
 

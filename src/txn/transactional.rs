@@ -144,42 +144,55 @@ pub enum Op {
 
 /// The state shared by application threads and the sender, behind [`Transactional::inner`].
 #[derive(Debug)]
-pub struct TxnInner {
+pub(crate) struct TxnInner {
     /// `transactional.id`.
-    pub transactional_id: String,
+    pub(super) transactional_id: String,
     /// The state; changed only through [`TxnInner::transition`].
-    pub state: TxnState,
+    pub(super) state: TxnState,
     /// Transactions v2 (KIP-890) in use; decided when the coordinator connection is up.
-    pub tv2: Option<bool>,
+    pub(super) tv2: Option<bool>,
     /// Partitions registered in the current transaction (v1).
-    pub in_txn: HashSet<TopicPartition>,
+    pub(super) in_txn: HashSet<TopicPartition>,
     /// Partitions with records that still need AddPartitionsToTxn (v1).
-    pub pending_add: BTreeSet<TopicPartition>,
+    pub(super) pending_add: BTreeSet<TopicPartition>,
     /// Something was sent in this transaction (records or offsets), so EndTxn is needed.
-    pub started: bool,
+    pub(super) started: bool,
     /// The operation in progress, if any.
-    pub op: Option<Op>,
+    pub(super) op: Option<Op>,
     /// Bumped for each operation; results are matched by it.
-    pub op_id: u64,
+    pub(super) op_id: u64,
     /// The result of operation `op_id - 1`, when it finished.
-    pub result: Option<(u64, Result<(), Error>)>,
+    pub(super) result: Option<(u64, Result<(), Error>)>,
     /// The transaction coordinator's node id.
-    pub coordinator: Option<i32>,
+    pub(super) coordinator: Option<i32>,
     /// Group coordinators by group id.
-    pub group_coordinators: HashMap<String, i32>,
+    pub(super) group_coordinators: HashMap<String, i32>,
     /// Addresses learnt from FindCoordinator, for nodes metadata may not list yet.
-    pub addresses: HashMap<i32, (String, u16)>,
+    pub(super) addresses: HashMap<i32, (String, u16)>,
     /// No transactional request before this (backoff after retriable errors).
-    pub next_attempt: Instant,
+    pub(super) next_attempt: Instant,
     /// Consecutive retriable failures, for the backoff.
-    pub failures: u32,
+    pub(super) failures: u32,
 }
 
 impl TxnInner {
-    /// Changes state through the table.
-    pub fn transition(&mut self, to: TxnState) -> Result<(), Error> {
+    /// Changes state through the table. Callers check the state first, so a transition the table
+    /// refuses is a bug: it is made visible, not ignored — the producer turns fatal with the state pair
+    /// named, and the error is returned.
+    pub(super) fn transition(&mut self, to: TxnState) -> Result<(), Error> {
         if !allowed(&self.state, &to) {
-            return Err(illegal(format!("cannot go from {} to {}", self.state.name(), to.name())));
+            let e = Error::Fatal {
+                reason: format!(
+                    "transaction state {} cannot go to {} (a kprod bug)",
+                    self.state.name(),
+                    to.name()
+                ),
+            };
+            log::error!("{e}");
+            if !matches!(self.state, TxnState::Fatal(_)) {
+                self.state = TxnState::Fatal(e.clone());
+            }
+            return Err(e);
         }
         log::debug!("transaction state {} -> {}", self.state.name(), to.name());
         self.state = to;
@@ -187,18 +200,20 @@ impl TxnInner {
     }
 
     /// Finishes the current operation with `result` and wakes the waiting application thread.
-    pub fn finish(&mut self, result: Result<(), Error>) {
+    pub(super) fn finish(&mut self, result: Result<(), Error>) {
         self.op = None;
         self.result = Some((self.op_id, result));
         self.failures = 0;
     }
 
     /// Records an error that dooms the transaction: fatal ones end the producer, others make the
-    /// transaction abortable. Finishes the current operation with it.
-    pub fn fail(&mut self, error: Error, fatal: bool) {
+    /// transaction abortable — inside a transaction; outside one (e.g. during init) the operation fails
+    /// and the state stays. Finishes the current operation with it.
+    pub(super) fn fail(&mut self, error: Error, fatal: bool) {
         let to = if fatal { TxnState::Fatal(error.clone()) } else { TxnState::AbortableError(error.clone()) };
-        if self.transition(to).is_err() && !fatal {
-            // Not inside a transaction (e.g. during init): the operation fails, the state stays.
+        if allowed(&self.state, &to) {
+            let _changed = self.transition(to);
+        } else {
             log::debug!("transactional error outside a transaction: {error}");
         }
         if self.op.is_some() {
@@ -207,7 +222,7 @@ impl TxnInner {
     }
 
     /// Schedules a retry after a retriable error (jittered, growing with consecutive failures).
-    pub(crate) fn retry_later(&mut self, now: Instant, backoff: &Backoff, jitter: &mut Jitter) {
+    pub(super) fn retry_later(&mut self, now: Instant, backoff: &Backoff, jitter: &mut Jitter) {
         self.failures = self.failures.saturating_add(1);
         self.next_attempt = now + backoff.after(self.failures, jitter);
     }
@@ -215,7 +230,7 @@ impl TxnInner {
     /// The shared handling of a transactional response's error code: a moved coordinator is looked up
     /// again and the request retried, load and concurrency errors are retried as they are. True when
     /// `code` was one of those (the request will be sent again); `group` names a group coordinator.
-    pub(crate) fn retry_on(
+    pub(super) fn retry_on(
         &mut self,
         code: ErrorCode,
         group: Option<&str>,
@@ -234,7 +249,7 @@ impl TxnInner {
     }
 
     /// Forgets a coordinator that moved (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE).
-    pub fn coordinator_moved(&mut self, group: Option<&str>) {
+    pub(super) fn coordinator_moved(&mut self, group: Option<&str>) {
         match group {
             Some(g) => {
                 self.group_coordinators.remove(g);
@@ -264,19 +279,21 @@ pub fn illegal(message: impl Into<String>) -> Error {
     Error::IllegalState(message.into())
 }
 
-/// The transactional state and its condition variable.
+/// The transactional state and its condition variable, changed through intent methods: the
+/// application threads' (`check_send`, `start_init`, `begin`, `start_commit`, ...) and the coordinator
+/// driver's.
 #[derive(Debug)]
-pub struct Transactional {
+pub(crate) struct Transactional {
     /// Guards the transaction state, the operation queue and coordinator knowledge. A leaf: nothing else
     /// is locked while it is held.
-    pub inner: Mutex<TxnInner>,
+    pub(super) inner: Mutex<TxnInner>,
     /// Signalled when an operation finishes.
-    pub done: Condvar,
+    done: Condvar,
 }
 
 impl Transactional {
     /// The state for `transactional_id`.
-    pub fn new(transactional_id: String) -> Self {
+    pub(crate) fn new(transactional_id: String) -> Self {
         Transactional {
             inner: Mutex::new(TxnInner {
                 transactional_id,
@@ -299,7 +316,7 @@ impl Transactional {
     }
 
     /// Queues `op` (the state must already allow it) and returns its id to wait on.
-    pub fn start(&self, inner: &mut TxnInner, op: Op) -> Result<u64, Error> {
+    pub(super) fn start(&self, inner: &mut TxnInner, op: Op) -> Result<u64, Error> {
         if inner.op.is_some() {
             return Err(illegal("another transactional operation is in progress"));
         }
@@ -311,7 +328,10 @@ impl Transactional {
 
     /// Waits for operation `id` up to `timeout`. On timeout the operation goes on; calling the same API
     /// again resumes waiting for it (as in Java).
-    pub fn wait(&self, id: u64, timeout: Duration) -> Result<(), Error> {
+    ///
+    /// # Thread
+    /// An application thread; it blocks on the transaction lock's condition variable.
+    pub(crate) fn wait(&self, id: u64, timeout: Duration) -> Result<(), Error> {
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         let mut g = self.inner.lock();
         loop {
@@ -330,8 +350,148 @@ impl Transactional {
     }
 
     /// Wakes waiting application threads.
-    pub fn notify(&self) {
+    pub(super) fn notify(&self) {
         self.done.notify_all();
+    }
+
+    // -- the application threads' intents ---------------------------------------------------------
+
+    /// Whether `send` may append now: inside a transaction, or the reason it may not.
+    pub(crate) fn check_send(&self) -> Result<(), Error> {
+        match &self.inner.lock().state {
+            TxnState::InTransaction => Ok(()),
+            TxnState::AbortableError(e) | TxnState::Fatal(e) => Err(e.clone()),
+            s => {
+                let next = match s {
+                    TxnState::Uninitialized | TxnState::Initializing => {
+                        "call init_transactions, then begin_transaction"
+                    }
+                    TxnState::Committing | TxnState::Aborting => {
+                        "the transaction is ending; call begin_transaction when it has"
+                    }
+                    _ => "call begin_transaction first",
+                };
+                Err(illegal(format!("send in transaction state {}: {next}", s.name())))
+            }
+        }
+    }
+
+    /// A record for `tp` joined the transaction: EndTxn is needed, and transactions v1 register each
+    /// partition with the coordinator before its first batch.
+    pub(crate) fn note_record(&self, tp: &TopicPartition) {
+        let mut g = self.inner.lock();
+        g.started = true;
+        if g.tv2 != Some(true) && !g.in_txn.contains(tp) && !g.pending_add.contains(tp) {
+            g.pending_add.insert(tp.clone());
+        }
+    }
+
+    /// 2 for KIP-890's transactions v2, 1 otherwise, once the coordinator connection decided; `None`
+    /// before.
+    pub(crate) fn protocol_version(&self) -> Option<u8> {
+        self.inner.lock().tv2.map(|tv2| if tv2 { 2 } else { 1 })
+    }
+
+    /// `init_transactions`: the operation to wait for (a new one, or the one already under way).
+    pub(crate) fn start_init(&self) -> Result<u64, Error> {
+        let mut g = self.inner.lock();
+        match &g.state {
+            TxnState::Uninitialized => {
+                g.transition(TxnState::Initializing)?;
+                self.start(&mut g, Op::Init { bump: false })
+            }
+            TxnState::Initializing if g.op.is_some() => Ok(g.op_id),
+            TxnState::Fatal(e) => Err(e.clone()),
+            s => Err(illegal(format!("init_transactions in state {}", s.name()))),
+        }
+    }
+
+    /// `begin_transaction`.
+    pub(crate) fn begin(&self) -> Result<(), Error> {
+        let mut g = self.inner.lock();
+        match &g.state {
+            TxnState::Ready => {
+                g.started = false;
+                g.in_txn.clear();
+                g.transition(TxnState::InTransaction)
+            }
+            TxnState::Fatal(e) => Err(e.clone()),
+            s => Err(illegal(format!("begin_transaction in state {}", s.name()))),
+        }
+    }
+
+    /// `send_offsets_to_transaction`: the operation to wait for.
+    pub(crate) fn start_send_offsets(
+        &self,
+        offsets: &[OffsetAndMetadata],
+        group: &ConsumerGroupMetadata,
+    ) -> Result<u64, Error> {
+        let mut g = self.inner.lock();
+        match &g.state {
+            TxnState::InTransaction if g.op.is_none() => {
+                g.started = true;
+                let op = Op::SendOffsets { group: group.clone(), offsets: offsets.to_vec(), added: false };
+                self.start(&mut g, op)
+            }
+            TxnState::InTransaction if matches!(g.op, Some(Op::SendOffsets { .. })) => Ok(g.op_id),
+            TxnState::AbortableError(e) | TxnState::Fatal(e) => Err(e.clone()),
+            s => Err(illegal(format!("send_offsets_to_transaction in state {}", s.name()))),
+        }
+    }
+
+    /// `commit_transaction`, before its flush: `Some(id)` when a commit is already under way (wait for
+    /// it), `None` to flush and then [`start_commit`](Self::start_commit).
+    pub(crate) fn prepare_commit(&self) -> Result<Option<u64>, Error> {
+        let g = self.inner.lock();
+        match &g.state {
+            TxnState::InTransaction => Ok(None),
+            TxnState::Committing if g.op.is_some() => Ok(Some(g.op_id)),
+            TxnState::AbortableError(e) | TxnState::Fatal(e) => Err(e.clone()),
+            s => Err(illegal(format!("commit_transaction in state {}", s.name()))),
+        }
+    }
+
+    /// `commit_transaction`, after its flush: the EndTxn to wait for, or `None` when nothing was sent
+    /// (the transaction is over at once).
+    pub(crate) fn start_commit(&self) -> Result<Option<u64>, Error> {
+        let mut g = self.inner.lock();
+        match &g.state {
+            TxnState::InTransaction => {}
+            TxnState::AbortableError(e) | TxnState::Fatal(e) => return Err(e.clone()),
+            s => return Err(illegal(format!("commit_transaction in state {}", s.name()))),
+        }
+        g.transition(TxnState::Committing)?;
+        if !g.started {
+            g.transition(TxnState::Ready)?;
+            return Ok(None);
+        }
+        self.start(&mut g, Op::EndTxn { commit: true }).map(Some)
+    }
+
+    /// `abort_transaction`, before its flush: moves to Aborting (queued records then fail); `Some(id)`
+    /// when an abort is already under way (wait for it).
+    pub(crate) fn prepare_abort(&self) -> Result<Option<u64>, Error> {
+        let mut g = self.inner.lock();
+        match &g.state {
+            TxnState::InTransaction | TxnState::AbortableError(_) => {
+                g.transition(TxnState::Aborting)?;
+                Ok(None)
+            }
+            TxnState::Aborting | TxnState::Initializing if g.op.is_some() => Ok(Some(g.op_id)),
+            TxnState::Aborting => Ok(None),
+            TxnState::Fatal(e) => Err(e.clone()),
+            s => Err(illegal(format!("abort_transaction in state {}", s.name()))),
+        }
+    }
+
+    /// `abort_transaction`, after its flush: the EndTxn to wait for, or `None` when nothing was sent.
+    pub(crate) fn start_abort(&self) -> Result<Option<u64>, Error> {
+        let mut g = self.inner.lock();
+        if !g.started {
+            g.transition(TxnState::Ready)?;
+            return Ok(None);
+        }
+        self.start(&mut g, Op::EndTxn { commit: false }).map(Some)
     }
 }
 
@@ -341,18 +501,23 @@ mod tests {
 
     #[test]
     fn transition_table() {
-        let t = Transactional::new("tx".into());
-        let mut g = t.inner.lock();
-        assert!(g.transition(TxnState::InTransaction).is_err(), "begin before init");
-        g.transition(TxnState::Initializing).unwrap();
-        g.transition(TxnState::Ready).unwrap();
-        g.transition(TxnState::InTransaction).unwrap();
-        g.transition(TxnState::AbortableError(Error::DeliveryTimeout)).unwrap();
-        assert!(g.transition(TxnState::Committing).is_err(), "an abortable error can only be aborted");
-        g.transition(TxnState::Aborting).unwrap();
-        g.transition(TxnState::Ready).unwrap();
-        g.transition(TxnState::Fatal(Error::Closed)).unwrap();
-        assert!(g.transition(TxnState::Ready).is_err(), "nothing leaves Fatal");
+        use TxnState::*;
+        let e = || Error::DeliveryTimeout;
+        assert!(!allowed(&Uninitialized, &InTransaction), "begin before init");
+        for (from, to) in [
+            (Uninitialized, Initializing),
+            (Initializing, Ready),
+            (Ready, InTransaction),
+            (InTransaction, AbortableError(e())),
+            (AbortableError(e()), Aborting),
+            (Aborting, Ready),
+            (Ready, Fatal(e())),
+        ] {
+            assert!(allowed(&from, &to), "{} -> {}", from.name(), to.name());
+        }
+        assert!(!allowed(&AbortableError(e()), &Committing), "an abortable error can only be aborted");
+        assert!(!allowed(&Fatal(e()), &Ready), "nothing leaves Fatal");
+        assert!(!allowed(&Fatal(e()), &Fatal(e())));
     }
 
     #[test]
@@ -371,6 +536,41 @@ mod tests {
             t.start(&mut g, Op::EndTxn { commit: true }).unwrap()
         };
         assert!(matches!(t.wait(id, Duration::from_millis(10)), Err(Error::Timeout(_))));
+    }
+
+    #[test]
+    fn a_refused_transition_is_a_visible_fatal_error() {
+        let t = Transactional::new("tx".into());
+        let mut g = t.inner.lock();
+        let e = g.transition(TxnState::Committing).unwrap_err();
+        assert!(e.is_fatal() && e.to_string().contains("Uninitialized cannot go to Committing"), "{e}");
+        assert!(matches!(g.state, TxnState::Fatal(_)), "not ignored: the state is fatal");
+        drop(g);
+        assert!(t.check_send().is_err() && t.begin().is_err());
+    }
+
+    #[test]
+    fn intents_follow_the_state() {
+        let t = Transactional::new("tx".into());
+        assert!(matches!(t.check_send(), Err(Error::IllegalState(m)) if m.contains("init_transactions")));
+        assert!(matches!(t.begin(), Err(Error::IllegalState(_))), "begin before init");
+        let id = t.start_init().unwrap();
+        assert_eq!(t.start_init().unwrap(), id, "a second init waits for the first");
+        {
+            let mut g = t.inner.lock();
+            g.transition(TxnState::Ready).unwrap();
+            g.finish(Ok(()));
+        }
+        t.wait(id, Duration::ZERO).unwrap();
+        t.begin().unwrap();
+        t.check_send().unwrap();
+        assert_eq!(t.prepare_commit().unwrap(), None);
+        assert_eq!(t.start_commit().unwrap(), None, "nothing sent: nothing to commit");
+        t.begin().unwrap();
+        t.note_record(&TopicPartition::new("t", 0));
+        assert!(t.inner.lock().pending_add.contains(&TopicPartition::new("t", 0)), "v1 registers it");
+        assert!(t.prepare_abort().unwrap().is_none());
+        assert!(t.start_abort().unwrap().is_some(), "records were sent: EndTxn(abort)");
     }
 
     #[test]
