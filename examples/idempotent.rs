@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use kprod::mock::MockCluster;
-use kprod::protocol::ApiKey;
+use kprod::ApiKey;
 use kprod::{Producer, ProducerConfig, Record};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

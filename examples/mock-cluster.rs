@@ -14,7 +14,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use kprod::mock::MockCluster;
-use kprod::protocol::ApiKey;
+use kprod::ApiKey;
 
 fn usage() -> ExitCode {
     eprintln!(

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use kprod::mock::MockCluster;
-use kprod::txn::transactional::{ConsumerGroupMetadata, OffsetAndMetadata};
+use kprod::{ConsumerGroupMetadata, OffsetAndMetadata};
 use kprod::{Producer, ProducerConfig, Record, TopicPartition};
 
 /// Stand-in for a consumer of `input-0`: returns up to `n` records from `position` as (offset, value).

@@ -19,7 +19,7 @@
 //!
 //! let same = ProducerConfig::from_properties([("bootstrap.servers", "127.0.0.1:9092"), ("linger.ms", "10")])?;
 //! assert_eq!(same.linger(), config.linger());
-//! # Ok::<(), kprod::error::Error>(())
+//! # Ok::<(), kprod::Error>(())
 //! ```
 
 use std::collections::BTreeSet;
@@ -257,7 +257,7 @@ pub static PROPERTIES: &[PropertyDef] = &[
     prop("reconnect.backoff.max.ms", T::Long, Some("1000"), AtLeast(0), Low, Support::Yes,
         "Ceiling of the exponentially growing reconnect backoff."),
     prop("socket.connection.setup.timeout.ms", T::Long, Some("10000"), AtLeast(0), Medium, Support::Yes,
-        "How long a connection attempt may take before it is abandoned; grows on repeated failures."),
+        "How long a TCP connect may take before it is abandoned; grows (jittered, doubling) with each consecutive failure up to socket.connection.setup.timeout.max.ms. The ApiVersions handshake then has request.timeout.ms."),
     prop("socket.connection.setup.timeout.max.ms", T::Long, Some("30000"), AtLeast(0), Medium, Support::Yes,
         "Ceiling of the growing connection setup timeout."),
     prop("connections.max.idle.ms", T::Long, Some("540000"), Validity::Any, Medium, Support::Yes,
@@ -267,9 +267,8 @@ pub static PROPERTIES: &[PropertyDef] = &[
     prop("transactional.id", T::String, Some("null"), NonEmpty, Low,
         Support::Yes,
         "Identity of a transactional producer, stable across restarts."),
-    prop("transaction.timeout.ms", T::Int, Some("60000"), AtLeast(0), Low,
-        Support::Partly("accepted; takes effect with transactions"),
-        "How long the coordinator lets a transaction stay open before aborting it."),
+    prop("transaction.timeout.ms", T::Int, Some("60000"), AtLeast(0), Low, Support::Yes,
+        "How long the coordinator lets a transaction stay open before aborting it (sent in InitProducerId)."),
     prop("mock.num.brokers", T::Int, Some("0"), AtLeast(0), Low, Support::Yes,
         "kprod only: when above 0, run against an in-process mock cluster of this many brokers (needs the mock feature) and ignore bootstrap.servers."),
     prop("key.serializer", T::Class, None, Validity::Any, High, Support::No(NO_SERIALIZERS),
@@ -1050,7 +1049,7 @@ impl ProducerConfigBuilder {
         self
     }
 
-    /// `transactional.id` (not supported yet).
+    /// `transactional.id`: makes the producer transactional (`Producer::init_transactions` and friends).
     pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
         self.config.transactional_id = Some(id.into());
         self.config.explicit.insert("transactional.id");

@@ -80,6 +80,7 @@ pub struct Record<'a> {
 
 impl<'a> Record<'a> {
     /// A record for `topic` with null key and value.
+    #[must_use = "a Record builder method returns the changed record"]
     pub fn new(topic: impl Into<Cow<'a, str>>) -> Self {
         Record {
             topic: topic.into(),
@@ -92,30 +93,35 @@ impl<'a> Record<'a> {
     }
 
     /// Sets the key.
+    #[must_use = "a Record builder method returns the changed record"]
     pub fn key(mut self, key: impl Into<Cow<'a, [u8]>>) -> Self {
         self.key = Some(key.into());
         self
     }
 
     /// Sets the value.
+    #[must_use = "a Record builder method returns the changed record"]
     pub fn value(mut self, value: impl Into<Cow<'a, [u8]>>) -> Self {
         self.value = Some(value.into());
         self
     }
 
     /// Sends to this partition instead of asking the partitioner.
+    #[must_use = "a Record builder method returns the changed record"]
     pub fn partition(mut self, partition: i32) -> Self {
         self.partition = Some(partition);
         self
     }
 
     /// Appends a header.
+    #[must_use = "a Record builder method returns the changed record"]
     pub fn header<V: Into<Cow<'a, [u8]>>>(mut self, key: impl Into<Cow<'a, str>>, value: Option<V>) -> Self {
         self.headers.push(Header { key: key.into(), value: value.map(Into::into) });
         self
     }
 
     /// Sets the create timestamp (ms since the epoch).
+    #[must_use = "a Record builder method returns the changed record"]
     pub fn timestamp(mut self, timestamp_ms: i64) -> Self {
         self.timestamp = Some(timestamp_ms);
         self
@@ -209,6 +215,43 @@ pub struct DeliveryReport {
     pub result: Result<RecordMetadata, Error>,
 }
 
+/// The queue of [`DeliveryReport`]s of records sent with [`Producer::send_reported`], for hosts that
+/// poll (C callers, event loops). Clones share the queue; each report is received once.
+#[derive(Debug, Clone)]
+pub struct DeliveryReports {
+    rx: Receiver<DeliveryReport>,
+}
+
+impl DeliveryReports {
+    /// The next report if one is queued, at once.
+    pub fn try_recv(&self) -> Option<DeliveryReport> {
+        self.rx.try_recv().ok()
+    }
+
+    /// The next report, waiting up to `timeout`; `None` on timeout, or once the producer is closed and
+    /// every report was taken.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<DeliveryReport> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+
+    /// Every report queued now, without waiting.
+    pub fn try_iter(&self) -> impl Iterator<Item = DeliveryReport> + '_ {
+        self.rx.try_iter()
+    }
+
+    /// Reports queued and not yet received.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// True when no report is queued.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+}
+
 /// A record's future outcome (Java's `Future<RecordMetadata>`).
 #[derive(Debug, Clone)]
 pub struct DeliveryFuture {
@@ -227,6 +270,7 @@ impl DeliveryFuture {
     }
 
     /// True once the outcome is known.
+    #[must_use]
     pub fn is_done(&self) -> bool {
         self.handle.is_done()
     }
@@ -238,6 +282,7 @@ impl DeliveryFuture {
 }
 
 /// Builds a [`Producer`] with the parts a property map cannot carry: a user partitioner, interceptors.
+#[must_use = "a builder does nothing until built"]
 pub struct ProducerBuilder {
     config: ProducerConfig,
     partitioner: Option<Arc<dyn Partitioner>>,
@@ -275,12 +320,14 @@ impl fmt::Debug for ProducerBuilder {
 
 impl ProducerBuilder {
     /// Uses `partitioner` for every record without an explicit partition (`partitioner.class`).
+    #[must_use = "the builder does nothing until build()"]
     pub fn partitioner(mut self, partitioner: impl Partitioner + 'static) -> Self {
         self.partitioner = Some(Arc::new(partitioner));
         self
     }
 
     /// Adds an interceptor; they run in the order added.
+    #[must_use = "the builder does nothing until build()"]
     pub fn interceptor(mut self, interceptor: impl ProducerInterceptor + 'static) -> Self {
         self.interceptors.push(Arc::new(interceptor));
         self
@@ -289,6 +336,7 @@ impl ProducerBuilder {
     /// Runs `handler` on the callback thread with the opaque value and outcome of every record sent
     /// with [`Producer::send_reported`] (librdkafka's `dr_msg_cb`), instead of queueing
     /// [`DeliveryReport`]s for [`Producer::delivery_reports`]. Nothing is allocated per record.
+    #[must_use = "the builder does nothing until build()"]
     pub fn on_delivery(
         mut self,
         handler: impl Fn(u64, Result<RecordMetadata, Error>) + Send + Sync + 'static,
@@ -423,6 +471,7 @@ impl Producer {
     }
 
     /// A builder, for user partitioners and interceptors.
+    #[must_use = "the builder does nothing until build()"]
     pub fn builder(config: ProducerConfig) -> ProducerBuilder {
         ProducerBuilder { config, partitioner: None, interceptors: Vec::new(), on_delivery: None }
     }
@@ -613,18 +662,21 @@ impl Producer {
 
     /// The delivery reports of records sent with [`send_reported`](Self::send_reported). Poll it; reports
     /// queue until read. With an [`on_delivery`](ProducerBuilder::on_delivery) handler nothing is queued
-    /// and the channel reports itself disconnected.
-    pub fn delivery_reports(&self) -> Receiver<DeliveryReport> {
-        self.inner.reports.clone()
+    /// and every receive returns `None` at once.
+    #[must_use]
+    pub fn delivery_reports(&self) -> DeliveryReports {
+        DeliveryReports { rx: self.inner.reports.clone() }
     }
 
     /// Buffer memory not in use: unallocated or on the free list (Java's `buffer-available-bytes`).
     /// Batches hold theirs from their first record until their callbacks have run.
+    #[must_use]
     pub fn buffer_available_bytes(&self) -> usize {
         self.inner.accumulator.buffer_pool().available_memory()
     }
 
     /// How many callbacks have panicked (each panic is caught, logged and counted).
+    #[must_use]
     pub fn callback_panics(&self) -> u64 {
         self.inner.callback_panics.load(Ordering::Relaxed)
     }
@@ -857,6 +909,7 @@ impl Producer {
 
     /// The transaction protocol in use once `init_transactions` has reached the coordinator: 2 for
     /// KIP-890's transactions v2 (brokers with `transaction.version` ≥ 2), 1 otherwise; `None` before.
+    #[must_use]
     pub fn transaction_protocol_version(&self) -> Option<u8> {
         self.inner.shared.transactional.as_ref()?.protocol_version()
     }

@@ -5,7 +5,7 @@
 //! gap; produce the next batch in order; bump the epoch client-side (KIP-360) and produce from sequence 0;
 //! produce with the old epoch; continue; re-run InitProducerId with the current id and epoch; produce with
 //! the id it returns.
-#![cfg(feature = "mock")]
+#![cfg(all(feature = "mock", feature = "unstable"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -18,7 +18,7 @@ use kprod::protocol::messages::init_producer_id::InitProducerIdRequest;
 use kprod::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
 use kprod::protocol::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
 use kprod::protocol::record::{BatchParams, RecordBatchWriter, NO_HEADERS};
-use kprod::protocol::{ApiKey, ErrorCode};
+use kprod::{ApiKey, ErrorCode};
 
 /// One step's observable result: the error code, and the base offset when the broker accepted it.
 #[derive(Debug, PartialEq, Eq)]

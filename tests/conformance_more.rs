@@ -3,7 +3,7 @@
 //! partition), topic auto-creation, transactions v1 (AddPartitionsToTxn, TxnOffsetCommit with and
 //! without AddOffsetsToTxn, fencing by a new instance, zombie writes, EndTxn retries) and transactions v2
 //! (implicit partition registration, EndTxn v5 epoch bumps), and version fallbacks.
-#![cfg(feature = "mock")]
+#![cfg(all(feature = "mock", feature = "unstable"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -18,6 +18,7 @@
 //! may be live too. When a body decodes, the peak is also checked against what decoding charged (within
 //! small change): nothing is allocated that the budget did not pay for, and arrays do not grow by
 //! doubling past their count.
+#![cfg(feature = "unstable")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kprod::protocol::ErrorCode;
 use kprod::Error;
+use kprod::ErrorCode;
 
 const KAFKA_VERSION: &str = "4.4.0";
 

@@ -4,7 +4,7 @@
 //! ask for ~5.5 GB and abort), a size prefix of 60 MiB followed by a trickle, a frame of garbage.
 //! A counting global allocator measures the peak heap while each arrives: it must stay within a small
 //! multiple of the bytes actually received, and every record still gets exactly one outcome.
-#![cfg(feature = "mock")]
+#![cfg(all(feature = "mock", feature = "unstable"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -1,5 +1,6 @@
 //! The codec against a real Kafka broker: ApiVersions, Metadata and Produce over a plain TCP connection,
 //! with record batches built by kprod's writer, read back by Kafka's own console consumer.
+#![cfg(feature = "unstable")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

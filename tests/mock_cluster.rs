@@ -1,5 +1,5 @@
 //! The mock cluster (`kprod::mock`) driven over TCP by a tiny blocking client built on kprod's codec.
-#![cfg(feature = "mock")]
+#![cfg(all(feature = "mock", feature = "unstable"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

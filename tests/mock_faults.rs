@@ -1,6 +1,6 @@
 //! The mock cluster's response faults, API delays and lying metadata, checked byte for byte by a raw
 //! TCP client built on kprod's codec (the helpers of `tests/mock_cluster.rs`).
-#![cfg(feature = "mock")]
+#![cfg(all(feature = "mock", feature = "unstable"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::ledger::{Expect, Ledger};
 use common::*;
-use kprod::protocol::ErrorCode;
+use kprod::ErrorCode;
 use kprod::{Error, Producer, ProducerConfig, Record};
 
 const T: Duration = Duration::from_secs(30);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::ledger::{Expect, Ledger};
 use kprod::mock::{MockCluster, ResponseFault};
-use kprod::protocol::{ApiKey, ErrorCode};
+use kprod::{ApiKey, ErrorCode};
 use kprod::{Error, Producer, ProducerConfig, Record};
 
 /// The longest any scenario waits for its outcomes.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::ledger::{Expect, Ledger};
 use common::WaitOutcome;
 use kprod::mock::MockCluster;
-use kprod::protocol::{ApiKey, ErrorCode};
+use kprod::{ApiKey, ErrorCode};
 use kprod::{Error, Producer, ProducerConfig, ProducerInterceptor, Record, RecordMetadata, TopicPartition};
 
 /// Prints kprod's `log` output to stderr when `KPROD_TEST_LOG` is set (for debugging a test).
@@ -465,7 +465,7 @@ fn on_delivery_handler_gets_opaques_and_failures_on_the_callback_thread() {
         assert_eq!(result, &Ok(i as i64));
         assert_eq!(thread.as_deref(), Some("kprod-callbacks"));
     }
-    assert!(p.delivery_reports().try_recv().is_err());
+    assert!(p.delivery_reports().try_recv().is_none());
 }
 
 #[test]
@@ -681,7 +681,7 @@ fn fatal_authorization_error_fails_every_pending_record() {
 // ---------------------------------------------------------------------------------------------------
 // Transactions (the mock speaks transactions v1)
 
-use kprod::txn::transactional::{ConsumerGroupMetadata, OffsetAndMetadata};
+use kprod::{ConsumerGroupMetadata, OffsetAndMetadata};
 
 fn txn_producer(cluster: &MockCluster, id: &str) -> Producer {
     let p = Producer::new(config(cluster, &[("transactional.id", id), ("retry.backoff.ms", "10")])).unwrap();

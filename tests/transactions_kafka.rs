@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use kprod::txn::transactional::{ConsumerGroupMetadata, OffsetAndMetadata};
+use kprod::{ConsumerGroupMetadata, OffsetAndMetadata};
 use kprod::{Producer, ProducerConfig, Record, TopicPartition};
 
 const T: Duration = Duration::from_secs(60);

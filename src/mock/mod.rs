@@ -11,7 +11,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use kprod::mock::{MockCluster, ResponseFault};
-//! use kprod::protocol::{ApiKey, ErrorCode};
+//! use kprod::{ApiKey, ErrorCode};
 //!
 //! let cluster = MockCluster::builder().brokers(3).min_insync_replicas(2).build()?;
 //! cluster.create_topic("orders", 6, 3)?; // leaders 1, 2, 3, 1, 2, 3

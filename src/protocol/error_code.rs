@@ -46,7 +46,8 @@ use std::fmt;
 #[cfg_attr(test, derive(proptest_derive::Arbitrary))]
 pub struct ErrorCode(pub i16);
 
-/// The classes of an error code (see the [module docs](self) for where each comes from).
+/// The classes of an error code: its KIP-1050 category and the producer's routing flags, as Kafka
+/// 4.4.0's Java client has them (`tests/error_codes_java.rs` checks every code).
 ///
 /// A set of flags: at most one KIP-1050 category ([`RETRIABLE`](Self::RETRIABLE),
 /// [`ABORTABLE`](Self::ABORTABLE), [`APP_RECOVERABLE`](Self::APP_RECOVERABLE),

@@ -126,6 +126,7 @@ impl TransactionManager {
     }
 
     /// The current state.
+    #[cfg(test)]
     pub fn state(&self) -> &IdState {
         &self.state
     }
@@ -245,11 +246,6 @@ impl TransactionManager {
             p.last_acked = None;
         }
         self.transition(IdState::Ready)
-    }
-
-    /// True for a transactional producer.
-    pub fn is_transactional(&self) -> bool {
-        self.transactional
     }
 
     /// An InitProducerId request was lost (connection closed, timeout): try again.

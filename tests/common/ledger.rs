@@ -5,7 +5,7 @@
 //! acknowledged record lost, no duplicate, per-partition send order — and, given the mock cluster, checks
 //! them against what the brokers stored. It fails the test with the first violation; it never hangs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -246,7 +246,8 @@ impl Ledger {
             let s = std::str::from_utf8(value).ok()?;
             s.strip_prefix(&self.tag)?.strip_prefix('-')?.parse().ok()
         };
-        let mut by_partition: BTreeMap<TopicPartition, Vec<(u64, i64)>> = BTreeMap::new();
+        let mut by_partition: std::collections::BTreeMap<TopicPartition, Vec<(u64, i64)>> =
+            Default::default();
         for s in &st.sent {
             if let Ok(m) = &st.outcomes[&s.id][0] {
                 by_partition.entry(s.topic_partition.clone()).or_default().push((s.id, m.offset));

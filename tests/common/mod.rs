@@ -4,6 +4,7 @@
 //! broker is a test failure, never a silent skip.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "unstable")]
 pub mod client;
 pub mod ledger;
 

@@ -433,7 +433,7 @@ impl<'a> Record<'a> {
     }
 
     /// Copies the record into owned values.
-    pub fn to_owned_record(&self) -> OwnedRecord {
+    pub fn to_owned_record(self) -> OwnedRecord {
         OwnedRecord {
             timestamp_delta: self.timestamp_delta,
             offset_delta: self.offset_delta,
