@@ -125,6 +125,10 @@ pub struct RecordAccumulator {
     next_batch_id: AtomicU64,
     flushes_in_progress: AtomicUsize,
     appends_in_progress: AtomicUsize,
+    /// Guards nothing: the lock [`appends_done`](Self::appends_done) waits with (a leaf).
+    appends_done_lock: Mutex<()>,
+    /// Signalled when the last append in progress finishes (a forced close waits for it).
+    appends_done: parking_lot::Condvar,
     /// Rotates the first partition [`drain`](Self::drain) looks at, so no partition starves.
     drain_index: AtomicUsize,
     closed: AtomicBool,
@@ -143,12 +147,16 @@ impl std::fmt::Debug for RecordAccumulator {
     }
 }
 
-/// Keeps [`RecordAccumulator::appends_in_progress`] accurate on every return path.
-struct AppendGuard<'a>(&'a AtomicUsize);
+/// Keeps [`RecordAccumulator::appends_in_progress`] accurate on every return path, and wakes a forced
+/// close waiting for the last append to finish.
+struct AppendGuard<'a>(&'a RecordAccumulator);
 
 impl Drop for AppendGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        if self.0.appends_in_progress.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _held = self.0.appends_done_lock.lock();
+            self.0.appends_done.notify_all();
+        }
     }
 }
 
@@ -206,6 +214,8 @@ impl RecordAccumulator {
             next_batch_id: AtomicU64::new(0),
             flushes_in_progress: AtomicUsize::new(0),
             appends_in_progress: AtomicUsize::new(0),
+            appends_done_lock: Mutex::new(()),
+            appends_done: parking_lot::Condvar::new(),
             drain_index: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             orphans: Mutex::new(Vec::new()),
@@ -347,7 +357,7 @@ impl RecordAccumulator {
         // `appendsInProgress`). An append into the open batch above needs no count: it happens under the
         // queue lock, so it is in a queued batch or not at all.
         self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
-        let _guard = AppendGuard(&self.appends_in_progress);
+        let _guard = AppendGuard(self);
         if let Some((id, alloc_size, writer)) = to_seal {
             self.seal_outside_lock(dq, id, alloc_size, writer);
         }
@@ -763,6 +773,9 @@ impl RecordAccumulator {
     /// already drained belong to the sender. Returns the callbacks to run.
     pub fn abort_incomplete_batches(&self, error: &Error) -> Vec<Completions> {
         self.close();
+        // As Java's accumulator close: appenders waiting for memory give up (their sends are refused
+        // with `Closed`), so the wait below is short.
+        self.pool.close();
         let mut completions = Vec::new();
         loop {
             for dq in self.all_deques() {
@@ -771,10 +784,13 @@ impl RecordAccumulator {
                     completions.extend(self.complete(b, Err(error.clone())));
                 }
             }
+            // An append that passed the closed check may still queue a batch: wait (not spin) for
+            // the last one to finish, then look again.
+            let mut held = self.appends_done_lock.lock();
             if !self.appends_in_progress() {
                 break;
             }
-            std::thread::yield_now();
+            self.appends_done.wait_for(&mut held, Duration::from_millis(50));
         }
         completions
     }

@@ -375,3 +375,28 @@ fn concurrent_appends_keep_every_record_once_and_in_order() {
         assert_eq!(acc.buffer_pool().available_memory(), 8 * 512, "{compression:?}");
     }
 }
+
+#[test]
+fn a_forced_close_releases_appenders_waiting_for_memory_without_spinning() {
+    let acc = Arc::new(accumulator(1000, 1000, 0));
+    let now = Instant::now();
+    let first = append(&acc, 0, &[1; 900], now);
+    assert!(first.new_batch_created);
+    // The pool is used up: this append waits for memory (up to 10 s).
+    let waiter = {
+        let acc = Arc::clone(&acc);
+        thread::spawn(move || {
+            acc.append("t", 1, 1_000, None, Some(&[2; 900]), NO_HEADERS, None, Duration::from_secs(10), now)
+                .map(|_| ())
+                .map_err(|e| e.error().clone())
+        })
+    };
+    thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    let aborted = acc.abort_incomplete_batches(&Error::Closed);
+    let waited = waiter.join().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2), "the abort took {:?}", t.elapsed());
+    assert!(matches!(waited, Err(Error::Closed)), "{waited:?}");
+    assert!(aborted.iter().all(|c| !c.has_callbacks()), "no callbacks in these batches");
+    assert!(matches!(first.handle.get(Some(Duration::ZERO)), Some(Err(Error::Closed))));
+}
