@@ -625,6 +625,13 @@ impl Producer {
 
     /// Sends a record, blocking up to `max.block.ms` for metadata or buffer memory. Returns a future for
     /// the outcome, or the record with the reason it was refused.
+    ///
+    /// # Thread
+    /// Any thread. On this producer's callback thread it does not wait for memory.
+    ///
+    /// # Locks
+    /// The partition's queue lock (briefly, to encode the record); on a new batch the buffer pool's,
+    /// never while holding the queue's; on a metadata miss the metadata lock.
     pub fn send<'a>(&self, record: Record<'a>) -> Result<DeliveryFuture, SendError<Record<'a>>> {
         self.send_inner(record, None, self.inner.config.max_block())
     }
@@ -892,6 +899,9 @@ impl Producer {
 
     /// Sends every queued record now (ignoring `linger.ms`) and waits until each has its outcome and its
     /// callback has run, up to `timeout`.
+    ///
+    /// # Thread
+    /// Any thread but this producer's callback thread.
     ///
     /// Refused (with [`Error::IllegalState`]) inside a delivery callback, as in Java: it would wait for
     /// the callback itself.

@@ -113,6 +113,12 @@ impl BufferPool {
 
     /// A buffer with capacity `size` (length 0), blocking up to `max_time_to_block` for memory.
     ///
+    /// # Thread
+    /// Application threads; never the sender, which only gives memory back.
+    ///
+    /// # Locks
+    /// `state` (a leaf); never called with a partition queue locked.
+    ///
     /// A `poolable_size` request reuses a free-list buffer when there is one; any other size gets a
     /// fresh buffer, taking memory back from the free list if needed. The new `Vec` is allocated after
     /// the lock is released.

@@ -493,6 +493,12 @@ impl RecordAccumulator {
         }
     }
 
+    /// # Thread
+    /// The sender thread.
+    ///
+    /// # Locks
+    /// `topics` (read), then each partition queue in turn.
+    ///
     /// Which partitions have a batch to send now (Java's `ready`): the first batch is full, or has waited
     /// `linger.ms` (`retry.backoff.ms` after a failure), or memory is exhausted, or a flush or close is in
     /// progress. Also returns when the next not-yet-ready batch will be.
@@ -659,7 +665,13 @@ impl RecordAccumulator {
     }
 
     /// Completes a batch with `outcome` and deallocates it (Java's `done` then `deallocate`): the one
-    /// way a batch ends. Returns its callbacks for the callback thread; they hold the batch's memory
+    /// way a batch ends.
+    ///
+    /// # Thread
+    /// The sender thread, or an application thread whose seal failed.
+    ///
+    /// # Locks
+    /// `incomplete` and the buffer pool, each alone (leaves). Returns its callbacks for the callback thread; they hold the batch's memory
     /// and its place among the incomplete batches until they have run, so callbacks that fall behind
     /// make `send` wait for memory and `flush` wait for them. `None` when the batch had already
     /// completed.

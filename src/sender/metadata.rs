@@ -155,6 +155,12 @@ impl Metadata {
 
     /// Looks `topic` up, marking it used at `now`; a topic seen for the first time asks for a refresh
     /// (the caller then wakes the sender).
+    ///
+    /// # Thread
+    /// Application threads (on a send-cache miss).
+    ///
+    /// # Locks
+    /// `state`, a leaf.
     pub fn lookup(&self, topic: &str, now: Instant) -> Result<Lookup, Error> {
         let mut s = self.state.lock();
         if s.closed {
@@ -238,6 +244,9 @@ impl Metadata {
             .map_or(Duration::ZERO, |t| self.max_age.saturating_sub(now.saturating_duration_since(t)))
     }
 
+    /// # Thread
+    /// The sender thread; wakes the application threads waiting in [`await_update`](Self::await_update).
+    ///
     /// Installs a Metadata response for the `requested` topics, keeping what it does not mention
     /// (the previous brokers when it names none). Returns the new snapshot.
     pub fn update(&self, response: &MetadataResponse, requested: &[Arc<str>], now: Instant) -> Arc<Cluster> {

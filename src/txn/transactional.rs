@@ -355,6 +355,8 @@ impl Transactional {
     }
 
     // -- the application threads' intents ---------------------------------------------------------
+    //
+    // # Thread: application threads. # Locks: `inner`, a leaf, held only inside each call.
 
     /// Whether `send` may append now: inside a transaction, or the reason it may not.
     pub(crate) fn check_send(&self) -> Result<(), Error> {
