@@ -11,36 +11,36 @@
 //! its callbacks go to the callback thread over a channel, so a slow callback never stalls delivery.
 
 pub(crate) mod backoff;
+pub(crate) mod driver;
 pub mod metadata;
 pub(crate) mod net;
 pub(crate) mod produce;
 mod refresh;
 pub(crate) mod request;
+mod shared;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender as ChannelSender;
-use parking_lot::{Mutex, RwLock};
 
 use self::backoff::Backoff;
 use self::metadata::Metadata;
 use self::net::{NetConfig, NetEvent, Network, Wake};
 use self::produce::{ProduceConfig, ProduceDriver};
 use self::refresh::MetadataDriver;
-use self::request::{Outgoing, Request};
-use crate::accumulator::{Completions, RecordAccumulator};
+use self::request::Request;
+use crate::accumulator::Completions;
 use crate::error::Error;
-use crate::partitioner::StickyPartitioner;
-use crate::protocol::{ApiKey, ErrorCode};
+use crate::protocol::ErrorCode;
 use crate::txn::coordinator::{CoordinatorConfig, CoordinatorDriver};
 use crate::txn::init::InitDriver;
-use crate::txn::transactional::Transactional;
 use crate::txn::TransactionManager;
 
+use self::driver::Outbox;
 pub(crate) use self::net::connection::SocketOptions;
+pub(crate) use self::shared::SenderShared;
 
 /// The sender's settings (the producer properties of the same names).
 #[derive(Debug, Clone)]
@@ -81,99 +81,6 @@ pub(crate) struct SenderConfig {
     pub idempotence: bool,
     /// `transaction.timeout.ms`, sent in InitProducerId.
     pub transaction_timeout: Duration,
-}
-
-/// State shared between the producer's application threads and the sender thread.
-#[derive(Debug)]
-pub(crate) struct SenderShared {
-    /// Where records wait.
-    pub accumulator: Arc<RecordAccumulator>,
-    /// The cluster view.
-    pub metadata: Arc<Metadata>,
-    /// Wakes the sender: rung when a batch becomes ready, on flush and on close, never per record.
-    pub wake: Arc<Wake>,
-    /// A graceful close was asked for: send everything, then stop.
-    pub closing: AtomicBool,
-    /// A forced close: fail what is left and stop now.
-    pub force_close: AtomicBool,
-    /// The producer's per-topic sticky partitioners, which the sender feeds queue depths
-    /// (adaptive partitioning, KIP-794). Guards the map only; each partitioner is lock-free.
-    pub sticky: RwLock<HashMap<Arc<str>, Arc<StickyPartitioner>>>,
-    /// `partitioner.adaptive.partitioning.enable`.
-    pub adaptive: bool,
-    /// `partitioner.availability.timeout.ms` (0: off).
-    pub availability_timeout_ms: i64,
-    /// Guards the producer's fatal error, once it has one (e.g. fenced, not authorized): every later
-    /// `send` fails with it.
-    pub fatal: Mutex<Option<Error>>,
-    /// Set (after `fatal`) when the producer has a fatal error, so `send` checks a flag, not a lock.
-    pub has_fatal: AtomicBool,
-    /// The transaction state, for a producer with a `transactional.id`.
-    pub transactional: Option<Arc<Transactional>>,
-}
-
-impl SenderShared {
-    /// Wakes the sender thread, unless a wake-up is already pending.
-    ///
-    /// # Thread
-    /// Any thread.
-    pub(crate) fn wake(&self) {
-        self.wake.wake();
-    }
-}
-
-/// What a driver sees of the network, without doing I/O.
-pub(crate) trait Links {
-    /// The connection to `node` is ready and may take another request now.
-    fn can_send(&self, node: i32, now: Instant) -> bool;
-    /// `node` has a connection, being set up or up (or its address is being resolved).
-    fn is_connecting_or_up(&self, node: i32) -> bool;
-    /// When `node` stops throttling us (KIP-219), if it does.
-    fn throttled_until(&self, node: i32) -> Option<Instant>;
-    /// The ready connection with the fewest requests in flight.
-    fn least_loaded(&self, now: Instant) -> Option<i32>;
-    /// The highest version of `api` within `ours` that `node` supports.
-    fn version(&self, node: i32, api: ApiKey, ours: (i16, i16)) -> Option<i16>;
-    /// `node`'s finalized level of feature `name` (0 when none).
-    fn finalized_feature(&self, node: i32, name: &str) -> i16;
-    /// A correlation id for the next request to `node`.
-    fn next_correlation_id(&mut self, node: i32) -> i32;
-    /// True when a request `is` matches is in flight on some connection: the one source of truth for
-    /// "a refresh / InitProducerId / transactional request is in flight", so no flag outlives its
-    /// request.
-    fn in_flight(&self, is: &dyn Fn(&Request) -> bool) -> bool;
-}
-
-/// What a driver turn asks of the loop.
-#[derive(Debug, Default)]
-pub(crate) struct Outbox {
-    /// Requests to write.
-    pub sends: Vec<Outgoing>,
-    /// Brokers to connect to.
-    pub connect: Vec<i32>,
-    /// Some ready connection is wanted (for metadata or FindCoordinator) and none is up.
-    pub connect_any: bool,
-    /// Callbacks for the callback thread.
-    pub deliver: Vec<Completions>,
-    /// The producer hit an unrecoverable error.
-    pub fatal: Option<Error>,
-    /// Records of the transaction that failed for good (the transaction must be aborted).
-    pub txn_record_failures: Vec<Error>,
-    /// Brokers throttling us, until when (KIP-219).
-    pub throttle: Vec<(i32, Instant)>,
-    /// Connections to close, with why.
-    pub disconnect: Vec<(i32, String)>,
-    /// Coordinator addresses learnt from FindCoordinator.
-    pub learn: Vec<(i32, String, u16)>,
-    /// The longest the loop may sleep before a driver wants another turn.
-    pub timeout: Option<Duration>,
-}
-
-impl Outbox {
-    /// Asks for another turn within `d`.
-    pub(crate) fn wake_in(&mut self, d: Duration) {
-        self.timeout = Some(self.timeout.map_or(d, |t| t.min(d)));
-    }
 }
 
 /// The sender thread's state (Java's `Sender` with its `NetworkClient`).
@@ -539,8 +446,8 @@ pub(crate) mod fake {
     use std::collections::HashSet;
     use std::time::Instant;
 
+    use super::driver::Links;
     use super::request::Request;
-    use super::Links;
     use crate::protocol::{encode_response, ApiKey, Message};
 
     /// Links whose ready brokers, versions and in-flight requests a test sets.

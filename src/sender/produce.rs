@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::backoff::{Backoff, Jitter};
+use super::driver::{Links, Outbox, TxnContext};
 use super::metadata::Cluster;
 use super::request::{Outgoing, Request};
-use super::{Links, Outbox, SenderShared};
+use super::shared::SenderShared;
 use crate::accumulator::{BatchAck, ProducerBatch, TopicPartition};
 use crate::error::Error;
 use crate::partitioner::{LeaderLatency, LoadStatsBuilder, StickyPartitioner};
@@ -42,17 +43,6 @@ pub(crate) struct ProduceConfig {
     /// `max.in.flight.requests.per.connection` = 1 without idempotence: a partition is muted while it
     /// has a request in flight, so order holds across retries.
     pub guarantee_order: bool,
-}
-
-/// What the transaction flow allows the next Produce request (for a transactional producer).
-#[derive(Debug, Clone)]
-pub(crate) struct TxnContext {
-    /// `transactional.id`.
-    pub transactional_id: String,
-    /// The highest Produce version: 11 for transactions v1 (12+ means v2).
-    pub max_version: i16,
-    /// v1: only partitions already added to the transaction may be drained.
-    pub registered: Option<HashSet<TopicPartition>>,
 }
 
 /// The produce driver.

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::backoff::{Backoff, Jitter};
+use super::driver::{Links, Outbox};
 use super::metadata::Metadata;
 use super::request::{Outgoing, Request};
-use super::{Links, Outbox};
 use crate::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
 use crate::protocol::primitives::Uuid;
 use crate::protocol::{decode_response, Message};

@@ -24,9 +24,8 @@ use crate::protocol::messages::txn_offset_commit::{
 };
 use crate::protocol::{decode_response, ApiKey, ErrorCode, Request as Message};
 use crate::sender::backoff::{Backoff, Jitter};
-use crate::sender::produce::TxnContext;
+use crate::sender::driver::{Links, Outbox, TxnContext};
 use crate::sender::request::{Outgoing, Request, TxnRequest};
-use crate::sender::{Links, Outbox};
 
 /// The `transaction.version` feature level at which Transactions v2 (KIP-890) is on.
 const TV2_LEVEL: i16 = 2;

@@ -10,8 +10,8 @@ use crate::error::Error;
 use crate::protocol::messages::init_producer_id::InitProducerIdRequest;
 use crate::protocol::{decode_response, ErrorCode, Message};
 use crate::sender::backoff::{Backoff, Jitter};
+use crate::sender::driver::{Links, Outbox};
 use crate::sender::request::{Outgoing, Request};
-use crate::sender::{Links, Outbox};
 
 /// The InitProducerId driver.
 #[derive(Debug)]

@@ -12,9 +12,9 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::super::request::Request;
 use crate::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use crate::protocol::{encode_request, frame, ApiKey, ErrorCode, ProtocolError};
+use crate::sender::request::Request;
 
 /// The ApiVersions version kprod asks with first (v3+ carries the client software name).
 const API_VERSIONS_VERSION: i16 = 3;

@@ -7,7 +7,7 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::Wake;
+use super::wake::Wake;
 
 /// A resolved (or failed) name.
 pub(crate) type Answer = (String, u16, Result<SocketAddr, String>);

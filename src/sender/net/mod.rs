@@ -9,10 +9,12 @@
 
 pub(crate) mod connection;
 mod dns;
+mod wake;
+
+pub(crate) use self::wake::Wake;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,44 +22,13 @@ use mio::{Events, Poll, Token, Waker};
 
 use self::connection::{ConnState, Connection, InFlight, SocketOptions};
 use super::backoff::{Backoff, Jitter};
+use super::driver::Links;
 use super::metadata::Metadata;
 use super::request::{Outgoing, Request};
-use super::Links;
 use crate::protocol::{ApiKey, ErrorCode};
 
 /// The poll token of the waker.
 const WAKE_TOKEN: Token = Token(0);
-
-/// Wakes the sender's poll from other threads: rung when a batch becomes ready, on flush and close, and
-/// when a name is resolved — never per record.
-#[derive(Debug)]
-pub(crate) struct Wake {
-    waker: Waker,
-    /// Set by the first [`wake`](Self::wake) after the sender's last look at the shared state, cleared
-    /// by the sender before it looks again: while set, a wake-up is already on its way and later wakes
-    /// skip the `eventfd` write (one syscall per sender turn at most, not one per batch).
-    pending: AtomicBool,
-}
-
-impl Wake {
-    /// Wakes the sender thread, unless a wake-up is already pending.
-    pub(crate) fn wake(&self) {
-        // The plain load keeps the common case (already pending) free of a contended write.
-        if self.pending.load(Ordering::Acquire) || self.pending.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        if let Err(e) = self.waker.wake() {
-            log::warn!("cannot wake the sender thread: {e}");
-        }
-    }
-
-    /// Called by the sender before each look at the shared state: wakes after this point ring again.
-    pub(crate) fn clear(&self) {
-        self.pending.store(false, Ordering::SeqCst);
-        // The store must be visible before the sender reads the queues (store-load order).
-        std::sync::atomic::fence(Ordering::SeqCst);
-    }
-}
 
 /// The network's settings (the producer properties of the same names).
 #[derive(Debug, Clone)]
@@ -162,7 +133,7 @@ impl Network {
     pub(crate) fn new(config: NetConfig, metadata: Arc<Metadata>) -> std::io::Result<(Network, Arc<Wake>)> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKE_TOKEN)?;
-        let wake = Arc::new(Wake { waker, pending: AtomicBool::new(false) });
+        let wake = Arc::new(Wake::new(waker));
         let net = Network {
             poll,
             events: Events::with_capacity(256),
