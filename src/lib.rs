@@ -92,6 +92,9 @@ pub mod protocol;
 pub(crate) mod protocol;
 mod send_cache;
 pub(crate) mod sender;
+#[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
+pub mod sim;
 mod time;
 pub(crate) mod txn;
 

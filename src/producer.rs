@@ -509,72 +509,16 @@ impl Producer {
                 ))
             }
         };
-        let compression = config.compression_type();
-        let level = match compression {
-            CompressionType::Gzip if config.compression_gzip_level() >= 0 => {
-                Some(config.compression_gzip_level())
-            }
-            CompressionType::Lz4 => Some(config.compression_lz4_level()),
-            CompressionType::Zstd => Some(config.compression_zstd_level()),
-            _ => None,
-        };
-        let pool = Arc::new(BufferPool::new(config.buffer_memory(), config.batch_size()));
-        let accumulator = Arc::new(RecordAccumulator::new(
-            AccumulatorConfig {
-                batch_size: config.batch_size(),
-                linger: config.linger(),
-                compression,
-                compression_level: level,
-            },
-            pool,
-        ));
-        let metadata = Arc::new(Metadata::new(config.metadata_max_age(), config.metadata_max_idle()));
         let client_id: Arc<str> = if config.client_id().is_empty() {
             Arc::from(next_client_id())
         } else {
             Arc::from(config.client_id())
         };
-        let sender_config = SenderConfig {
-            bootstrap,
-            client_id,
-            acks: config.acks().as_i16(),
-            max_in_flight: config.max_in_flight_requests_per_connection().max(1),
-            request_timeout: config.request_timeout(),
-            delivery_timeout: config.delivery_timeout(),
-            retries: config.retries(),
-            retry_backoff: config.retry_backoff(),
-            retry_backoff_max: config.retry_backoff_max(),
-            max_request_size: config.max_request_size(),
-            reconnect_backoff: config.reconnect_backoff(),
-            reconnect_backoff_max: config.reconnect_backoff_max(),
-            connection_setup_timeout: config.socket_connection_setup_timeout(),
-            connection_setup_timeout_max: config.socket_connection_setup_timeout_max(),
-            connections_max_idle: config.connections_max_idle(),
-            socket: crate::sender::SocketOptions {
-                send_buffer: config.send_buffer_bytes(),
-                receive_buffer: config.receive_buffer_bytes(),
-            },
-            idempotence: config.enable_idempotence(),
-            transaction_timeout: config.transaction_timeout(),
-        };
+        let parts = Parts::new(&config, bootstrap, client_id);
         // The sender's network owns the poll; application threads get only its waker.
-        let (net, wake) = crate::sender::network(&sender_config, Arc::clone(&metadata))?;
-        let shared = Arc::new(SenderShared {
-            accumulator: Arc::clone(&accumulator),
-            metadata: Arc::clone(&metadata),
-            wake,
-            closing: AtomicBool::new(false),
-            force_close: AtomicBool::new(false),
-            // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
-            // topic's first keyless record; the sender feeds them queue depths.
-            sticky: RwLock::new(HashMap::new()),
-            adaptive: config.partitioner_adaptive_partitioning(),
-            availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
-                .unwrap_or(i64::MAX),
-            fatal: Mutex::new(None),
-            has_fatal: AtomicBool::new(false),
-            transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
-        });
+        let (net, wake) = crate::sender::network(&parts.sender, Arc::clone(&parts.metadata))?;
+        let shared = parts.shared(&config, wake);
+        let Parts { accumulator, metadata, sender: sender_config } = parts;
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<Completions>();
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
         let callback_panics = Arc::new(AtomicU64::new(0));
@@ -1093,6 +1037,87 @@ pub struct PartitionInfo {
     pub leader: Option<i32>,
     /// The leader epoch (-1 when unknown).
     pub leader_epoch: i32,
+}
+
+/// The parts of a producer a configuration decides, before any thread or socket exists (the producer
+/// and the deterministic simulator build theirs the same way).
+pub(crate) struct Parts {
+    pub(crate) accumulator: Arc<RecordAccumulator>,
+    pub(crate) metadata: Arc<Metadata>,
+    pub(crate) sender: SenderConfig,
+}
+
+impl Parts {
+    pub(crate) fn new(config: &ProducerConfig, bootstrap: Vec<(String, u16)>, client_id: Arc<str>) -> Parts {
+        let compression = config.compression_type();
+        let level = match compression {
+            CompressionType::Gzip if config.compression_gzip_level() >= 0 => {
+                Some(config.compression_gzip_level())
+            }
+            CompressionType::Lz4 => Some(config.compression_lz4_level()),
+            CompressionType::Zstd => Some(config.compression_zstd_level()),
+            _ => None,
+        };
+        let pool = Arc::new(BufferPool::new(config.buffer_memory(), config.batch_size()));
+        let accumulator = Arc::new(RecordAccumulator::new(
+            AccumulatorConfig {
+                batch_size: config.batch_size(),
+                linger: config.linger(),
+                compression,
+                compression_level: level,
+            },
+            pool,
+        ));
+        let metadata = Arc::new(Metadata::new(config.metadata_max_age(), config.metadata_max_idle()));
+        let sender = SenderConfig {
+            bootstrap,
+            client_id,
+            acks: config.acks().as_i16(),
+            max_in_flight: config.max_in_flight_requests_per_connection().max(1),
+            request_timeout: config.request_timeout(),
+            delivery_timeout: config.delivery_timeout(),
+            retries: config.retries(),
+            retry_backoff: config.retry_backoff(),
+            retry_backoff_max: config.retry_backoff_max(),
+            max_request_size: config.max_request_size(),
+            reconnect_backoff: config.reconnect_backoff(),
+            reconnect_backoff_max: config.reconnect_backoff_max(),
+            connection_setup_timeout: config.socket_connection_setup_timeout(),
+            connection_setup_timeout_max: config.socket_connection_setup_timeout_max(),
+            connections_max_idle: config.connections_max_idle(),
+            socket: crate::sender::SocketOptions {
+                send_buffer: config.send_buffer_bytes(),
+                receive_buffer: config.receive_buffer_bytes(),
+            },
+            idempotence: config.enable_idempotence(),
+            transaction_timeout: config.transaction_timeout(),
+        };
+        Parts { accumulator, metadata, sender }
+    }
+
+    /// The state shared with the sender, whose waker is `wake`.
+    pub(crate) fn shared(
+        &self,
+        config: &ProducerConfig,
+        wake: Arc<crate::sender::net::Wake>,
+    ) -> Arc<SenderShared> {
+        Arc::new(SenderShared {
+            accumulator: Arc::clone(&self.accumulator),
+            metadata: Arc::clone(&self.metadata),
+            wake,
+            closing: AtomicBool::new(false),
+            force_close: AtomicBool::new(false),
+            // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
+            // topic's first keyless record; the sender feeds them queue depths.
+            sticky: RwLock::new(HashMap::new()),
+            adaptive: config.partitioner_adaptive_partitioning(),
+            availability_timeout_ms: i64::try_from(config.partitioner_availability_timeout().as_millis())
+                .unwrap_or(i64::MAX),
+            fatal: Mutex::new(None),
+            has_fatal: AtomicBool::new(false),
+            transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
+        })
+    }
 }
 
 fn next_client_id() -> String {

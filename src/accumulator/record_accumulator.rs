@@ -1,7 +1,7 @@
 //! Java's `RecordAccumulator`: per-partition queues of [`ProducerBatch`]es that application threads
 //! append to and the sender thread drains.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,7 +100,9 @@ impl std::fmt::Debug for PartitionQueue {
 type Deque = PartitionQueue;
 
 /// The per-topic queues, keyed by partition.
-type TopicQueues = HashMap<i32, Arc<Deque>>;
+/// (Ordered maps: the sender scans the queues in the same order whatever the hash seeds, which the
+/// deterministic simulator needs.)
+type TopicQueues = BTreeMap<i32, Arc<Deque>>;
 
 /// Java's `RecordAccumulator`.
 ///
@@ -114,7 +116,7 @@ pub struct RecordAccumulator {
     pool: Arc<BufferPool>,
     /// Guards the set of partition queues: read on every append, written only when a partition's first
     /// record arrives. Each queue's own mutex guards its batches (oldest first).
-    topics: RwLock<HashMap<Arc<str>, TopicQueues>>,
+    topics: RwLock<BTreeMap<Arc<str>, TopicQueues>>,
     /// Guards the outcomes of batches created and not yet settled (Java's `IncompleteBatches`), which
     /// `flush` waits on: a batch leaves when it is deallocated, or, when it has callbacks, once they
     /// have run (its [`Settlement`]).
@@ -208,7 +210,7 @@ impl RecordAccumulator {
         RecordAccumulator {
             config,
             pool,
-            topics: RwLock::new(HashMap::new()),
+            topics: RwLock::new(BTreeMap::new()),
             incomplete: Arc::new(Mutex::new(Incomplete::default())),
             compressors: Mutex::new(Vec::new()),
             next_batch_id: AtomicU64::new(0),

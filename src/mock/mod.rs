@@ -65,6 +65,10 @@ use crate::protocol::primitives::Uuid;
 use crate::protocol::{ApiKey, ErrorCode};
 
 pub use self::faults::ResponseFault;
+#[cfg(feature = "sim")]
+pub(crate) use self::faults::Then;
+#[cfg(feature = "sim")]
+pub(crate) use self::handlers::{Outcome, Reply};
 pub use self::log::{StoredBatch, StoredRecord};
 pub use self::state::TxnState;
 pub use crate::protocol::record::{ControlRecord, ControlRecordType, TimestampType};
@@ -239,6 +243,32 @@ impl MockClusterBuilder {
         self
     }
 
+    /// A cluster without listeners or threads, whose brokers are reached by handing request frames to
+    /// [`MockCluster::handle`]: the deterministic simulator's. Broker `n` is advertised at
+    /// `10.0.0.n:9092`.
+    #[cfg(feature = "sim")]
+    pub(crate) fn build_headless(self) -> MockCluster {
+        let infos = (0..self.brokers.max(1))
+            .map(|i| {
+                let node_id = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                BrokerInfo {
+                    node_id,
+                    host: format!("10.0.0.{node_id}"),
+                    port: 9092,
+                    up: true,
+                    delay: self.delay,
+                }
+            })
+            .collect();
+        let null_sink = self.settings.null_sink;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(self.settings, infos)),
+            max_frame: self.max_frame,
+            null_sink,
+        });
+        MockCluster { shared, brokers: Vec::new() }
+    }
+
     /// Starts the brokers.
     pub fn build(self) -> io::Result<MockCluster> {
         if self.brokers == 0 {
@@ -318,6 +348,19 @@ impl MockCluster {
             delay: Duration::ZERO,
             max_frame: crate::protocol::frame::DEFAULT_MAX_FRAME,
         }
+    }
+
+    /// Handles one request frame (without its size prefix) as broker `node_id` would, without a socket
+    /// (the deterministic simulator's brokers).
+    #[cfg(feature = "sim")]
+    pub(crate) fn handle(&self, node_id: i32, body: &[u8]) -> Outcome {
+        handlers::handle(&self.shared, node_id, body)
+    }
+
+    /// Runs `f` on the cluster state (the simulator's faults: brokers down and up, leaders moving).
+    #[cfg(feature = "sim")]
+    pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.shared.state.lock())
     }
 
     /// The brokers' addresses as a `bootstrap.servers` value: `127.0.0.1:p1,127.0.0.1:p2,...`.

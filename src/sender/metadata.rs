@@ -86,7 +86,7 @@ struct State {
     cluster: Arc<Cluster>,
     /// Topics the producer uses, with their last use; a topic unused for `metadata.max.idle.ms` is
     /// dropped from refreshes.
-    topics: HashMap<Arc<str>, TopicUse>,
+    topics: BTreeMap<Arc<str>, TopicUse>,
     /// A refresh is wanted as soon as possible (new topic, or an error pointing at stale leaders).
     need_update: bool,
     /// When the last refresh completed.
@@ -133,7 +133,7 @@ impl Metadata {
         Metadata {
             state: Mutex::new(State {
                 cluster: Arc::new(Cluster::default()),
-                topics: HashMap::new(),
+                topics: BTreeMap::new(),
                 need_update: true,
                 last_refresh: None,
                 version: 0,

@@ -27,7 +27,7 @@ use crossbeam_channel::Sender as ChannelSender;
 
 use self::backoff::Backoff;
 use self::metadata::Metadata;
-use self::net::{NetConfig, NetEvent, Network, Wake};
+use self::net::{Io, MioIo, NetConfig, NetEvent, Network, Wake};
 use self::produce::{ProduceConfig, ProduceDriver};
 use self::refresh::MetadataDriver;
 use self::request::Request;
@@ -39,7 +39,7 @@ use crate::txn::init::InitDriver;
 use crate::txn::TransactionManager;
 
 use self::driver::Outbox;
-pub(crate) use self::net::connection::SocketOptions;
+pub(crate) use self::net::SocketOptions;
 pub(crate) use self::shared::SenderShared;
 
 /// The sender's settings (the producer properties of the same names).
@@ -84,9 +84,9 @@ pub(crate) struct SenderConfig {
 }
 
 /// The sender thread's state (Java's `Sender` with its `NetworkClient`).
-pub(crate) struct Sender {
+pub(crate) struct Sender<I: Io = MioIo> {
     shared: Arc<SenderShared>,
-    net: Network,
+    net: Network<I>,
     completions: ChannelSender<Completions>,
     produce: ProduceDriver,
     refresh: MetadataDriver,
@@ -97,7 +97,7 @@ pub(crate) struct Sender {
     tm: Option<TransactionManager>,
 }
 
-impl std::fmt::Debug for Sender {
+impl<I: Io> std::fmt::Debug for Sender<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender").field("net", &self.net).finish_non_exhaustive()
     }
@@ -108,27 +108,29 @@ pub(crate) fn network(
     config: &SenderConfig,
     metadata: Arc<Metadata>,
 ) -> std::io::Result<(Network, Arc<Wake>)> {
-    Network::new(
-        NetConfig {
-            bootstrap: config.bootstrap.clone(),
-            client_id: Arc::clone(&config.client_id),
-            max_in_flight: config.max_in_flight,
-            request_timeout: config.request_timeout,
-            reconnect: Backoff::new(config.reconnect_backoff, config.reconnect_backoff_max),
-            setup_timeout: Backoff::new(config.connection_setup_timeout, config.connection_setup_timeout_max),
-            idle: config.connections_max_idle,
-            socket: config.socket,
-        },
-        metadata,
-    )
+    Network::new(net_config(config), metadata)
 }
 
-impl Sender {
+/// The network's part of the sender's settings.
+pub(crate) fn net_config(config: &SenderConfig) -> NetConfig {
+    NetConfig {
+        bootstrap: config.bootstrap.clone(),
+        client_id: Arc::clone(&config.client_id),
+        max_in_flight: config.max_in_flight,
+        request_timeout: config.request_timeout,
+        reconnect: Backoff::new(config.reconnect_backoff, config.reconnect_backoff_max),
+        setup_timeout: Backoff::new(config.connection_setup_timeout, config.connection_setup_timeout_max),
+        idle: config.connections_max_idle,
+        socket: config.socket,
+    }
+}
+
+impl<I: Io> Sender<I> {
     /// A sender over `net` (whose waker `shared.wake` is).
     pub(crate) fn new(
         config: SenderConfig,
         shared: Arc<SenderShared>,
-        net: Network,
+        net: Network<I>,
         completions: ChannelSender<Completions>,
     ) -> Self {
         let now = Instant::now();
@@ -194,8 +196,47 @@ impl Sender {
         self.shared.metadata.close();
     }
 
+    /// Seeds every driver's jitter from `seed`, so a simulated run replays exactly.
+    #[cfg(feature = "sim")]
+    pub(crate) fn seed(&mut self, seed: u64) {
+        use self::backoff::Jitter;
+        self.produce.set_jitter(Jitter::new(seed ^ 0x1));
+        self.refresh.set_jitter(Jitter::new(seed ^ 0x2));
+        if let Some(d) = self.init.as_mut() {
+            d.set_jitter(Jitter::new(seed ^ 0x3));
+        }
+        if let Some(d) = self.coordinator.as_mut() {
+            d.set_jitter(Jitter::new(seed ^ 0x4));
+        }
+    }
+
+    /// One loop turn at `now`, driven from outside (the simulator); returns how long until a driver
+    /// wants another turn.
+    #[cfg(feature = "sim")]
+    pub(crate) fn turn(&mut self, now: Instant) -> Duration {
+        self.run_once(now)
+    }
+
+    /// The network, for the simulator to deliver readiness through.
+    #[cfg(feature = "sim")]
+    pub(crate) fn net_mut(&mut self) -> &mut Network<I> {
+        &mut self.net
+    }
+
+    /// Hands the network's events to their drivers (after the simulator delivered readiness).
+    #[cfg(feature = "sim")]
+    pub(crate) fn handle_events(&mut self, now: Instant) -> Duration {
+        self.dispatch(now)
+    }
+
+    /// Fails everything pending with `Closed` and closes every connection (a forced close).
+    #[cfg(feature = "sim")]
+    pub(crate) fn force_close(&mut self) {
+        self.abort_all(&Error::Closed);
+    }
+
     /// True when nothing is left to send or wait for.
-    fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         let acc = &self.shared.accumulator;
         !acc.has_incomplete() && !acc.appends_in_progress() && !acc.has_orphan_completions()
     }

@@ -3,7 +3,7 @@
 //! its batches: complete, retry after a backoff, split (MESSAGE_TOO_LARGE) or fail. It does no I/O: it
 //! reads the cluster view and the [`Links`], and writes its requests and effects to an [`Outbox`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,6 +68,12 @@ impl std::fmt::Debug for ProduceDriver {
 }
 
 impl ProduceDriver {
+    /// Replaces the jitter source (the simulator seeds it).
+    #[cfg(feature = "sim")]
+    pub(crate) fn set_jitter(&mut self, jitter: crate::sender::backoff::Jitter) {
+        self.jitter = jitter;
+    }
+
     pub(crate) fn new(config: ProduceConfig, shared: Arc<SenderShared>, now: Instant) -> Self {
         ProduceDriver {
             config,
@@ -102,7 +108,8 @@ impl ProduceDriver {
         if let Some(d) = ready.next_ready_check_delay {
             out.wake_in(d);
         }
-        let mut by_node: HashMap<i32, Vec<TopicPartition>> = HashMap::new();
+        // Ordered by node: the same requests in the same order whatever the hash seeds.
+        let mut by_node: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
         let mut unknown_leader = false;
         for tp in ready.ready {
             if self.muted.contains(&tp) {

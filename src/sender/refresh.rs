@@ -28,6 +28,12 @@ pub(crate) struct MetadataDriver {
 }
 
 impl MetadataDriver {
+    /// Replaces the jitter source (the simulator seeds it).
+    #[cfg(feature = "sim")]
+    pub(crate) fn set_jitter(&mut self, jitter: crate::sender::backoff::Jitter) {
+        self.jitter = jitter;
+    }
+
     pub(crate) fn new(
         metadata: Arc<Metadata>,
         client_id: Arc<str>,

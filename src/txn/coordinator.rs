@@ -55,6 +55,12 @@ pub(crate) struct CoordinatorDriver {
 }
 
 impl CoordinatorDriver {
+    /// Replaces the jitter source (the simulator seeds it).
+    #[cfg(feature = "sim")]
+    pub(crate) fn set_jitter(&mut self, jitter: crate::sender::backoff::Jitter) {
+        self.jitter = jitter;
+    }
+
     pub(crate) fn new(
         config: CoordinatorConfig,
         state: Arc<Transactional>,

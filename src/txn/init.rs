@@ -26,6 +26,12 @@ pub(crate) struct InitDriver {
 }
 
 impl InitDriver {
+    /// Replaces the jitter source (the simulator seeds it).
+    #[cfg(feature = "sim")]
+    pub(crate) fn set_jitter(&mut self, jitter: crate::sender::backoff::Jitter) {
+        self.jitter = jitter;
+    }
+
     pub(crate) fn new(
         client_id: Arc<str>,
         transaction_timeout: Duration,

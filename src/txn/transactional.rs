@@ -349,6 +349,17 @@ impl Transactional {
         }
     }
 
+    /// The result of operation `id` once it finished, without waiting (the simulator polls).
+    #[cfg(feature = "sim")]
+    pub(crate) fn result_of(&self, id: u64) -> Option<Result<(), Error>> {
+        let g = self.inner.lock();
+        match (&g.result, &g.state) {
+            (Some((done, r)), _) if *done == id => Some(r.clone()),
+            (_, TxnState::Fatal(e)) => Some(Err(e.clone())),
+            _ => None,
+        }
+    }
+
     /// Wakes waiting application threads.
     pub(super) fn notify(&self) {
         self.done.notify_all();

@@ -3,14 +3,12 @@
 //! with vectored writes (Produce batches straight from their buffers), and response framing.
 
 use std::collections::VecDeque;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::net::TcpStream;
-use mio::{Interest, Registry, Token};
-use socket2::{Domain, Protocol, Socket, Type};
+use super::io::{Io, SocketOptions, Stream, Token};
 
 use crate::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use crate::protocol::{encode_request, frame, ApiKey, ErrorCode, ProtocolError};
@@ -91,7 +89,7 @@ pub(crate) struct InFlight {
 
 /// One broker connection.
 #[derive(Debug)]
-pub(crate) struct Connection {
+pub(crate) struct Connection<S> {
     /// The broker's node id (negative for bootstrap servers).
     pub node_id: i32,
     /// The poll token.
@@ -100,7 +98,7 @@ pub(crate) struct Connection {
     pub address: String,
     /// `request.timeout.ms`, for the ApiVersions handshake.
     pub request_timeout: Duration,
-    stream: TcpStream,
+    stream: S,
     /// The connection's state.
     pub state: ConnState,
     /// When the connection attempt started (for the set-up timeout).
@@ -122,43 +120,18 @@ pub(crate) struct Connection {
     client_id: Arc<str>,
 }
 
-/// Socket options from the producer configuration.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SocketOptions {
-    /// `send.buffer.bytes`.
-    pub send_buffer: Option<usize>,
-    /// `receive.buffer.bytes`.
-    pub receive_buffer: Option<usize>,
-}
-
-impl Connection {
-    /// Starts a non-blocking connect to `addr` and registers it with `registry`.
-    pub fn connect(
+impl<S: Stream> Connection<S> {
+    /// Starts a non-blocking connect to `addr` through `io`.
+    pub fn connect<I: Io<Stream = S>>(
+        io: &mut I,
         node_id: i32,
         addr: SocketAddr,
         token: Token,
-        registry: &Registry,
         options: SocketOptions,
         client_id: Arc<str>,
         now: Instant,
-    ) -> io::Result<Connection> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_nonblocking(true)?;
-        socket.set_nodelay(true)?;
-        if let Some(n) = options.send_buffer {
-            socket.set_send_buffer_size(n)?;
-        }
-        if let Some(n) = options.receive_buffer {
-            socket.set_recv_buffer_size(n)?;
-        }
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e)
-                if e.raw_os_error() == Some(libc_einprogress()) || e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-        let mut stream = TcpStream::from_std(socket.into());
-        registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+    ) -> io::Result<Connection<S>> {
+        let stream = io.connect(addr, token, options)?;
         Ok(Connection {
             node_id,
             token,
@@ -180,9 +153,9 @@ impl Connection {
         })
     }
 
-    /// Deregisters the socket; the connection is then dropped.
-    pub fn close(&mut self, registry: &Registry) {
-        let _ = registry.deregister(&mut self.stream);
+    /// Stops its readiness reports; the connection is then dropped.
+    pub fn close<I: Io<Stream = S>>(&mut self, io: &mut I) {
+        io.close(&mut self.stream);
     }
 
     /// After a writable event while connecting: true once the TCP connection is up, an error if it
@@ -191,13 +164,8 @@ impl Connection {
         if self.state != ConnState::Connecting {
             return Ok(true);
         }
-        if let Some(e) = self.stream.take_error()? {
-            return Err(e);
-        }
-        match self.stream.peer_addr() {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
-            Err(e) => return Err(e),
+        if !self.stream.connected()? {
+            return Ok(false);
         }
         self.state = ConnState::Handshake;
         self.queue_api_versions(API_VERSIONS_VERSION, now)?;
@@ -306,7 +274,12 @@ impl Connection {
     /// Writes as much queued data as the socket takes. Requests that were fully written and expect no
     /// response (acks=0 Produce) are complete and move to `done`, also when a later write fails: the
     /// caller settles `done` first, then the error.
-    pub fn write(&mut self, registry: &Registry, now: Instant, done: &mut Vec<InFlight>) -> io::Result<()> {
+    pub fn write<I: Io<Stream = S>>(
+        &mut self,
+        io: &mut I,
+        now: Instant,
+        done: &mut Vec<InFlight>,
+    ) -> io::Result<()> {
         if self.state == ConnState::Connecting {
             return Ok(());
         }
@@ -356,9 +329,7 @@ impl Connection {
             done.len() - before
         );
         if want_write != self.writable_interest {
-            let interest =
-                if want_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
-            registry.reregister(&mut self.stream, self.token, interest)?;
+            io.want_write(&mut self.stream, self.token, want_write)?;
             self.writable_interest = want_write;
         }
         Ok(())
@@ -470,13 +441,4 @@ fn frame_size(buf: &[u8]) -> usize {
 
 fn invalid_data(e: impl ToString) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
-}
-
-/// `EINPROGRESS` for a non-blocking connect on Unix.
-fn libc_einprogress() -> i32 {
-    if cfg!(target_os = "linux") {
-        115
-    } else {
-        36
-    }
 }

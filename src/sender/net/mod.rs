@@ -8,27 +8,26 @@
 //! and a correlation id for the next request. It never decides what to send.
 
 pub(crate) mod connection;
-mod dns;
+pub(crate) mod dns;
+pub(crate) mod io;
 mod wake;
 
+#[cfg(feature = "sim")]
+pub(crate) use self::io::Stream;
+pub(crate) use self::io::{Io, MioIo, Readiness, SocketOptions, Token};
 pub(crate) use self::wake::Wake;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::{Events, Poll, Token, Waker};
-
-use self::connection::{ConnState, Connection, InFlight, SocketOptions};
+use self::connection::{ConnState, Connection, InFlight};
 use super::backoff::{Backoff, Jitter};
 use super::driver::Links;
 use super::metadata::Metadata;
 use super::request::{Outgoing, Request};
 use crate::protocol::{ApiKey, ErrorCode};
-
-/// The poll token of the waker.
-const WAKE_TOKEN: Token = Token(0);
 
 /// The network's settings (the producer properties of the same names).
 #[derive(Debug, Clone)]
@@ -90,9 +89,9 @@ pub(crate) enum NetEvent {
 }
 
 /// What the network knows of one broker.
-#[derive(Debug, Default)]
-struct Broker {
-    conn: Option<Connection>,
+#[derive(Debug)]
+struct Broker<S> {
+    conn: Option<Connection<S>>,
     /// Consecutive failed connection attempts (reset by a completed handshake).
     failures: u32,
     /// No new attempt before this.
@@ -103,52 +102,61 @@ struct Broker {
     setup_timeout: Duration,
 }
 
-/// The sender's network.
-pub(crate) struct Network {
-    poll: Poll,
-    events: Events,
+impl<S> Default for Broker<S> {
+    fn default() -> Self {
+        Broker { conn: None, failures: 0, next_attempt: None, resolving: None, setup_timeout: Duration::ZERO }
+    }
+}
+
+/// The sender's network, over the operating system's sockets ([`MioIo`]) or a simulated world.
+/// Ordered maps keep what it does a function of what happened, not of hash seeds.
+pub(crate) struct Network<I: Io = MioIo> {
+    io: I,
+    ready: Vec<Readiness>,
     config: NetConfig,
     metadata: Arc<Metadata>,
-    brokers: HashMap<i32, Broker>,
-    tokens: HashMap<Token, i32>,
+    brokers: BTreeMap<i32, Broker<I::Stream>>,
+    tokens: BTreeMap<Token, i32>,
     next_token: usize,
     /// Addresses learnt from FindCoordinator, for nodes metadata does not list.
-    extra_addresses: HashMap<i32, (String, u16)>,
+    extra_addresses: BTreeMap<i32, (String, u16)>,
     /// Rotates the broker asked to connect when some connection is wanted and none is up.
     next_candidate: usize,
     jitter: Jitter,
-    dns: dns::Resolver,
     /// Events not yet taken by the sender.
     out: VecDeque<NetEvent>,
 }
 
-impl std::fmt::Debug for Network {
+impl<I: Io> std::fmt::Debug for Network<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Network").field("brokers", &self.brokers.len()).finish_non_exhaustive()
     }
 }
 
-impl Network {
-    /// A network with no connection yet, and the waker other threads ring.
+impl Network<MioIo> {
+    /// A network over the operating system's sockets, and the waker other threads ring.
     pub(crate) fn new(config: NetConfig, metadata: Arc<Metadata>) -> std::io::Result<(Network, Arc<Wake>)> {
-        let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKE_TOKEN)?;
-        let wake = Arc::new(Wake::new(waker));
-        let net = Network {
-            poll,
-            events: Events::with_capacity(256),
+        let (io, wake) = MioIo::new()?;
+        Ok((Network::with_io(io, config, metadata, Jitter::from_entropy()), wake))
+    }
+}
+
+impl<I: Io> Network<I> {
+    /// A network with no connection yet over `io`.
+    pub(crate) fn with_io(io: I, config: NetConfig, metadata: Arc<Metadata>, jitter: Jitter) -> Self {
+        Network {
+            io,
+            ready: Vec::new(),
             config,
             metadata,
-            brokers: HashMap::new(),
-            tokens: HashMap::new(),
+            brokers: BTreeMap::new(),
+            tokens: BTreeMap::new(),
             next_token: 1,
-            extra_addresses: HashMap::new(),
+            extra_addresses: BTreeMap::new(),
             next_candidate: 0,
-            jitter: Jitter::from_entropy(),
-            dns: dns::Resolver::new(Arc::clone(&wake)),
+            jitter,
             out: VecDeque::new(),
-        };
-        Ok((net, wake))
+        }
     }
 
     /// The next event, oldest first.
@@ -158,25 +166,23 @@ impl Network {
 
     /// Waits up to `timeout` for socket events and turns them into [`NetEvent`]s.
     pub(crate) fn poll(&mut self, timeout: Duration, now_after: impl Fn() -> Instant) {
-        if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.clear();
+        if let Err(e) = self.io.poll(timeout, &mut ready) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 log::error!("sender poll failed: {e}");
                 std::thread::sleep(Duration::from_millis(10));
             }
+            self.ready = ready;
             return;
         }
         let now = now_after();
-        let ready: Vec<(i32, bool, bool)> = self
-            .events
-            .iter()
-            .filter_map(|ev| {
-                let node = *self.tokens.get(&ev.token())?;
-                Some((node, ev.is_readable() || ev.is_read_closed(), ev.is_writable() || ev.is_error()))
-            })
-            .collect();
-        for (node, readable, writable) in ready {
-            self.on_event(node, readable, writable, now);
+        for r in &ready {
+            if let Some(&node) = self.tokens.get(&r.token) {
+                self.on_event(node, r.readable, r.writable, now);
+            }
         }
+        self.ready = ready;
         self.take_dns_answers(now);
     }
 
@@ -237,7 +243,7 @@ impl Network {
             self.metadata.request_update();
             return;
         };
-        match self.dns.resolve(&host, port) {
+        match self.io.resolve(&host, port) {
             Some(Ok(addr)) => self.open(node, &host, port, addr, now, timeout),
             Some(Err(why)) => self.connect_failed(node, &format!("{host}:{port}"), &why, now, timeout),
             None => {
@@ -250,7 +256,7 @@ impl Network {
     }
 
     fn take_dns_answers(&mut self, now: Instant) {
-        let answers: Vec<dns::Answer> = self.dns.answers().collect();
+        let answers: Vec<dns::Answer> = self.io.answers();
         for (host, port, result) in answers {
             let waiting: Vec<i32> = self
                 .brokers
@@ -287,10 +293,10 @@ impl Network {
         self.next_token += 1;
         let label = format!("{host}:{port}");
         match Connection::connect(
+            &mut self.io,
             node,
             addr,
             token,
-            self.poll.registry(),
             self.config.socket,
             Arc::clone(&self.config.client_id),
             now,
@@ -338,7 +344,7 @@ impl Network {
     pub(crate) fn disconnect(&mut self, node: i32, code: ErrorCode, why: &str, now: Instant) {
         let Some(b) = self.brokers.get_mut(&node) else { return };
         let Some(mut c) = b.conn.take() else { return };
-        c.close(self.poll.registry());
+        c.close(&mut self.io);
         self.tokens.remove(&c.token);
         let was_ready = c.state == ConnState::Ready;
         if was_ready {
@@ -363,7 +369,7 @@ impl Network {
         let mut requests = Vec::new();
         for b in self.brokers.values_mut() {
             if let Some(mut c) = b.conn.take() {
-                c.close(self.poll.registry());
+                c.close(&mut self.io);
                 requests.extend(c.take_in_flight().into_iter().map(|r| r.request));
             }
         }
@@ -417,7 +423,7 @@ impl Network {
     fn flush_writes(&mut self, node: i32, now: Instant) {
         let Some(c) = self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) else { return };
         let mut done = Vec::new();
-        let written = c.write(self.poll.registry(), now, &mut done);
+        let written = c.write(&mut self.io, now, &mut done);
         for req in done {
             self.out.push_back(NetEvent::Written { request: req.request });
         }
@@ -516,12 +522,12 @@ impl Network {
         }
     }
 
-    fn conn(&self, node: i32) -> Option<&Connection> {
+    fn conn(&self, node: i32) -> Option<&Connection<I::Stream>> {
         self.brokers.get(&node).and_then(|b| b.conn.as_ref())
     }
 }
 
-impl Links for Network {
+impl<I: Io> Links for Network<I> {
     fn can_send(&self, node: i32, now: Instant) -> bool {
         self.conn(node).is_some_and(|c| c.can_send(self.config.max_in_flight, now))
     }
@@ -552,7 +558,7 @@ impl Links for Network {
     }
 
     fn next_correlation_id(&mut self, node: i32) -> i32 {
-        self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()).map_or(0, Connection::next_id)
+        self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()).map_or(0, |c| c.next_id())
     }
 
     fn in_flight(&self, is: &dyn Fn(&Request) -> bool) -> bool {

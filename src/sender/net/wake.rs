@@ -8,7 +8,8 @@ use mio::Waker;
 /// when a name is resolved — never per record.
 #[derive(Debug)]
 pub(crate) struct Wake {
-    waker: Waker,
+    /// `None` where nothing waits in a poll (the simulator).
+    waker: Option<Waker>,
     /// Set by the first [`wake`](Self::wake) after the sender's last look at the shared state, cleared
     /// by the sender before it looks again: while set, a wake-up is already on its way and later wakes
     /// skip the `eventfd` write (one syscall per sender turn at most, not one per batch).
@@ -16,7 +17,7 @@ pub(crate) struct Wake {
 }
 
 impl Wake {
-    pub(crate) fn new(waker: Waker) -> Self {
+    pub(crate) fn new(waker: Option<Waker>) -> Self {
         Wake { waker, pending: AtomicBool::new(false) }
     }
 
@@ -26,7 +27,7 @@ impl Wake {
         if self.pending.load(Ordering::Acquire) || self.pending.swap(true, Ordering::SeqCst) {
             return;
         }
-        if let Err(e) = self.waker.wake() {
+        if let Some(Err(e)) = self.waker.as_ref().map(Waker::wake) {
             log::warn!("cannot wake the sender thread: {e}");
         }
     }
