@@ -484,7 +484,7 @@ pub(crate) fn parse_bootstrap(servers: &[String]) -> Result<Vec<(String, u16)>, 
 /// Test doubles for the drivers' unit tests: scripted [`Links`] and response encoding.
 #[cfg(test)]
 pub(crate) mod fake {
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
     use std::time::Instant;
 
     use super::driver::Links;
@@ -502,6 +502,8 @@ pub(crate) mod fake {
         pub in_flight: Vec<&'static str>,
         /// The `transaction.version` the brokers finalize.
         pub transaction_version: i16,
+        /// Until when each broker throttles us (a past instant: a throttle that ended).
+        pub throttled: HashMap<i32, Instant>,
         next_id: i32,
     }
 
@@ -523,8 +525,8 @@ pub(crate) mod fake {
         fn is_connecting_or_up(&self, node: i32) -> bool {
             self.up.contains(&node)
         }
-        fn throttled_until(&self, _: i32) -> Option<Instant> {
-            None
+        fn throttled_until(&self, node: i32) -> Option<Instant> {
+            self.throttled.get(&node).copied()
         }
         fn least_loaded(&self, _: Instant) -> Option<i32> {
             self.ready.iter().min().copied()

@@ -142,7 +142,9 @@ impl ProduceDriver {
                 if self.send(node, &parts, cluster, now, tm.as_deref_mut(), txn, links, out) {
                     out.wake_in(Duration::ZERO);
                 }
-            } else if let Some(t) = links.throttled_until(node) {
+            } else if let Some(t) = links.throttled_until(node).filter(|&t| t > now) {
+                // Only a throttle still running: one that ended long ago (the connection is merely at
+                // its in-flight limit) would wake the loop at once, forever.
                 out.wake_in(t.saturating_duration_since(now));
             }
         }
@@ -633,6 +635,26 @@ mod tests {
         b.driver.on_response(1, frame, batches, &body, v, c, b.now, None, &mut out);
         assert_eq!(h.get(Some(Duration::ZERO)).unwrap().unwrap().offset, 42);
         assert!(!b.acc.has_incomplete());
+    }
+
+    #[test]
+    fn a_throttle_that_ended_does_not_wake_the_loop_at_once() {
+        // Found by the simulator (seed 45): a broker throttled us once; later the connection is at its
+        // in-flight limit, so nothing can go. Waking at once for the throttle's long-past end made the
+        // sender spin without sleeping until an answer came.
+        let mut b = bed(3, -1);
+        b.append();
+        let mut links = FakeLinks::ready(&[]);
+        links.up.insert(1);
+        links.throttled.insert(1, b.now - Duration::from_millis(5));
+        let mut out = Outbox::default();
+        let cluster = b.metadata.cluster();
+        b.driver.poll(b.now, &cluster, None, None, true, &mut links, &mut out);
+        assert!(out.timeout.map_or(true, |t| t > Duration::ZERO), "woken at once: {:?}", out.timeout);
+        links.throttled.insert(1, b.now + Duration::from_millis(30));
+        let mut out = Outbox::default();
+        b.driver.poll(b.now, &cluster, None, None, true, &mut links, &mut out);
+        assert_eq!(out.timeout, Some(Duration::from_millis(30)), "a running throttle wakes at its end");
     }
 
     #[test]
