@@ -418,6 +418,7 @@ impl CoordinatorDriver {
                                 match p.partition_error_code {
                                     ErrorCode::NONE => {
                                         g.in_txn.insert(tp);
+                                        g.started = true;
                                     }
                                     c if c.coordinator_moved() => {
                                         moved = true;
@@ -453,6 +454,7 @@ impl CoordinatorDriver {
             }
             TxnRequest::AddOffsets => match decode_response::<AddOffsetsToTxnRequest>(body, version, corr) {
                 Ok(r) if r.error_code == ErrorCode::NONE => {
+                    g.started = true;
                     if let Some(Op::SendOffsets { added, .. }) = g.op.as_mut() {
                         *added = true;
                     }

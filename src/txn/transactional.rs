@@ -155,7 +155,8 @@ pub(crate) struct TxnInner {
     pub(super) in_txn: HashSet<TopicPartition>,
     /// Partitions with records that still need AddPartitionsToTxn (v1).
     pub(super) pending_add: BTreeSet<TopicPartition>,
-    /// Something was sent in this transaction (records or offsets), so EndTxn is needed.
+    /// The coordinator knows of this transaction (v1: it accepted a partition or the offsets' group;
+    /// v2: a record or offsets were sent), so ending it needs EndTxn.
     pub(super) started: bool,
     /// The operation in progress, if any.
     pub(super) op: Option<Op>,
@@ -393,8 +394,12 @@ impl Transactional {
     /// partition with the coordinator before its first batch.
     pub(crate) fn note_record(&self, tp: &TopicPartition) {
         let mut g = self.inner.lock();
-        g.started = true;
-        if g.tv2 != Some(true) && !g.in_txn.contains(tp) && !g.pending_add.contains(tp) {
+        // As Java: with transactions v2 the first record starts the transaction at the coordinator;
+        // with v1 only a partition it accepted does (an abort before that needs no EndTxn, and one
+        // sent would be refused with INVALID_TXN_STATE).
+        if g.tv2 == Some(true) {
+            g.started = true;
+        } else if !g.in_txn.contains(tp) && !g.pending_add.contains(tp) {
             g.pending_add.insert(tp.clone());
         }
     }
@@ -442,7 +447,8 @@ impl Transactional {
         let mut g = self.inner.lock();
         match &g.state {
             TxnState::InTransaction if g.op.is_none() => {
-                g.started = true;
+                // v1: AddOffsetsToTxn's success starts it.
+                g.started |= g.tv2 == Some(true);
                 let op = Op::SendOffsets { group: group.clone(), offsets: offsets.to_vec(), added: false };
                 self.start(&mut g, op)
             }
@@ -583,7 +589,17 @@ mod tests {
         t.note_record(&TopicPartition::new("t", 0));
         assert!(t.inner.lock().pending_add.contains(&TopicPartition::new("t", 0)), "v1 registers it");
         assert!(t.prepare_abort().unwrap().is_none());
-        assert!(t.start_abort().unwrap().is_some(), "records were sent: EndTxn(abort)");
+        assert_eq!(t.start_abort().unwrap(), None, "v1, no partition accepted yet: no EndTxn (Java)");
+        t.begin().unwrap();
+        t.note_record(&TopicPartition::new("t", 0));
+        t.inner.lock().started = true; // the coordinator accepted the partition
+        assert!(t.prepare_abort().unwrap().is_none());
+        assert!(t.start_abort().unwrap().is_some(), "a partition was added: EndTxn(abort)");
+        t.inner.lock().tv2 = Some(true);
+        t.inner.lock().transition(TxnState::Ready).unwrap();
+        t.begin().unwrap();
+        t.note_record(&TopicPartition::new("t", 0));
+        assert!(t.inner.lock().started, "v2: the first record starts the transaction");
     }
 
     #[test]
