@@ -771,6 +771,7 @@ fn produce_partition(
         return produce_error(index, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
     };
     let min_insync = st.min_insync(topic);
+    let st_lossy = st.settings.lossy_failover;
     let log_append_time = topic.config.log_append_time;
     let max_bytes = topic.config.max_message_bytes.unwrap_or(super::state::DEFAULT_MAX_MESSAGE_BYTES);
     let Some(part) = st.partition(name, index) else {
@@ -839,6 +840,11 @@ fn produce_partition(
     let append_time = log_append_time.then(now_ms);
     let leader_epoch = part.leader_epoch;
     let base = part.log.append(&h, bytes, records, leader_epoch, append_time, !null_sink);
+    if req.acks == -1 || !st_lossy {
+        // acks=all waits for the in-sync replicas; without lossy failover every append counts as
+        // replicated at once.
+        part.log.replicate();
+    }
     PartitionProduceResponse {
         index,
         error_code: ErrorCode::NONE,

@@ -197,6 +197,9 @@ pub(crate) struct PartitionLog {
     pub batches: Vec<StoredBatch>,
     pub records: Vec<StoredRecord>,
     pub producers: HashMap<i64, ProducerEntry>,
+    /// The high watermark: offsets below it are on every in-sync replica. Only a lossy failover
+    /// ([`truncate_to_replicated`](Self::truncate_to_replicated)) reads it.
+    pub replicated_to: i64,
 }
 
 impl PartitionLog {
@@ -355,6 +358,33 @@ impl PartitionLog {
         base
     }
 
+    /// Every in-sync replica caught up: the high watermark reaches the log end.
+    pub fn replicate(&mut self) {
+        self.replicated_to = self.next_offset;
+    }
+
+    /// A failover to a replica that had only the replicated part of the log (Kafka truncates a new
+    /// follower to the leader's log, and an acks 0 or 1 append acknowledged by the old leader alone is
+    /// gone): drops everything past the high watermark, batches, records and the producer state they
+    /// made. Returns the records dropped.
+    pub fn truncate_to_replicated(&mut self) -> Vec<StoredRecord> {
+        let hw = self.replicated_to;
+        if hw >= self.next_offset {
+            return Vec::new();
+        }
+        let keep = self.records.partition_point(|r| r.offset < hw);
+        let dropped = self.records.split_off(keep);
+        self.batches.retain(|b| b.base_offset < hw);
+        for e in self.producers.values_mut() {
+            e.batches.retain(|m| m.first_offset < hw);
+            if e.txn_first_offset.is_some_and(|o| o >= hw) {
+                e.txn_first_offset = None;
+            }
+        }
+        self.next_offset = hw;
+        dropped
+    }
+
     /// Writes a commit or abort marker for `producer_id` (as the transaction coordinator's
     /// WriteTxnMarkers does) and closes the producer's transaction on this partition.
     pub fn append_marker(
@@ -368,6 +398,8 @@ impl PartitionLog {
     ) {
         let base = self.next_offset;
         self.next_offset += 1;
+        // The coordinator writes markers with acks=all.
+        self.replicated_to = self.next_offset;
         let e = self
             .producers
             .entry(producer_id)

@@ -196,6 +196,16 @@ impl MockClusterBuilder {
         self
     }
 
+    /// Models replication for failovers: an acks 0 or 1 append stays on the leader alone (past the
+    /// high watermark) until an acks=all append or a transaction marker on the partition, or
+    /// [`MockCluster::replicate`]; when its leader goes down ([`MockCluster::broker_down`]) and another
+    /// replica takes over, that tail is gone, as in Kafka. [`MockCluster::lost_in_failover`] lists what
+    /// was dropped. Default false: every append counts as replicated at once, nothing is ever lost.
+    pub fn lossy_failover(mut self, on: bool) -> Self {
+        self.settings.lossy_failover = on;
+        self
+    }
+
     /// Whether Metadata requests may create missing topics (Kafka's `auto.create.topics.enable`);
     /// default true.
     pub fn auto_create_topics(mut self, on: bool) -> Self {
@@ -640,6 +650,23 @@ impl MockCluster {
             p.leader = node_id;
             p.leader_epoch += 1;
         })
+    }
+
+    /// Every follower catches up: on every partition, what acks 0 and 1 wrote is replicated and
+    /// survives a failover (see [`MockClusterBuilder::lossy_failover`]).
+    pub fn replicate(&self) {
+        let mut st = self.shared.state.lock();
+        for t in st.topics.values_mut() {
+            for p in &mut t.partitions {
+                p.log.replicate();
+            }
+        }
+    }
+
+    /// Records a lossy failover dropped, as (topic, partition, record), oldest first (see
+    /// [`MockClusterBuilder::lossy_failover`]).
+    pub fn lost_in_failover(&self) -> Vec<(String, i32, StoredRecord)> {
+        self.shared.state.lock().lost_in_failover.clone()
     }
 
     /// Sets a partition's in-sync replicas (for `min.insync.replicas` scenarios). Members must be

@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::faults::Faults;
-use super::log::PartitionLog;
+use super::log::{PartitionLog, StoredRecord};
 use super::{MockError, RequestRecord};
 use crate::protocol::primitives::Uuid;
 use crate::protocol::ErrorCode;
@@ -28,6 +28,9 @@ pub(crate) struct Settings {
     pub request_log_capacity: usize,
     /// Also list Fetch v4 in ApiVersions (not served), for clients that detect features by it.
     pub advertise_fetch: bool,
+    /// acks 0 and 1 appends stay unreplicated (past the high watermark) until an acks=all append, a
+    /// marker or [`MockCluster::replicate`](super::MockCluster::replicate); a failover drops them.
+    pub lossy_failover: bool,
 }
 
 impl Default for Settings {
@@ -39,6 +42,7 @@ impl Default for Settings {
             min_insync_replicas: 1,
             null_sink: false,
             advertise_fetch: false,
+            lossy_failover: false,
             request_log_capacity: 100_000,
         }
     }
@@ -133,6 +137,8 @@ pub(crate) struct State {
     pub pending_offsets: BTreeMap<String, BTreeMap<(String, i32), PendingOffset>>,
     pub faults: Faults,
     pub requests: VecDeque<RequestRecord>,
+    /// Records a lossy failover dropped (topic, partition, record), oldest first.
+    pub lost_in_failover: Vec<(String, i32, StoredRecord)>,
     hasher: std::collections::hash_map::RandomState,
     id_counter: u64,
 }
@@ -179,6 +185,7 @@ impl State {
             pending_offsets: BTreeMap::new(),
             faults: Faults::default(),
             requests: VecDeque::new(),
+            lost_in_failover: Vec::new(),
             hasher: std::collections::hash_map::RandomState::new(),
             id_counter: 0,
         };
@@ -335,14 +342,19 @@ impl State {
         if let Some(b) = self.brokers.iter_mut().find(|b| b.node_id == node_id) {
             b.up = false;
         }
-        for t in self.topics.values_mut() {
-            for p in &mut t.partitions {
+        let lossy = self.settings.lossy_failover;
+        for (name, t) in self.topics.iter_mut() {
+            for (idx, p) in (0i32..).zip(t.partitions.iter_mut()) {
                 if p.isr.len() > 1 {
                     p.isr.retain(|&r| r != node_id);
                 }
                 if p.leader == node_id {
                     p.leader = p.isr.iter().copied().find(|&r| r != node_id).unwrap_or(-1);
                     p.leader_epoch += 1;
+                    if lossy && p.leader != -1 {
+                        let dropped = p.log.truncate_to_replicated();
+                        self.lost_in_failover.extend(dropped.into_iter().map(|r| (name.clone(), idx, r)));
+                    }
                 }
             }
         }

@@ -147,6 +147,8 @@ pub struct Plan {
     /// Simulated time after which the application closes the producer (forcing the close after
     /// `delivery.timeout.ms` more).
     pub horizon: Duration,
+    /// Keep a trace of every request the brokers saw ([`Report::trace`]); for debugging a seed.
+    pub trace: bool,
 }
 
 /// What a run found.
@@ -166,16 +168,91 @@ pub struct Report {
     pub faults: BTreeMap<String, u64>,
     /// Requests the brokers handled.
     pub requests: u64,
+    /// Records that failed, by error.
+    pub errors: BTreeMap<String, u64>,
+    /// Records acknowledged with acks=1 that a failover dropped (allowed: the leader alone had them).
+    pub lost_acks1: usize,
     /// Invariants broken (empty: the run passed).
     pub violations: Vec<String>,
     /// What the simulated application did and saw (transactions), for a failing run.
     pub log: Vec<String>,
+    /// Every request the brokers saw, when the plan asked for a trace.
+    pub trace: Vec<String>,
 }
 
 impl Report {
     /// True when no invariant broke.
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
+    }
+}
+
+/// Totals over many runs (the test's and `scripts/soak`'s summary).
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Runs.
+    pub runs: u64,
+    /// Runs that broke an invariant, by seed.
+    pub failed: Vec<u64>,
+    /// Simulated time over all runs.
+    pub simulated: Duration,
+    /// Records accepted, acknowledged and failed.
+    pub accepted: u64,
+    /// Records acknowledged.
+    pub acked: u64,
+    /// Records that got an error.
+    pub errors: u64,
+    /// acks=1 records a failover dropped.
+    pub lost_acks1: u64,
+    /// Requests the brokers handled.
+    pub requests: u64,
+    /// Faults injected, by class.
+    pub faults: BTreeMap<String, u64>,
+    /// Records that failed, by error.
+    pub errors_by_kind: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    /// Adds one run.
+    pub fn add(&mut self, r: &Report) {
+        self.runs += 1;
+        if !r.passed() {
+            self.failed.push(r.seed);
+        }
+        self.simulated += r.simulated;
+        self.accepted += r.accepted as u64;
+        self.acked += r.acked as u64;
+        self.errors += r.failed as u64;
+        self.lost_acks1 += r.lost_acks1 as u64;
+        self.requests += r.requests;
+        for (k, n) in &r.faults {
+            *self.faults.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &r.errors {
+            *self.errors_by_kind.entry(k.clone()).or_default() += n;
+        }
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "runs: {}, failed: {} {:?}", self.runs, self.failed.len(), self.failed)?;
+        writeln!(f, "simulated: {:.2} h", self.simulated.as_secs_f64() / 3600.0)?;
+        writeln!(
+            f,
+            "records: {} accepted, {} acknowledged, {} failed; {} acks=1 records lost in failovers (allowed)",
+            self.accepted, self.acked, self.errors, self.lost_acks1
+        )?;
+        for (k, n) in &self.errors_by_kind {
+            writeln!(f, "  failed with {k}: {n}")?;
+        }
+        writeln!(f, "requests handled: {}", self.requests)?;
+        let total: u64 = self.faults.values().sum();
+        writeln!(f, "faults injected: {total}")?;
+        for (k, n) in &self.faults {
+            writeln!(f, "  {k}: {n}")?;
+        }
+        Ok(())
     }
 }
 
@@ -204,6 +281,7 @@ pub fn plan(seed: u64) -> Plan {
         ("request.timeout.ms", "1500".into()),
         ("delivery.timeout.ms", "30000".into()),
         ("retry.backoff.ms", (5 + r.below(50)).to_string()),
+        ("retry.backoff.max.ms", (100 + r.below(900)).to_string()),
         ("reconnect.backoff.ms", (5 + r.below(50)).to_string()),
         ("max.block.ms", "0".into()),
         ("metadata.max.age.ms", (200 + r.below(2000)).to_string()),
@@ -247,7 +325,12 @@ pub fn plan(seed: u64) -> Plan {
             }
             2 => FaultKind::MoveLeader { partition: r.below(partitions as u64) as i32, node },
             3 if r.chance(0.3) => FaultKind::AddPartitions(partitions + 1 + r.below(2) as i32),
-            4 => FaultKind::Throttle(if r.chance(0.5) { 0 } else { 1 + r.below(200) as i32 }),
+            4 => {
+                // A throttle for a while (the broker's quota recovers).
+                let end = at + r.between(Duration::from_millis(100), Duration::from_millis(2000));
+                faults.push(Fault { at: end, kind: FaultKind::Throttle(0) });
+                FaultKind::Throttle(1 + r.below(200) as i32)
+            }
             5 if transactional => {
                 let api = [
                     ApiKey::FIND_COORDINATOR,
@@ -275,7 +358,7 @@ pub fn plan(seed: u64) -> Plan {
                 ];
                 let code = retriable[r.below(retriable.len() as u64) as usize];
                 let partition = r.chance(0.5).then(|| r.below(partitions as u64) as i32);
-                FaultKind::ProduceError { partition, code, times: 1 + r.below(3) as usize }
+                FaultKind::ProduceError { partition, code, times: 1 + r.below(2) as usize }
             }
         };
         faults.push(Fault { at, kind });
@@ -307,6 +390,7 @@ pub fn plan(seed: u64) -> Plan {
         faults,
         profile,
         horizon,
+        trace: false,
     }
 }
 
@@ -369,7 +453,7 @@ pub fn shrink(plan: &Plan) -> Plan {
 fn simulate(plan: &Plan, report: &mut Report) {
     let mut cluster =
         MockCluster::builder().brokers(plan.brokers).min_insync_replicas(1).auto_create_topics(false);
-    cluster = cluster.default_replication_factor(plan.brokers.min(3) as i16);
+    cluster = cluster.default_replication_factor(plan.brokers.min(3) as i16).lossy_failover(true);
     let cluster = cluster.build_headless();
     let rf = i16::try_from(plan.brokers.min(3)).unwrap_or(1);
     if let Err(e) = cluster.create_topic(TOPIC, plan.partitions, rf) {
@@ -387,6 +471,9 @@ fn simulate(plan: &Plan, report: &mut Report) {
         }
     };
     let world = Rc::new(RefCell::new(World::new(cluster, plan.profile.clone(), plan.seed)));
+    if plan.trace {
+        world.borrow_mut().trace = Some(Vec::new());
+    }
     let base = world.borrow().base;
     let Ok(boot) = parse_bootstrap(&bootstrap) else { return };
     let parts = Parts::new(&config, boot, Arc::from("sim-producer"));
@@ -432,9 +519,9 @@ fn simulate(plan: &Plan, report: &mut Report) {
             shared.closing.store(true, Ordering::Release);
             closing_at = Some(now);
         }
-        let mut timeout = sender.turn(instant);
-        sender.net_mut().poll(Duration::ZERO, || instant);
-        timeout = timeout.min(sender.handle_events(instant));
+        // The sender's loop as `Sender::run` has it: a turn, then a poll for the turn's timeout (the
+        // only place time passes), then the events the poll brought, then the next turn at once.
+        let timeout = sender.turn(instant);
         run_callbacks(&rx);
         if let Some(at) = closing_at {
             if sender.is_idle() {
@@ -447,31 +534,39 @@ fn simulate(plan: &Plan, report: &mut Report) {
                 break;
             }
         }
-        let next = [
-            Some(now + timeout.min(Duration::from_secs(1))),
-            world.borrow().next_event(),
-            app_next,
-            faults.peek().map(|f| f.at),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|&t| t > now)
-        .min()
-        .unwrap_or(now + Duration::from_millis(1));
-        if timeout.is_zero() {
+        let wake = if timeout.is_zero() {
             // The loop asked to go again at once: allow it, but not forever at one instant.
             spins += 1;
             if spins > 10_000 {
                 if !report.violations.iter().any(|v| v.starts_with("the sender spun")) {
                     report.violations.push(format!("the sender spun at {now:?} without time passing"));
                 }
-                world.borrow_mut().now += Duration::from_millis(1);
                 spins = 0;
+                now + Duration::from_millis(1)
+            } else {
+                now
             }
-            continue;
-        }
-        spins = 0;
-        world.borrow_mut().now = next;
+        } else {
+            spins = 0;
+            // Something else wakes the poll earlier: bytes arriving, the application (its sends
+            // wake the sender), a fault.
+            [
+                Some(now + timeout.min(Duration::from_secs(1))),
+                world.borrow().next_event(),
+                app_next,
+                faults.peek().map(|f| f.at),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|&t| t > now)
+            .min()
+            .unwrap_or(now + Duration::from_millis(1))
+        };
+        world.borrow_mut().now = wake;
+        let after = base + wake;
+        sender.net_mut().poll(Duration::ZERO, || after);
+        sender.handle_events(after);
+        run_callbacks(&rx);
     }
     drop(sender);
     run_callbacks(&rx);
@@ -483,6 +578,7 @@ fn simulate(plan: &Plan, report: &mut Report) {
     }
     check(plan, &config, &w.cluster, &shared, &sent, &outcomes, &app, injected_fatal, report);
     report.log = std::mem::take(&mut app.log);
+    report.trace = w.trace.clone().unwrap_or_default();
 }
 
 fn run_callbacks(rx: &crossbeam_channel::Receiver<Completions>) {
@@ -848,13 +944,28 @@ fn check(
                 report.acked += 1;
                 acked.entry(a.topic_partition.partition).or_default().push((id, a.offset));
             }
-            (Err(_), Err(_)) => report.failed += 1,
+            (Err(e), Err(_)) => {
+                report.failed += 1;
+                let kind = match e {
+                    Error::Broker { code, .. } => format!("Broker({code:?})"),
+                    e => format!("{e:?}").split(['(', ' ', '{']).next().unwrap_or("?").to_string(),
+                };
+                *report.errors.entry(kind).or_default() += 1;
+            }
             (a, b) => v.push(format!("record {id}: callback {a:?}, handle {b:?}")),
         }
     }
     let idempotent = config.enable_idempotence();
     let all_acks = config.acks().as_i16() == -1;
     let transactional = config.transactional_id().is_some();
+    let in_flight_one = config.max_in_flight_requests_per_connection() == 1;
+    let lost_in_failover: BTreeSet<u64> = cluster
+        .lost_in_failover()
+        .iter()
+        .filter_map(|(_, _, r)| {
+            r.value.as_deref().and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes)
+        })
+        .collect();
     // What the brokers stored.
     for (&partition, records) in &acked {
         let stored: Vec<u64> = if transactional {
@@ -869,6 +980,38 @@ fn check(
             *m.entry(*id).or_default() += 1;
             m
         });
+        if !all_acks && config.acks().as_i16() == 1 {
+            // acks=1: an acknowledged record may be gone only because a failover dropped it.
+            for (id, _) in records {
+                if !copies.contains_key(id) {
+                    if lost_in_failover.contains(id) {
+                        report.lost_acks1 += 1;
+                    } else {
+                        v.push(format!(
+                            "{TOPIC}-{partition}: acknowledged record {id} (acks=1) lost without a failover"
+                        ));
+                    }
+                }
+            }
+        }
+        if all_acks && !idempotent {
+            // acks=all without idempotence: nothing acknowledged is lost (a retry may store it twice).
+            for (id, _) in records.iter().filter(|(id, _)| !copies.contains_key(id)) {
+                v.push(format!("{TOPIC}-{partition}: acknowledged record {id} lost"));
+            }
+        }
+        if !idempotent && in_flight_one && config.acks().as_i16() != 0 {
+            // One request in flight: what survived is in send order (first copies; a retry may repeat).
+            let want: Vec<u64> =
+                records.iter().map(|(id, _)| *id).filter(|id| copies.contains_key(id)).collect();
+            let wanted: BTreeSet<u64> = want.iter().copied().collect();
+            let mut seen = BTreeSet::new();
+            let got: Vec<u64> =
+                stored.iter().copied().filter(|id| wanted.contains(id) && seen.insert(*id)).collect();
+            if got != want {
+                v.push(format!("{TOPIC}-{partition}: with one request in flight, stored order {got:?} differs from send order {want:?}"));
+            }
+        }
         if idempotent && all_acks {
             for (id, _) in records.iter().filter(|(id, _)| committed(id)) {
                 match copies.get(id) {

@@ -138,6 +138,8 @@ pub struct World {
     pub stats: WorldStats,
     /// Brokers currently crashed (their connections refuse and break).
     pub down: Vec<i32>,
+    /// When set, one line per request the brokers saw (time, broker, API, correlation id, fault).
+    pub trace: Option<Vec<String>>,
     rng: Rng,
     conns: BTreeMap<Token, Conn>,
 }
@@ -152,6 +154,7 @@ impl World {
             profile,
             stats: WorldStats::default(),
             down: Vec::new(),
+            trace: None,
             rng: Rng::new(seed),
             conns: BTreeMap::new(),
         }
@@ -184,6 +187,11 @@ impl World {
             return;
         }
         self.down.push(node);
+        // The followers caught up, or not: what acks 0 and 1 wrote since the last catch-up is lost
+        // when another replica takes over.
+        if self.rng.chance(0.5) {
+            self.cluster.replicate();
+        }
         self.cluster.with_state(|st| st.set_broker_down(node));
         let now = self.now;
         for c in self.conns.values_mut().filter(|c| c.node == node) {
@@ -236,6 +244,11 @@ impl World {
                 continue;
             }
             let fault = self.wire_fault();
+            if let Some(t) = self.trace.as_mut() {
+                let api = body.get(..2).map_or(-1, |b| i16::from_be_bytes([b[0], b[1]]));
+                let corr = body.get(4..8).map_or(-1, |b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                t.push(format!("{:?} broker {node} api {api} corr {corr} {fault:?}", self.now));
+            }
             if fault == Some(WireFault::DropBefore) {
                 self.close(token, Duration::ZERO);
                 return;
