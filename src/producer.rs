@@ -535,7 +535,7 @@ impl Producer {
             run_callbacks(job_rx.iter(), &sink, &panics);
         })?;
         let callback_thread_id = callbacks.thread().id();
-        let sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx);
+        let sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx, Instant::now());
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
             sender.run();
             let _ = done_tx.send(());

@@ -126,14 +126,14 @@ pub(crate) fn net_config(config: &SenderConfig) -> NetConfig {
 }
 
 impl<I: Io> Sender<I> {
-    /// A sender over `net` (whose waker `shared.wake` is).
+    /// A sender over `net` (whose waker `shared.wake` is), starting at `now`.
     pub(crate) fn new(
         config: SenderConfig,
         shared: Arc<SenderShared>,
         net: Network<I>,
         completions: ChannelSender<Completions>,
+        now: Instant,
     ) -> Self {
-        let now = Instant::now();
         let retry = Backoff::new(config.retry_backoff, config.retry_backoff_max);
         let transactional = shared.transactional.clone();
         let tm = (config.idempotence || transactional.is_some())

@@ -208,8 +208,8 @@ pub struct Summary {
     pub requests: u64,
     /// Faults injected, by class.
     pub faults: BTreeMap<String, u64>,
-    /// Records that failed, by error.
-    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Records that failed, by error, with the first seed that had one.
+    pub errors_by_kind: BTreeMap<String, (u64, u64)>,
 }
 
 impl Summary {
@@ -229,7 +229,7 @@ impl Summary {
             *self.faults.entry(k.clone()).or_default() += n;
         }
         for (k, n) in &r.errors {
-            *self.errors_by_kind.entry(k.clone()).or_default() += n;
+            self.errors_by_kind.entry(k.clone()).or_insert((0, r.seed)).0 += n;
         }
     }
 }
@@ -243,8 +243,8 @@ impl std::fmt::Display for Summary {
             "records: {} accepted, {} acknowledged, {} failed; {} acks=1 records lost in failovers (allowed)",
             self.accepted, self.acked, self.errors, self.lost_acks1
         )?;
-        for (k, n) in &self.errors_by_kind {
-            writeln!(f, "  failed with {k}: {n}")?;
+        for (k, (n, seed)) in &self.errors_by_kind {
+            writeln!(f, "  failed with {k}: {n} (first in seed {seed})")?;
         }
         writeln!(f, "requests handled: {}", self.requests)?;
         let total: u64 = self.faults.values().sum();
@@ -486,7 +486,7 @@ fn simulate(plan: &Plan, report: &mut Report) {
         Jitter::new(plan.seed ^ 0x9),
     );
     let (tx, rx) = crossbeam_channel::unbounded::<Completions>();
-    let mut sender = Sender::new(parts.sender.clone(), Arc::clone(&shared), net, tx);
+    let mut sender = Sender::new(parts.sender.clone(), Arc::clone(&shared), net, tx, base);
     sender.seed(plan.seed);
     let acc = Arc::clone(&parts.accumulator);
     let metadata = Arc::clone(&parts.metadata);
