@@ -1,7 +1,8 @@
 //! The deterministic simulator (`kprod::sim`) over fixed seeds: every run must keep every invariant.
 //! `KPROD_SIM_SEED=<n>` replays one seed; `KPROD_SIM_SEEDS=<n>` sets how many seeds the sweep runs
-//! (seeds 1 to n; `scripts/test` sizes it). A failing seed prints its violations, a shrunk fault
-//! schedule and the command that replays it.
+//! (seeds 1 to n; `scripts/test` sizes it); `KPROD_SIM_FIRST_FAILURE=1` stops the sweep at the first
+//! failing seed. A failing seed prints its violations, a shrunk fault schedule and the command that
+//! replays it.
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -39,6 +40,9 @@ fn every_seed_keeps_every_invariant() {
                 small.profile.faults,
                 report.log
             );
+            if std::env::var_os("KPROD_SIM_FIRST_FAILURE").is_some() {
+                break;
+            }
         }
     }
     eprintln!("{summary}wall time: {:?}", started.elapsed());
@@ -54,7 +58,11 @@ fn a_seed_replays_exactly() {
         let (fa, fb) = (format!("{a:?}"), format!("{b:?}"));
         if fa != fb {
             let at = fa.bytes().zip(fb.bytes()).take_while(|(x, y)| x == y).count();
-            panic!("seed {seed} ran differently twice, from: {}\nvs: {}", &fa[at.saturating_sub(200)..(at + 200).min(fa.len())], &fb[at.saturating_sub(200)..(at + 200).min(fb.len())]);
+            panic!(
+                "seed {seed} ran differently twice, from: {}\nvs: {}",
+                &fa[at.saturating_sub(200)..(at + 200).min(fa.len())],
+                &fb[at.saturating_sub(200)..(at + 200).min(fb.len())]
+            );
         }
     }
 }
