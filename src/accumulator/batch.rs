@@ -388,6 +388,9 @@ pub struct ProducerBatch {
     completed: bool,
     /// The idempotent producer's stamp: producer id, epoch and base sequence, set when first drained.
     producer_state: Option<ProducerState>,
+    /// An attempt went out and its outcome is unknown (the request was lost or timed out): the broker
+    /// may hold the records. Split parts inherit it.
+    maybe_written: bool,
     result: Arc<ProduceRequestResult>,
     thunks: Vec<Thunk>,
 }
@@ -422,6 +425,7 @@ impl ProducerBatch {
             retry_backoff: Duration::ZERO,
             completed: false,
             producer_state: None,
+            maybe_written: false,
             result,
             thunks: Vec::new(),
         }
@@ -567,6 +571,21 @@ impl ProducerBatch {
         self.producer_state
     }
 
+    /// Notes that an attempt's outcome is unknown (lost or timed out): the broker may hold the records.
+    pub fn mark_maybe_written(&mut self) {
+        self.maybe_written = true;
+    }
+
+    /// True when an earlier attempt's outcome is unknown, so the broker may hold the records.
+    pub fn maybe_written(&self) -> bool {
+        self.maybe_written
+    }
+
+    /// Forgets the stamp (the broker did not write the batch): the next drain stamps it afresh.
+    pub fn clear_producer_state(&mut self) {
+        self.producer_state = None;
+    }
+
     /// Stamps a sealed batch with its producer id, epoch and base sequence (rewriting the header and
     /// CRC), for the first send or a resend under a new epoch.
     pub fn set_producer_state(&mut self, state: ProducerState, transactional: bool) -> Result<(), SealError> {
@@ -665,6 +684,7 @@ impl ProducerBatch {
                 );
                 part.try_append(ts, record.key, record.value, &headers, &mut none, usize::MAX).ok()??;
                 part.attempts = self.attempts;
+                part.maybe_written = self.maybe_written;
                 parts.push(part);
                 firsts.push(delta);
             }

@@ -384,7 +384,8 @@ impl ProduceDriver {
         out: &mut Outbox,
     ) {
         self.frame = frame;
-        for b in batches {
+        for mut b in batches {
+            b.mark_maybe_written();
             self.complete(b, Err((code, None)), now, tm.as_deref_mut(), out);
         }
     }
@@ -430,7 +431,10 @@ impl ProduceDriver {
             }
             Err(e) => e,
         };
-        if code == ErrorCode::MESSAGE_TOO_LARGE && batch.record_count() > 1 {
+        // A batch an earlier attempt may have written is not split: its parts would be new batches to
+        // the broker, written a second time. It fails instead (Java's parts keep the original's
+        // sequences, which the broker then refuses as out of order).
+        if code == ErrorCode::MESSAGE_TOO_LARGE && batch.record_count() > 1 && !batch.maybe_written() {
             if let Some(tm) = tm.as_deref_mut() {
                 // The parts get new sequences; the original's range is a gap only a new epoch closes.
                 tm.on_abandoned(&batch);
@@ -462,9 +466,15 @@ impl ProduceDriver {
                     return;
                 }
                 Recovery::Retry => can_retry = retriable,
+                // A batch an earlier attempt may have written is never stamped afresh: under a new
+                // producer id, epoch or sequence the broker could not tell it was a retry and would
+                // write it twice. It fails instead (Java fails it too); later batches use the new epoch.
+                Recovery::RetryAfterBump if batch.maybe_written() => can_retry = false,
                 Recovery::RetryAfterBump => {
                     can_retry = generic;
                     backoff = false;
+                    // Not written: sequenced afresh when next drained.
+                    batch.clear_producer_state();
                 }
                 Recovery::Fail => can_retry = false,
             }

@@ -74,7 +74,7 @@ fn allowed(from: &IdState, to: &IdState) -> bool {
 }
 
 /// Per-partition sequence bookkeeping.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct PartitionState {
     /// The base sequence the next new batch gets.
     next_sequence: i32,
@@ -82,6 +82,8 @@ struct PartitionState {
     last_acked: Option<i32>,
     /// Batches of this partition in flight.
     in_flight: u32,
+    /// The producer id and epoch each batch in flight was sent with (a bump makes them stale).
+    in_flight_ids: Vec<(i64, i16)>,
 }
 
 /// What the sender should do with a batch that failed.
@@ -89,9 +91,10 @@ struct PartitionState {
 pub enum Recovery {
     /// Treat it as written (DUPLICATE_SEQUENCE_NUMBER).
     Success,
-    /// Queue it again; sequence kept (or reassigned after a bump).
+    /// Queue it again with the producer id, epoch and sequence it was sent with.
     Retry,
-    /// Queue it again after the epoch is bumped.
+    /// The broker did not write it: queue it again, to be sequenced afresh under the producer id
+    /// current when it is next sent (after the bump this asked for, if any).
     RetryAfterBump,
     /// Fail it (and, when the state turned fatal, everything else).
     Fail,
@@ -269,15 +272,19 @@ impl TransactionManager {
     /// producer id and epoch, only one batch is in flight: a broker with no state for a producer accepts
     /// any first sequence (KIP-360), so if that first batch failed, a later one could be written ahead
     /// of it.
+    ///
+    /// A batch sent before keeps the producer id, epoch and sequence it was first sent with, also after
+    /// a bump: an earlier attempt may have been written, and only the same stamp lets the broker see the
+    /// retry as a duplicate (Java keeps them too). So, as in Java, a new batch of a partition waits
+    /// while batches stamped with an older id or epoch are in flight; otherwise it could be written
+    /// ahead of them.
     pub fn can_drain(&self, batch: &ProducerBatch) -> bool {
         let Some(p) = self.partitions.get(batch.topic_partition()) else { return true };
         let current = (self.producer_id, self.epoch);
-        let resend = batch.producer_state().is_some_and(|s| (s.producer_id, s.epoch) == current);
-        if resend || p.last_acked.is_none() {
+        if batch.producer_state().is_some() || p.last_acked.is_none() {
             return p.in_flight == 0;
         }
-        // A batch sent under an older epoch is sequenced afresh, like a new one.
-        true
+        !p.in_flight_ids.iter().any(|&id| id != current)
     }
 
     /// Stamps a drained batch with the producer id, epoch and its sequence: the next sequence of its
@@ -285,7 +292,7 @@ impl TransactionManager {
     pub fn assign(&mut self, batch: &mut ProducerBatch) -> Result<(), Error> {
         let (pid, epoch) = (self.producer_id, self.epoch);
         let p = self.partitions.entry(batch.topic_partition().clone()).or_default();
-        let keep = batch.producer_state().filter(|s| s.producer_id == pid && s.epoch == epoch);
+        let keep = batch.producer_state();
         let state = match keep {
             Some(s) => s,
             None => {
@@ -295,6 +302,7 @@ impl TransactionManager {
             }
         };
         p.in_flight += 1;
+        p.in_flight_ids.push((state.producer_id, state.epoch));
         if keep.is_none() {
             batch.set_producer_state(state, self.transactional)?;
         }
@@ -304,11 +312,12 @@ impl TransactionManager {
     /// Records that a sent batch came back (any outcome); call before [`on_success`](Self::on_success)
     /// or [`on_error`](Self::on_error).
     pub fn on_returned(&mut self, batch: &ProducerBatch) {
-        if batch.producer_state().is_none() {
-            return;
-        }
+        let Some(s) = batch.producer_state() else { return };
         if let Some(p) = self.partitions.get_mut(batch.topic_partition()) {
             p.in_flight = p.in_flight.saturating_sub(1);
+            if let Some(i) = p.in_flight_ids.iter().position(|&id| id == (s.producer_id, s.epoch)) {
+                p.in_flight_ids.swap_remove(i);
+            }
         }
     }
 
@@ -350,7 +359,9 @@ impl TransactionManager {
                     .get(batch.topic_partition())
                     .map_or(0, |p| p.last_acked.map_or(0, |l| l.wrapping_add(1) & i32::MAX));
                 if !current {
-                    Recovery::Retry
+                    // Sent under an older id or epoch and refused for its sequence: not written, so it
+                    // is sequenced afresh under the current one (no new bump needed).
+                    Recovery::RetryAfterBump
                 } else if code != ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER || s.base_sequence == expected {
                     self.request_bump();
                     Recovery::RetryAfterBump
@@ -486,8 +497,42 @@ mod tests {
         assert!(tm.needs_init());
         assert_eq!(tm.init_request().unwrap(), (7, 0), "the bump presents the current id and epoch");
         tm.on_init_response(ErrorCode::NONE, 8, 0).unwrap();
+        b.clear_producer_state(); // what the sender does on RetryAfterBump
         tm.assign(&mut b).unwrap();
         assert_eq!(b.producer_state().unwrap(), ProducerState { producer_id: 8, epoch: 0, base_sequence: 0 });
+    }
+
+    #[test]
+    fn a_batch_sent_before_a_bump_keeps_its_stamp_and_new_batches_wait_for_it() {
+        // Found by the simulator (seed 7): a batch written under producer id 7 whose answer was lost,
+        // then re-stamped under the id a bump brought, was written twice.
+        let mut tm = ready();
+        let mut a = batch(0, 2);
+        tm.assign(&mut a).unwrap();
+        tm.on_returned(&a);
+        assert_eq!(tm.on_error(&a, ErrorCode::NOT_LEADER_OR_FOLLOWER, true), Recovery::Retry);
+        // Another partition's failure asks for a bump; nothing is in flight, so it goes.
+        tm.request_bump();
+        assert_eq!(tm.init_request().unwrap(), (7, 0));
+        tm.on_init_response(ErrorCode::NONE, 8, 0).unwrap();
+        assert!(tm.can_drain(&a), "the retry goes first");
+        tm.assign(&mut a).unwrap();
+        assert_eq!(a.producer_state().unwrap(), ProducerState { producer_id: 7, epoch: 0, base_sequence: 0 });
+        let mut b = batch(1, 1);
+        assert!(!tm.can_drain(&b), "a new batch waits while one stamped with the old id is in flight");
+        tm.on_returned(&a);
+        // The old stamp is refused for its sequence: it was not written, so it is sequenced afresh.
+        assert_eq!(tm.on_error(&a, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, true), Recovery::RetryAfterBump);
+        assert_eq!(tm.state(), &IdState::Ready, "no second bump");
+        a.clear_producer_state();
+        assert!(tm.can_drain(&a));
+        tm.assign(&mut a).unwrap();
+        assert_eq!(a.producer_state().unwrap(), ProducerState { producer_id: 8, epoch: 0, base_sequence: 0 });
+        tm.on_returned(&a);
+        tm.on_success(&a);
+        assert!(tm.can_drain(&b));
+        tm.assign(&mut b).unwrap();
+        assert_eq!(b.producer_state().unwrap().base_sequence, 2);
     }
 
     #[test]
