@@ -367,6 +367,15 @@ impl MockCluster {
         handlers::handle(&self.shared, node_id, body)
     }
 
+    /// Decodes a request body (after its header) of type `M` (the simulator's traces).
+    #[cfg(feature = "sim")]
+    pub(crate) fn parse_request_body<M: crate::protocol::Message>(
+        r: crate::protocol::Reader<'_>,
+        version: i16,
+    ) -> Option<M> {
+        handlers::parse::<M>(r, version)
+    }
+
     /// Runs `f` on the cluster state (the simulator's faults: brokers down and up, leaders moving).
     #[cfg(feature = "sim")]
     pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {

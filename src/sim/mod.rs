@@ -93,7 +93,11 @@ impl FaultKind {
             FaultKind::MoveLeader { .. } => "leader move",
             FaultKind::AddPartitions(_) => "partitions added",
             FaultKind::ProduceError { code, .. } if code.is_fatal() => "fatal error code",
-            FaultKind::ProduceError { .. } => "produce error code",
+            FaultKind::ProduceError { code, .. } if *code == ErrorCode::MESSAGE_TOO_LARGE => {
+                "MESSAGE_TOO_LARGE (split)"
+            }
+            FaultKind::ProduceError { code, .. } if !code.is_retriable() => "non-retriable error code",
+            FaultKind::ProduceError { .. } => "retriable error code",
             FaultKind::ApiError { .. } => "coordinator/init error code",
             FaultKind::Throttle(_) => "throttle",
         }
@@ -144,8 +148,11 @@ pub struct Plan {
     pub faults: Vec<Fault>,
     /// The network's character.
     pub profile: NetProfile,
-    /// Simulated time after which the application closes the producer (forcing the close after
-    /// `delivery.timeout.ms` more).
+    /// When the faults end: crashed brokers come back, queued errors and throttles are cleared and
+    /// the wire stops misbehaving. The application then sends a probe (records, or one transaction)
+    /// that must succeed: a producer that does not recover is a failing run.
+    pub heal_at: Duration,
+    /// Simulated time after which the application starts nothing new (and is cut off at twice it).
     pub horizon: Duration,
     /// Keep a trace of every request the brokers saw ([`Report::trace`]); for debugging a seed.
     pub trace: bool,
@@ -234,6 +241,28 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// Adds another summary's totals (a soak's threads).
+    pub fn merge(&mut self, other: &Summary) {
+        self.runs += other.runs;
+        self.failed.extend(&other.failed);
+        self.simulated += other.simulated;
+        self.accepted += other.accepted;
+        self.acked += other.acked;
+        self.errors += other.errors;
+        self.lost_acks1 += other.lost_acks1;
+        self.requests += other.requests;
+        for (k, n) in &other.faults {
+            *self.faults.entry(k.clone()).or_default() += n;
+        }
+        for (k, (n, seed)) in &other.errors_by_kind {
+            let e = self.errors_by_kind.entry(k.clone()).or_insert((0, *seed));
+            e.0 += n;
+            e.1 = e.1.min(*seed);
+        }
+    }
+}
+
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "runs: {}, failed: {} {:?}", self.runs, self.failed.len(), self.failed)?;
@@ -304,7 +333,6 @@ pub fn plan(seed: u64) -> Plan {
             flush_every: r.below(6) as usize,
         }
     };
-    let horizon = Duration::from_secs(20);
     // Faults fall while the application works: over the stream's span, or a few hundred
     // milliseconds per transaction.
     let window = match &workload {
@@ -312,8 +340,13 @@ pub fn plan(seed: u64) -> Plan {
         Workload::Transactions { count, .. } => Duration::from_millis(300) * *count as u32,
     }
     .max(Duration::from_millis(300));
+    let heal_at = window + Duration::from_millis(500);
+    let horizon = heal_at + Duration::from_secs(10);
     let mut faults = Vec::new();
     let n_faults = 10 + r.below(40) as usize;
+    // One plan in twenty also gets one fatal error code.
+    let fatal_plan = r.chance(0.05);
+    let mut fatal_used = false;
     for _ in 0..n_faults {
         let at = r.between(Duration::ZERO, window);
         let node = 1 + r.below(brokers as u64) as i32;
@@ -346,17 +379,28 @@ pub fn plan(seed: u64) -> Plan {
                 FaultKind::ApiError { api, code }
             }
             _ => {
-                let retriable = [
-                    ErrorCode::NOT_LEADER_OR_FOLLOWER,
-                    ErrorCode::NOT_ENOUGH_REPLICAS,
-                    ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-                    ErrorCode::REQUEST_TIMED_OUT,
-                    ErrorCode::LEADER_NOT_AVAILABLE,
-                    ErrorCode::KAFKA_STORAGE_ERROR,
-                    ErrorCode::NETWORK_EXCEPTION,
-                    ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-                ];
-                let code = retriable[r.below(retriable.len() as u64) as usize];
+                // Any code of the error table (Kafka 4.4.0's): mostly retriable ones, some that fail
+                // the batch (MESSAGE_TOO_LARGE splits it), and in a few plans a fatal one. Never
+                // DUPLICATE_SEQUENCE_NUMBER: it claims a write that did not happen.
+                let pick = |r: &mut Rng, f: &dyn Fn(ErrorCode) -> bool| {
+                    let codes: Vec<ErrorCode> = ErrorCode::ALL
+                        .iter()
+                        .copied()
+                        .filter(|&c| {
+                            c != ErrorCode::NONE && c != ErrorCode::DUPLICATE_SEQUENCE_NUMBER && f(c)
+                        })
+                        .collect();
+                    codes[r.below(codes.len() as u64) as usize]
+                };
+                let code = match r.below(100) {
+                    _ if fatal_plan && !fatal_used => {
+                        fatal_used = true;
+                        pick(&mut r, &|c| c.is_fatal())
+                    }
+                    0..=84 => pick(&mut r, &|c| c.is_retriable()),
+                    85..=92 => ErrorCode::MESSAGE_TOO_LARGE,
+                    _ => pick(&mut r, &|c| !c.is_retriable() && !c.is_fatal()),
+                };
                 let partition = r.chance(0.5).then(|| r.below(partitions as u64) as i32);
                 FaultKind::ProduceError { partition, code, times: 1 + r.below(2) as usize }
             }
@@ -389,6 +433,7 @@ pub fn plan(seed: u64) -> Plan {
         workload,
         faults,
         profile,
+        heal_at,
         horizon,
         trace: false,
     }
@@ -495,12 +540,17 @@ fn simulate(plan: &Plan, report: &mut Report) {
     let mut app = App::new(plan, &config);
     let mut faults = plan.faults.iter().peekable();
     let mut injected_fatal = false;
+    let mut healed = false;
     let mut closing_at: Option<Duration> = None;
     let delivery_timeout = config.delivery_timeout();
     let mut spins = 0u32;
     loop {
         let now = world.borrow().now;
         let instant = base + now;
+        if !healed && now >= plan.heal_at {
+            healed = true;
+            world.borrow_mut().heal();
+        }
         while let Some(f) = faults.next_if(|f| f.at <= now) {
             *report.faults.entry(f.kind.class().to_string()).or_default() += 1;
             injected_fatal |= matches!(&f.kind, FaultKind::ProduceError { code, .. } if code.is_fatal());
@@ -555,6 +605,7 @@ fn simulate(plan: &Plan, report: &mut Report) {
                 world.borrow().next_event(),
                 app_next,
                 faults.peek().map(|f| f.at),
+                (!healed).then_some(plan.heal_at),
             ]
             .into_iter()
             .flatten()
@@ -656,7 +707,16 @@ struct App {
     horizon: Duration,
     /// A transaction cut off while ending: committed or aborted, unknown.
     undecided: Option<usize>,
+    /// When the probe goes (after the faults end).
+    probe_at: Duration,
+    /// The probe's records (stream workloads), sent once the workload is done.
+    probe_ids: Vec<u64>,
+    /// The probe transaction (transactional workloads).
+    probe_txn: Option<usize>,
 }
+
+/// Records in a stream workload's probe.
+const PROBE_RECORDS: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TxnPhase {
@@ -687,6 +747,9 @@ impl App {
             log: Vec::new(),
             horizon: plan.horizon,
             undecided: None,
+            probe_at: plan.heal_at + Duration::from_millis(500),
+            probe_ids: Vec::new(),
+            probe_txn: None,
         }
     }
 
@@ -731,9 +794,31 @@ impl App {
                     acc.begin_flush();
                     self.flushing = true;
                 }
+                if self.next_id as usize >= records || now >= self.horizon {
+                    // The workload is done: once the faults are over, the probe.
+                    if now < self.probe_at {
+                        self.next_at = self.probe_at;
+                        return Some(self.next_at);
+                    }
+                    while self.probe_ids.len() < PROBE_RECORDS {
+                        let id = self.next_id;
+                        let before = sent.len();
+                        if !self.send(instant, acc, metadata, None, None, outcomes, sent) {
+                            self.next_at = now + Duration::from_millis(5);
+                            return Some(self.next_at);
+                        }
+                        if sent.len() > before {
+                            self.probe_ids.push(id);
+                        } else {
+                            self.log.push(format!("{now:?} probe record {id} refused"));
+                            self.probe_ids.push(id);
+                        }
+                    }
+                    self.done = true;
+                    return None;
+                }
                 for _ in 0..burst {
                     if self.next_id as usize >= records || now >= self.horizon {
-                        self.done = true;
                         break;
                     }
                     let key = keyed.then(|| (self.rng.below(50) as u32).to_be_bytes());
@@ -764,7 +849,20 @@ impl App {
                         None => {}
                     },
                     TxnPhase::Begin => {
-                        if self.txn >= count || now >= self.horizon {
+                        let workload_over = self.txn >= count || now >= self.horizon;
+                        if workload_over && self.probe_txn.is_some() {
+                            self.done = true;
+                        } else if workload_over && now < self.probe_at {
+                            self.next_at = self.probe_at;
+                        } else if workload_over && t.begin().is_ok() {
+                            // The probe transaction, after the faults: it must commit.
+                            self.probe_txn = Some(self.txn);
+                            self.log.push(format!("{now:?} txn {}: begin (probe)", self.txn));
+                            self.in_txn = 0;
+                            self.phase = TxnPhase::Sending;
+                        } else if workload_over {
+                            self.log.push(format!("{now:?} probe transaction refused: {:?}", t.begin()));
+                            self.probe_txn = Some(self.txn);
                             self.done = true;
                         } else if t.begin().is_ok() {
                             self.log.push(format!("{now:?} txn {}: begin", self.txn));
@@ -788,10 +886,13 @@ impl App {
                             }
                             self.in_txn += 1;
                         }
-                        if self.in_txn >= size || t.check_send().is_err() || now >= self.horizon {
-                            let abort = abort_one_in > 0 && self.txn % abort_one_in == abort_one_in - 1
-                                || t.check_send().is_err()
-                                || self.in_txn < size;
+                        let probing = self.probe_txn == Some(self.txn);
+                        if self.in_txn >= size || t.check_send().is_err() || (now >= self.horizon && !probing)
+                        {
+                            let abort =
+                                !probing && abort_one_in > 0 && self.txn % abort_one_in == abort_one_in - 1
+                                    || t.check_send().is_err()
+                                    || self.in_txn < size;
                             if abort {
                                 let r = t.prepare_abort();
                                 self.log.push(format!("{now:?} txn {}: prepare abort -> {r:?}", self.txn));
@@ -1085,6 +1186,32 @@ fn check(
             pool.available_memory(),
             pool.total_memory()
         ));
+    }
+    // Recovery: once the faults are over, the probe succeeds (unless a fatal code ended the producer).
+    if !injected_fatal {
+        match &plan.workload {
+            Workload::Stream { .. } if app.probe_ids.len() < PROBE_RECORDS => {
+                v.push(format!(
+                    "the probe was not sent after the faults ended ({} of {PROBE_RECORDS})",
+                    app.probe_ids.len()
+                ));
+            }
+            Workload::Stream { .. } => {
+                for id in &app.probe_ids {
+                    match outcomes.get(id).and_then(|o| o.first()) {
+                        Some(Ok(_)) => {}
+                        other => v.push(format!("probe record {id}, sent after the faults ended: {other:?}")),
+                    }
+                }
+            }
+            Workload::Transactions { .. } => match app.probe_txn {
+                Some(t) if app.txn_results.get(&t) == Some(&true) => {}
+                Some(t) => {
+                    v.push(format!("the probe transaction {t}, after the faults ended, did not commit"))
+                }
+                None => v.push("no probe transaction after the faults ended".to_string()),
+            },
+        }
     }
     // Fatal only through a fatal code.
     if shared.has_fatal.load(Ordering::Acquire) && !injected_fatal {

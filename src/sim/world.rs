@@ -200,6 +200,17 @@ impl World {
         }
     }
 
+    /// The end of the faults: every crashed broker comes back, queued errors, throttles and other
+    /// injected faults are cleared, and the wire stops misbehaving (a connection already stalled
+    /// stays silent until the client's request timeout ends it).
+    pub fn heal(&mut self) {
+        for node in std::mem::take(&mut self.down) {
+            self.cluster.with_state(|st| st.set_broker_up(node));
+        }
+        self.cluster.clear_faults();
+        self.profile.faults.clear();
+    }
+
     /// Brings broker `node` back.
     pub fn restart(&mut self, node: i32) {
         self.down.retain(|&n| n != node);
@@ -247,7 +258,11 @@ impl World {
             if let Some(t) = self.trace.as_mut() {
                 let api = body.get(..2).map_or(-1, |b| i16::from_be_bytes([b[0], b[1]]));
                 let corr = body.get(4..8).map_or(-1, |b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                t.push(format!("{:?} broker {node} api {api} corr {corr} {fault:?}", self.now));
+                t.push(format!(
+                    "{:?} broker {node} api {api} corr {corr} {fault:?} {}",
+                    self.now,
+                    describe_request(&body)
+                ));
             }
             if fault == Some(WireFault::DropBefore) {
                 self.close(token, Duration::ZERO);
@@ -255,6 +270,9 @@ impl World {
             }
             self.stats.requests += 1;
             let outcome = self.cluster.handle(node, &body);
+            if let (Some(t), Reply::Send(bytes, _)) = (self.trace.as_mut(), &outcome.reply) {
+                t.push(format!("    answer: {}", describe_answer(&body, bytes)));
+            }
             let delay = outcome.delay + self.latency();
             match (outcome.reply, fault) {
                 (Reply::NoResponse, _) => {}
@@ -452,4 +470,56 @@ impl Io for SimIo {
     fn answers(&mut self) -> Vec<Answer> {
         Vec::new()
     }
+}
+
+/// A one-line account of a Produce answer's partition errors, for traces.
+fn describe_answer(request: &[u8], answer: &[u8]) -> String {
+    use crate::protocol::messages::produce::ProduceRequest;
+    let api = request.get(..2).map_or(-1, |b| i16::from_be_bytes([b[0], b[1]]));
+    let version = request.get(2..4).map_or(-1, |b| i16::from_be_bytes([b[0], b[1]]));
+    let corr = request.get(4..8).map_or(-1, |b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    if api != 0 {
+        return format!("{} bytes", answer.len());
+    }
+    match crate::protocol::decode_response::<ProduceRequest>(answer.get(4..).unwrap_or(&[]), version, corr) {
+        Ok(r) => r
+            .responses
+            .iter()
+            .flat_map(|t| {
+                t.partition_responses
+                    .iter()
+                    .map(|p| format!("p{} {:?} @{}", p.index, p.error_code, p.base_offset))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Err(e) => format!("undecodable: {e}"),
+    }
+}
+
+/// For traces: a Produce request's batches (partition, producer id, epoch, first sequence, records).
+fn describe_request(body: &[u8]) -> String {
+    use crate::protocol::messages::produce::ProduceRequest;
+    let Ok((header, r)) = crate::protocol::decode_request_header(body) else { return String::new() };
+    if header.request_api_key != crate::protocol::ApiKey::PRODUCE {
+        return String::new();
+    }
+    let Some(req) =
+        crate::mock::MockCluster::parse_request_body::<ProduceRequest>(r, header.request_api_version)
+    else {
+        return "undecodable".into();
+    };
+    let mut out = Vec::new();
+    for t in &req.topic_data {
+        for p in &t.partition_data {
+            let b = p.records.as_deref().unwrap_or(&[]);
+            let be32 =
+                |o: usize| b.get(o..o + 4).map_or(-1, |x| i32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+            let pid = b
+                .get(43..51)
+                .map_or(-1, |x| i64::from_be_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]));
+            let epoch = b.get(51..53).map_or(-1, |x| i16::from_be_bytes([x[0], x[1]]));
+            out.push(format!("p{} pid {pid} e{epoch} seq {} n {}", p.index, be32(53), be32(57)));
+        }
+    }
+    out.join(", ")
 }
