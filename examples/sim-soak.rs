@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kprod::sim::{plan, run, shrink, Summary};
+use kprod::sim::{failure_report, plan, run, Summary};
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
     let i = args.iter().position(|a| a == name)?;
@@ -53,13 +53,7 @@ fn main() {
                     let report = run(&plan(seed));
                     summary.add(&report);
                     if !report.passed() {
-                        let small = shrink(&plan(seed));
-                        eprintln!(
-                            "seed {seed} FAILED:\n  {}\n  replay: KPROD_SIM_SEED={seed} cargo test --profile sim --features sim --test sim\n  shrunk fault schedule: {:?}\n  wire faults: {:?}",
-                            report.violations.join("\n  "),
-                            small.faults,
-                            small.profile.faults
-                        );
+                        eprintln!("{}", failure_report(&report));
                     }
                 }
                 summary

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use kprod::sim::{plan, run, shrink, Summary};
+use kprod::sim::{failure_report, plan, run, shrink, Summary};
 
 /// Seeds the sweep runs when `KPROD_SIM_SEEDS` is not set (a few seconds in a release build).
 const DEFAULT_SEEDS: u64 = 500;
@@ -30,16 +30,7 @@ fn every_seed_keeps_every_invariant() {
         let report = run(&plan(seed));
         summary.add(&report);
         if !report.passed() {
-            let small = shrink(&plan(seed));
-            eprintln!(
-                "seed {seed} FAILED after {:?} (run {}):\n  {}\n  replay: KPROD_SIM_SEED={seed} cargo test --release --features sim --test sim\n  shrunk fault schedule: {:?}\n  wire faults: {:?}\n  application: {:?}",
-                started.elapsed(),
-                summary.runs,
-                report.violations.join("\n  "),
-                small.faults,
-                small.profile.faults,
-                report.log
-            );
+            eprintln!("after {:?} (run {}): {}", started.elapsed(), summary.runs, failure_report(&report));
             if std::env::var_os("KPROD_SIM_FIRST_FAILURE").is_some() {
                 break;
             }

@@ -258,25 +258,25 @@ impl MockClusterBuilder {
     /// `10.0.0.n:9092`.
     #[cfg(feature = "sim")]
     pub(crate) fn build_headless(self) -> MockCluster {
+        let shared = self.into_shared(|node_id| (format!("10.0.0.{node_id}"), 9092));
+        MockCluster { shared, brokers: Vec::new() }
+    }
+
+    /// The cluster state for `brokers` brokers (at least one), each at the host and port `addr` gives.
+    fn into_shared(self, addr: impl Fn(i32) -> (String, i32)) -> Arc<Shared> {
         let infos = (0..self.brokers.max(1))
             .map(|i| {
                 let node_id = i32::try_from(i + 1).unwrap_or(i32::MAX);
-                BrokerInfo {
-                    node_id,
-                    host: format!("10.0.0.{node_id}"),
-                    port: 9092,
-                    up: true,
-                    delay: self.delay,
-                }
+                let (host, port) = addr(node_id);
+                BrokerInfo { node_id, host, port, up: true, delay: self.delay }
             })
             .collect();
         let null_sink = self.settings.null_sink;
-        let shared = Arc::new(Shared {
+        Arc::new(Shared {
             state: Mutex::new(State::new(self.settings, infos)),
             max_frame: self.max_frame,
             null_sink,
-        });
-        MockCluster { shared, brokers: Vec::new() }
+        })
     }
 
     /// Starts the brokers.
@@ -287,28 +287,15 @@ impl MockClusterBuilder {
                 "a mock cluster needs at least one broker",
             ));
         }
-        let infos = (0..self.brokers)
-            .map(|i| BrokerInfo {
-                node_id: i32::try_from(i + 1).unwrap_or(i32::MAX),
-                host: Ipv4Addr::LOCALHOST.to_string(),
-                port: 0,
-                up: true,
-                delay: self.delay,
-            })
-            .collect();
-        let null_sink = self.settings.null_sink;
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(self.settings, infos)),
-            max_frame: self.max_frame,
-            null_sink,
-        });
-        let mut cluster = MockCluster { shared, brokers: Vec::with_capacity(self.brokers) };
-        for i in 0..self.brokers {
+        let (brokers, first_port) = (self.brokers, self.port);
+        let shared = self.into_shared(|_| (Ipv4Addr::LOCALHOST.to_string(), 0));
+        let mut cluster = MockCluster { shared, brokers: Vec::with_capacity(brokers) };
+        for i in 0..brokers {
             let node_id = i32::try_from(i + 1).unwrap_or(i32::MAX);
-            let port = if self.port == 0 {
+            let port = if first_port == 0 {
                 0
             } else {
-                u16::try_from(usize::from(self.port) + i)
+                u16::try_from(usize::from(first_port) + i)
                     .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "port out of range"))?
             };
             // On failure, dropping `cluster` stops the brokers started so far.

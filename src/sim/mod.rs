@@ -683,6 +683,35 @@ fn apply(w: &mut World, kind: &FaultKind) {
     }
 }
 
+/// The acknowledged records that `keep` selects in send order, and the same records in the order of
+/// their first copies in `stored`.
+fn send_and_stored_order(
+    records: &[(u64, i64)],
+    stored: &[u64],
+    keep: impl Fn(&u64) -> bool,
+) -> (Vec<u64>, Vec<u64>) {
+    let want: Vec<u64> = records.iter().map(|(id, _)| *id).filter(|id| keep(id)).collect();
+    let wanted: BTreeSet<u64> = want.iter().copied().collect();
+    let mut seen = BTreeSet::new();
+    let got = stored.iter().copied().filter(|id| wanted.contains(id) && seen.insert(*id)).collect();
+    (want, got)
+}
+
+/// What a failing run's report says: its violations, the fault schedule shrunk to what it needs, the
+/// application's log and the command that replays it.
+pub fn failure_report(report: &Report) -> String {
+    let small = shrink(&plan(report.seed));
+    format!(
+        "seed {} FAILED:\n  {}\n  replay: KPROD_SIM_SEED={} cargo test --profile sim --features sim --test sim\n  shrunk fault schedule: {:?}\n  wire faults: {:?}\n  application: {:?}",
+        report.seed,
+        report.violations.join("\n  "),
+        report.seed,
+        small.faults,
+        small.profile.faults,
+        report.log
+    )
+}
+
 /// The simulated application: sends, flushes and transactions, as the workload says.
 struct App {
     workload: Workload,
@@ -1103,12 +1132,7 @@ fn check(
         }
         if !idempotent && in_flight_one && config.acks().as_i16() != 0 {
             // One request in flight: what survived is in send order (first copies; a retry may repeat).
-            let want: Vec<u64> =
-                records.iter().map(|(id, _)| *id).filter(|id| copies.contains_key(id)).collect();
-            let wanted: BTreeSet<u64> = want.iter().copied().collect();
-            let mut seen = BTreeSet::new();
-            let got: Vec<u64> =
-                stored.iter().copied().filter(|id| wanted.contains(id) && seen.insert(*id)).collect();
+            let (want, got) = send_and_stored_order(records, &stored, |id| copies.contains_key(id));
             if got != want {
                 v.push(format!("{TOPIC}-{partition}: with one request in flight, stored order {got:?} differs from send order {want:?}"));
             }
@@ -1121,11 +1145,7 @@ fn check(
                     _ => {}
                 }
             }
-            let want: Vec<u64> = records.iter().map(|(id, _)| *id).filter(|id| committed(id)).collect();
-            let wanted: BTreeSet<u64> = want.iter().copied().collect();
-            let mut seen = BTreeSet::new();
-            let got: Vec<u64> =
-                stored.iter().copied().filter(|id| wanted.contains(id) && seen.insert(*id)).collect();
+            let (want, got) = send_and_stored_order(records, &stored, |id| committed(id));
             if got != want {
                 v.push(format!("{TOPIC}-{partition}: stored order {got:?} differs from send order {want:?}"));
             }
