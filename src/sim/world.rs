@@ -1,7 +1,8 @@
-//! The simulated world under the real network code: an [`Io`] whose sockets are in-memory byte streams
-//! to the mock cluster's request handlers, on a simulated clock. Latency, partial reads and writes,
-//! dropped connections, answers cut mid-frame, answers lost after the broker applied the request, and
-//! stalls all come from one seeded generator, so a run is a function of its seed.
+//! The simulated world under the real network code: an `Io` (the sender's socket trait) whose
+//! sockets are in-memory byte streams to the mock cluster's request handlers, on a simulated clock.
+//! Latency, partial reads and writes, dropped connections, answers cut mid-frame, answers lost after
+//! the broker applied the request, and stalls all come from one seeded generator, so a run is a
+//! function of its seed.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -321,7 +322,7 @@ impl World {
     }
 }
 
-/// The [`Io`] over a shared [`World`].
+/// The sender's `Io` over a shared [`World`].
 #[derive(Debug, Clone)]
 pub struct SimIo(pub Rc<RefCell<World>>);
 
