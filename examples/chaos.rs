@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo run --release --example chaos -- --bootstrap-server HOST:PORT --topic T --out DIR \
 //!     [--mode idempotent|transactional] [--records N] [--keys K] [--throughput RECS_PER_SEC] \
-//!     [--txn-size N] [--producer-props k=v ...]
+//!     [--txn-size N] [--abort-every N] [--producer-props k=v ...]
 //! ```
 //!
 //! Record `i` has key `i % K` and value `<key>:<seq>` with `seq = i / K`, so the value carries a per-key
@@ -16,15 +16,22 @@
 //! `--mode transactional` sends transactions of `--txn-size` consecutive ids. A transaction whose commit
 //! fails with an abortable error is aborted and sent again with the same ids (the aborted copy stays in
 //! the log, invisible to read_committed readers); one whose outcome is unknown (a fatal error, or a
-//! commit that never completed) is given up, marked unknown, and the producer is made anew.
+//! commit that never completed) is given up, marked unknown, and the producer is made anew. With
+//! `--abort-every N` the first attempt of every Nth transaction is aborted on purpose (after all its
+//! records were sent) and then sent again, so the log holds aborted records that read_committed
+//! readers must not see.
 //!
-//! Written to `--out`: `status.u8` (per record: 0 no outcome, 1 acknowledged, 2 failed, 3 refused by
-//! send, 4 not sent: its transaction was given up before it), `partition.i32` and `offset.i64` (little-endian, from the acknowledgement), `txn.u8` (per
-//! transaction: 1 committed, 2 unknown, 0 not attempted), `rate.csv` (per second: sends, acks,
-//! failures), `errors.txt` (error kinds with counts, the first failures), `events.txt` (transaction
-//! aborts, retries, producer restarts) and `summary.txt` (`key=value` lines: counts, latency percentiles
-//! in µs from send to acknowledgement, duration). The exit code is 0 when every record got exactly one
-//! outcome, even a failed one: judging the log is the checker's job.
+//! Written to `--out` (binary files little-endian, one entry per record unless said otherwise):
+//! `status.u8` (0 no outcome, 1 acknowledged, 2 failed, 3 refused by send, 4 not sent: its transaction
+//! was given up before it), `partition.i32` and `offset.i64` (from the acknowledgement), `sent_ms.u32`
+//! (ms after the start at the last send), `latency_us.u32` (acknowledged records: µs from send to
+//! acknowledgement), `txn.u8` (per transaction: 1 committed, 2 unknown, 0 not attempted), `rate.csv`
+//! (per second: sends, acks, failures), `errors.txt` (error kinds with counts, the first failures),
+//! `events.txt` (transaction aborts, retries, producer restarts) and `summary.txt` (`key=value` lines:
+//! counts, latency percentiles, duration). In transactional mode the per-second failures include the
+//! records of aborted attempts still queued at the abort (they fail with `TransactionAborted`). The exit
+//! code is 0 when every record got exactly one outcome, even a failed one: judging the log is the
+//! checker's job.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -73,12 +80,14 @@ struct Args {
     keys: u64,
     throughput: f64,
     txn_size: u64,
+    abort_every: u64,
     props: Vec<(String, String)>,
 }
 
 fn usage() -> &'static str {
     "usage: chaos --bootstrap-server HOST:PORT --topic T --out DIR [--mode idempotent|transactional] \
-     [--records N] [--keys K] [--throughput RECS_PER_SEC] [--txn-size N] [--producer-props k=v ...]"
+     [--records N] [--keys K] [--throughput RECS_PER_SEC] [--txn-size N] [--abort-every N] \
+     [--producer-props k=v ...]"
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -91,6 +100,7 @@ fn parse_args() -> Result<Args, BoxError> {
         keys: 1000,
         throughput: -1.0,
         txn_size: 1000,
+        abort_every: 0,
         props: Vec::new(),
     };
     let mut it = std::env::args().skip(1).peekable();
@@ -122,6 +132,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--records" => a.records = num(&v)?,
             "--keys" => a.keys = num(&v)?,
             "--txn-size" => a.txn_size = num(&v)?,
+            "--abort-every" => a.abort_every = num(&v)?,
             "--throughput" => a.throughput = v.parse().map_err(|_| format!("--throughput: {v:?}"))?,
             _ => return Err(format!("unknown argument {flag:?}\n{}", usage()).into()),
         }
@@ -142,6 +153,8 @@ struct Ledger {
     start_unix_ms: u128,
     /// Per record: µs since `start` at send; after the acknowledgement, the latency in µs.
     sent_us: Vec<AtomicU64>,
+    /// Per record: ms since `start` at its (last) send.
+    sent_ms: Vec<AtomicU32>,
     status: Vec<AtomicU8>,
     partition: Vec<AtomicI32>,
     offset: Vec<AtomicI64>,
@@ -175,6 +188,7 @@ impl Ledger {
             start: Instant::now(),
             start_unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()),
             sent_us: atomics(n, || AtomicU64::new(0)),
+            sent_ms: atomics(n, || AtomicU32::new(0)),
             status: atomics(n, || AtomicU8::new(ST_NONE)),
             partition: atomics(n, || AtomicI32::new(-1)),
             offset: atomics(n, || AtomicI64::new(-1)),
@@ -328,7 +342,9 @@ fn send_one(
 ) -> Result<(), Error> {
     let (k, v) = enc.encode(id);
     let i = id as usize;
-    ledger.sent_us[i].store(ledger.now_us(), Ordering::Relaxed);
+    let now = ledger.now_us();
+    ledger.sent_us[i].store(now, Ordering::Relaxed);
+    ledger.sent_ms[i].store(u32::try_from(now / 1000).unwrap_or(u32::MAX), Ordering::Relaxed);
     ledger.status[i].store(ST_NONE, Ordering::Release);
     let opaque = id | (u64::from(attempt) << ID_BITS);
     match p.send_reported(Record::new(args.topic.as_str()).key(k).value(v), opaque) {
@@ -377,7 +393,12 @@ fn patiently(mut op: impl FnMut() -> Result<(), Error>) -> Result<(), Error> {
 
 struct TxnStats {
     committed: u64,
+    /// Attempts aborted because something failed, and (`--abort-every`) on purpose; both retried.
     aborted_attempts: u64,
+    aborted_on_purpose: u64,
+    /// Records of aborted attempts that were sent, and that were acknowledged (so are in the log).
+    aborted_sent: u64,
+    aborted_acked: u64,
     unknown: u64,
     producers: u64,
     commit_us: Vec<u64>,
@@ -401,8 +422,16 @@ fn run_transactional(
         ));
         Ok(p)
     };
-    let mut st =
-        TxnStats { committed: 0, aborted_attempts: 0, unknown: 0, producers: 1, commit_us: Vec::new() };
+    let mut st = TxnStats {
+        committed: 0,
+        aborted_attempts: 0,
+        aborted_on_purpose: 0,
+        aborted_sent: 0,
+        aborted_acked: 0,
+        unknown: 0,
+        producers: 1,
+        commit_us: Vec::new(),
+    };
     let mut p = new_producer(events)?;
     let mut enc = Encoder { keys: args.keys, key: String::new(), value: String::new() };
     let txns = args.records.div_ceil(args.txn_size);
@@ -424,9 +453,15 @@ fn run_transactional(
                     break;
                 }
             }
+            // `--abort-every N`: the first attempt of every Nth transaction is aborted on purpose.
+            let on_purpose = failure.is_none()
+                && attempt == 1
+                && args.abort_every > 0
+                && txn % args.abort_every == args.abort_every - 1;
             let commit_start = Instant::now();
             let outcome = match failure {
                 Some(e) => Err(e),
+                None if on_purpose => Err(Error::TransactionAborted),
                 None => patiently(|| p.commit_transaction(TXN_CALL_TIMEOUT)),
             };
             match outcome {
@@ -437,15 +472,33 @@ fn run_transactional(
                     break;
                 }
                 Err(e) if e.txn_requires_abort() => {
-                    events.push(format!("t={:.3}s txn {txn} attempt {attempt}: {e}; aborting", t(ledger)));
+                    if !on_purpose {
+                        events
+                            .push(format!("t={:.3}s txn {txn} attempt {attempt}: {e}; aborting", t(ledger)));
+                    }
                     match patiently(|| p.abort_transaction(TXN_CALL_TIMEOUT)) {
                         Ok(()) => {
-                            // Aborted for certain: the same ids go again in a new transaction.
-                            st.aborted_attempts += 1;
-                            events.push(format!(
-                                "t={:.3}s txn {txn} attempt {attempt} aborted; retrying",
-                                t(ledger)
-                            ));
+                            // Aborted for certain (every outcome is in: abort waits for records in
+                            // flight): the same ids go again in a new transaction.
+                            for id in ids.clone() {
+                                match ledger.status[id as usize].load(Ordering::Acquire) {
+                                    ST_NOT_SENT => {}
+                                    ST_ACKED => {
+                                        st.aborted_sent += 1;
+                                        st.aborted_acked += 1;
+                                    }
+                                    _ => st.aborted_sent += 1,
+                                }
+                            }
+                            if on_purpose {
+                                st.aborted_on_purpose += 1;
+                            } else {
+                                st.aborted_attempts += 1;
+                                events.push(format!(
+                                    "t={:.3}s txn {txn} attempt {attempt} aborted; retrying",
+                                    t(ledger)
+                                ));
+                            }
                         }
                         Err(e2) => {
                             events.push(format!(
@@ -530,6 +583,15 @@ fn main() -> Result<(), BoxError> {
     let off: Vec<u8> = ledger.offset.iter().flat_map(|o| o.load(Ordering::Relaxed).to_le_bytes()).collect();
     write_file(out, "offset.i64", &off)?;
     write_file(out, "txn.u8", &txn_status)?;
+    let sent: Vec<u8> = ledger.sent_ms.iter().flat_map(|t| t.load(Ordering::Relaxed).to_le_bytes()).collect();
+    write_file(out, "sent_ms.u32", &sent)?;
+    // The latency of acknowledged records (µs, at most u32::MAX); other records' slots are meaningless.
+    let lat: Vec<u8> = ledger
+        .sent_us
+        .iter()
+        .flat_map(|l| u32::try_from(l.load(Ordering::Relaxed)).unwrap_or(u32::MAX).to_le_bytes())
+        .collect();
+    write_file(out, "latency_us.u32", &lat)?;
     let last = (elapsed.as_secs() as usize).min(BUCKETS - 1);
     let mut rate = String::from("second,unix_ms,sent,acked,failed\n");
     for s in 0..=last {
@@ -587,10 +649,14 @@ fn main() -> Result<(), BoxError> {
         c.sort_unstable();
         let _ = writeln!(
             s,
-            "txns={}\ntxn_committed={}\ntxn_aborted_attempts={}\ntxn_unknown={}\nproducers={}",
+            "txns={}\ntxn_committed={}\ntxn_aborted_attempts={}\ntxn_aborted_on_purpose={}\n\
+             aborted_records_sent={}\naborted_records_acked={}\ntxn_unknown={}\nproducers={}",
             txn_status.len(),
             t.committed,
             t.aborted_attempts,
+            t.aborted_on_purpose,
+            t.aborted_sent,
+            t.aborted_acked,
             t.unknown,
             t.producers
         );
