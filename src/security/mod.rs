@@ -1,0 +1,3 @@
+//! Authentication and transport security for broker connections.
+
+pub(crate) mod sasl;
