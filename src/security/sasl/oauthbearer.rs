@@ -286,7 +286,7 @@ pub(crate) struct OidcOptions {
 impl fmt::Debug for OidcOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OidcOptions")
-            .field("url", &self.url)
+            .field("url", &redact_url(&self.url))
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
             .field("scope", &self.scope)
@@ -309,6 +309,17 @@ fn url_encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// The URL for messages: without userinfo (`user:password@`) or query, either of which may hold a secret.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let sep = if scheme.is_empty() { "" } else { "://" };
+    format!("{scheme}{sep}{host}{path}")
 }
 
 /// A server-supplied string made safe to show: control characters dropped, length bounded.
@@ -376,7 +387,7 @@ impl OidcOptions {
         if let Some(scope) = &self.scope {
             form.push(("scope", scope));
         }
-        let fail = |what: String| format!("token endpoint {}: {what}", self.url);
+        let fail = |what: String| format!("token endpoint {}: {what}", redact_url(&self.url));
         let mut response = self
             .agent()
             .post(&self.url)
@@ -927,6 +938,32 @@ mod tests {
         o.connect_timeout = Duration::from_secs(2);
         let e = o.fetch().unwrap_err();
         assert!(e.starts_with("token endpoint http://127.0.0.1:") && !e.contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn urls_in_messages_lose_userinfo_and_query() {
+        assert_eq!(redact_url("https://u:Pw@idp.example:8443/t?secret=1#f"), "https://idp.example:8443/t");
+        assert_eq!(redact_url("http://idp/token"), "http://idp/token");
+        assert_eq!(redact_url("idp"), "idp");
+    }
+
+    /// An https URL answered by something that is not TLS: an error (from rustls, set up with ring
+    /// and the system roots), not a panic.
+    #[test]
+    fn oidc_https_handshake_failure_is_an_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}/token", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 400 Not TLS\r\n\r\n");
+        });
+        let mut o = OidcOptions::new(url, "id".into(), "s3cr3t".into(), None);
+        o.read_timeout = Duration::from_secs(5);
+        let e = o.fetch().unwrap_err();
+        assert!(e.starts_with("token endpoint https://127.0.0.1:") && !e.contains("s3cr3t"), "{e}");
+        server.join().unwrap();
     }
 
     #[test]
