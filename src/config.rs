@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use crate::compression::CompressionType;
 use crate::error::Error;
+use crate::security::{Props, SecurityProtocol};
 
 /// A property's type, as the Java `ConfigDef` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,8 +191,9 @@ use Validity::{AtLeast, Between, Described, NonEmpty, OneOf};
 const ACKS_VALUES: &[&str] = &["all", "-1", "0", "1"];
 const COMPRESSION_VALUES: &[&str] = &["none", "gzip", "snappy", "lz4", "zstd"];
 const NO_SERIALIZERS: &str = "kprod sends bytes; serialize keys and values before calling send";
-const NO_TLS: &str = "TLS is not supported yet";
-const NO_SASL: &str = "SASL is not supported yet";
+const NO_TLS: &str = "not a TLS setting kprod knows";
+const NO_SASL: &str = "not a SASL setting kprod knows";
+const NO_JVM_TLS: &str = "a JVM TLS setting; kprod uses rustls with the ring provider";
 const NO_METRICS: &str = "kprod has no Java metrics registry";
 
 /// Every property kprod knows, in documentation order.
@@ -278,17 +280,116 @@ pub static PROPERTIES: &[PropertyDef] = &[
     prop("interceptor.classes", T::List, Some(""), Validity::Any, Low,
         Support::No("Java interceptors cannot be loaded; wrap the producer or use delivery callbacks"),
         "Java classes that see every record before it is sent."),
-    prop("security.protocol", T::String, Some("PLAINTEXT"), OneOf(&["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]),
-        Medium, Support::No("only PLAINTEXT is supported for now"),
-        "Transport to the brokers: plain TCP, TLS, SASL or both."),
-    prop("sasl.mechanism", T::String, Some("GSSAPI"), Validity::Any, Medium, Support::No(NO_SASL),
-        "SASL mechanism used to authenticate."),
-    prop("sasl.jaas.config", T::Password, Some("null"), Validity::Any, Medium, Support::No(NO_SASL),
-        "JAAS login settings for SASL."),
-    prop("ssl.truststore.location", T::String, Some("null"), Validity::Any, High, Support::No(NO_TLS),
-        "File of certificates trusted when verifying brokers."),
-    prop("ssl.keystore.location", T::String, Some("null"), Validity::Any, High, Support::No(NO_TLS),
-        "File holding the client's own certificate and key."),
+    prop("security.protocol", T::String, Some("PLAINTEXT"),
+        Described("PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (case-insensitive)"), Medium, Support::Yes,
+        "Transport to the brokers: plain TCP, TLS, SASL over TCP, or SASL over TLS."),
+    prop("sasl.mechanism", T::String, Some("GSSAPI"), Described("PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER"), Medium,
+        Support::Partly("GSSAPI (Kerberos), Java's default, is not implemented: set one of the others"),
+        "SASL mechanism used to authenticate (security.protocol SASL_PLAINTEXT or SASL_SSL)."),
+    prop("sasl.jaas.config", T::Password, Some("null"), Validity::Any, Medium, Support::Yes,
+        "JAAS login line: PlainLoginModule or ScramLoginModule with username and password, or OAuthBearerLoginModule (clientId, clientSecret, scope for OIDC; unsecuredLoginStringClaim_sub for Kafka's unsecured token)."),
+    prop("sasl.username", T::String, None, Validity::Any, Medium, Support::Yes,
+        "librdkafka's name: the user for PLAIN and SCRAM (instead of sasl.jaas.config)."),
+    prop("sasl.password", T::Password, None, Validity::Any, Medium, Support::Yes,
+        "librdkafka's name: the password for PLAIN and SCRAM."),
+    prop("sasl.oauthbearer.token.endpoint.url", T::String, Some("null"), Validity::Any, Medium, Support::Yes,
+        "OIDC token endpoint: with it, OAUTHBEARER tokens come from the client_credentials grant (client id and secret from sasl.jaas.config or sasl.oauthbearer.client.id/secret)."),
+    prop("sasl.oauthbearer.client.id", T::String, None, Validity::Any, Medium, Support::Yes,
+        "librdkafka's name: the OIDC client id."),
+    prop("sasl.oauthbearer.client.secret", T::Password, None, Validity::Any, Medium, Support::Yes,
+        "librdkafka's name: the OIDC client secret."),
+    prop("sasl.oauthbearer.scope", T::String, None, Validity::Any, Medium, Support::Yes,
+        "librdkafka's name: the OIDC scope asked for."),
+    prop("sasl.oauthbearer.extensions", T::String, None, Validity::Any, Low, Support::Yes,
+        "librdkafka's name: SASL extensions sent with the token, as key=value,key2=value2."),
+    prop("sasl.oauthbearer.config", T::String, None, Validity::Any, Low, Support::Yes,
+        "librdkafka's name: options of the unsecured token (principal=, scope=, lifeSeconds=, extension_X=)."),
+    prop("sasl.oauthbearer.method", T::String, None, OneOf(&["default", "oidc"]), Low, Support::Yes,
+        "librdkafka's name: oidc asks for the client_credentials flow (needs the token endpoint URL)."),
+    prop("sasl.oauthbearer.sub.claim.name", T::String, Some("sub"), Validity::Any, Low, Support::Yes,
+        "JWT claim holding the principal of an OIDC token."),
+    prop("sasl.oauthbearer.header.urlencode", T::Boolean, Some("false"), Validity::Any, Low, Support::Yes,
+        "URL-encode the client id and secret in the token request's Authorization header (KIP-1025)."),
+    prop("sasl.login.refresh.window.factor", T::Double, Some("0.8"), Described("[0.5,...,1.0]"), Low, Support::Yes,
+        "A token is refreshed when this fraction of its lifetime has passed."),
+    prop("sasl.login.refresh.window.jitter", T::Double, Some("0.05"), Described("[0.0,...,0.25]"), Low, Support::Yes,
+        "Random fraction of the lifetime added to the refresh time."),
+    prop("sasl.login.refresh.min.period.seconds", T::Short, Some("60"), Between(0, 900), Low, Support::Yes,
+        "Least time between token refreshes."),
+    prop("sasl.login.refresh.buffer.seconds", T::Short, Some("300"), Between(0, 3600), Low, Support::Yes,
+        "A token is refreshed at least this long before it expires."),
+    prop("sasl.login.retry.backoff.ms", T::Long, Some("100"), AtLeast(0), Low, Support::Yes,
+        "First wait before fetching a token again after a failure."),
+    prop("sasl.login.retry.backoff.max.ms", T::Long, Some("10000"), AtLeast(0), Low, Support::Yes,
+        "Ceiling of the token fetch backoff."),
+    prop("sasl.login.connect.timeout.ms", T::Int, None, Validity::Any, Low, Support::Yes,
+        "Connect timeout of the token endpoint (10 s when unset)."),
+    prop("sasl.login.read.timeout.ms", T::Int, None, Validity::Any, Low, Support::Yes,
+        "Read timeout of the token endpoint (10 s when unset)."),
+    prop("sasl.kerberos.service.name", T::String, Some("null"), Validity::Any, Medium,
+        Support::No("GSSAPI (Kerberos) is not implemented"), "Kerberos principal name of the brokers."),
+    prop("sasl.client.callback.handler.class", T::Class, Some("null"), Validity::Any, Medium,
+        Support::No("Java classes cannot be loaded"), "Java SASL client callback handler."),
+    prop("sasl.login.callback.handler.class", T::Class, Some("null"), Validity::Any, Medium,
+        Support::No("Java classes cannot be loaded; give a token provider to Producer::builder().oauthbearer_token_provider"),
+        "Java login callback handler (e.g. an OAUTHBEARER token provider)."),
+    prop("sasl.login.class", T::Class, Some("null"), Validity::Any, Medium,
+        Support::No("Java classes cannot be loaded"), "Java Login class."),
+    prop("ssl.protocol", T::String, Some("TLSv1.3"), OneOf(&["TLSv1.3", "TLSv1.2", "TLS"]), Medium,
+        Support::Partly("rustls negotiates among ssl.enabled.protocols; this only has to name one of them"),
+        "The TLS protocol the JVM's SSLContext is created for."),
+    prop("ssl.enabled.protocols", T::List, Some("TLSv1.2,TLSv1.3"), Described("TLSv1.2, TLSv1.3"), Medium, Support::Yes,
+        "TLS versions offered to brokers."),
+    prop("ssl.endpoint.identification.algorithm", T::String, Some("https"), Described("https or empty"), Low,
+        Support::Yes,
+        "https checks that the broker's certificate names the host connected to; empty turns the check off (the chain is still verified)."),
+    prop("ssl.truststore.type", T::String, Some("JKS"), Described("PEM (JKS and PKCS12 are refused with a conversion hint)"),
+        Medium, Support::Yes,
+        "Format of the truststore; kprod reads PEM."),
+    prop("ssl.truststore.location", T::String, Some("null"), Validity::Any, High, Support::Yes,
+        "PEM file of the CA certificates trusted when verifying brokers (ssl.truststore.type=PEM); without any CA setting the system's store is used."),
+    prop("ssl.truststore.certificates", T::Password, Some("null"), Validity::Any, High, Support::Yes,
+        "The trusted CA certificates inline, in PEM (ssl.truststore.type=PEM)."),
+    prop("ssl.truststore.password", T::Password, Some("null"), Validity::Any, High, Support::Yes,
+        "Truststore password; a PEM truststore has none, so setting it is an error (as in Java)."),
+    prop("ssl.keystore.type", T::String, Some("JKS"), Described("PEM (JKS and PKCS12 are refused with a conversion hint)"),
+        Medium, Support::Yes,
+        "Format of the keystore holding the client certificate; kprod reads PEM."),
+    prop("ssl.keystore.location", T::String, Some("null"), Validity::Any, High, Support::Yes,
+        "PEM file holding the client's private key and certificate chain, for mutual TLS (ssl.keystore.type=PEM)."),
+    prop("ssl.keystore.certificate.chain", T::Password, Some("null"), Validity::Any, High, Support::Yes,
+        "The client's certificate chain inline, in PEM, with ssl.keystore.key."),
+    prop("ssl.keystore.key", T::Password, Some("null"), Validity::Any, High, Support::Yes,
+        "The client's private key inline, in PEM (PKCS#8, encrypted with ssl.key.password, or PKCS#1/SEC1)."),
+    prop("ssl.keystore.password", T::Password, Some("null"), Validity::Any, High,
+        Support::Partly("a PEM keystore has no store password; the key's is ssl.key.password"),
+        "Keystore password."),
+    prop("ssl.key.password", T::Password, Some("null"), Validity::Any, High, Support::Yes,
+        "Password of an encrypted PKCS#8 client key (BEGIN ENCRYPTED PRIVATE KEY)."),
+    prop("ssl.ca.location", T::String, None, Validity::Any, High, Support::Yes,
+        "librdkafka's name: PEM file of trusted CA certificates."),
+    prop("ssl.ca.pem", T::Password, None, Validity::Any, High, Support::Yes,
+        "librdkafka's name: trusted CA certificates inline, in PEM."),
+    prop("ssl.certificate.location", T::String, None, Validity::Any, High, Support::Yes,
+        "librdkafka's name: PEM file of the client certificate (chain), with ssl.key.location."),
+    prop("ssl.certificate.pem", T::Password, None, Validity::Any, High, Support::Yes,
+        "librdkafka's name: the client certificate inline, in PEM."),
+    prop("ssl.key.location", T::String, None, Validity::Any, High, Support::Yes,
+        "librdkafka's name: PEM file of the client's private key."),
+    prop("ssl.key.pem", T::Password, None, Validity::Any, High, Support::Yes,
+        "librdkafka's name: the client's private key inline, in PEM."),
+    prop("ssl.cipher.suites", T::List, Some("null"), Validity::Any, Low,
+        Support::No("rustls' cipher suites are used; they are all modern AEAD suites"),
+        "TLS cipher suites offered."),
+    prop("ssl.provider", T::String, Some("null"), Validity::Any, Low, Support::No(NO_JVM_TLS), "JVM security provider for TLS."),
+    prop("ssl.keymanager.algorithm", T::String, Some("SunX509"), Validity::Any, Low, Support::No(NO_JVM_TLS),
+        "JVM key manager factory algorithm."),
+    prop("ssl.trustmanager.algorithm", T::String, Some("PKIX"), Validity::Any, Low, Support::No(NO_JVM_TLS),
+        "JVM trust manager factory algorithm."),
+    prop("ssl.secure.random.implementation", T::String, Some("null"), Validity::Any, Low, Support::No(NO_JVM_TLS),
+        "JVM SecureRandom implementation for TLS."),
+    prop("ssl.engine.factory.class", T::Class, Some("null"), Validity::Any, Low, Support::No(NO_JVM_TLS),
+        "Java class creating SSLEngines."),
     prop("client.dns.lookup", T::String, Some("use_all_dns_ips"),
         OneOf(&["use_all_dns_ips", "resolve_canonical_bootstrap_servers_only"]), Medium,
         Support::No("kprod always tries every address a host name resolves to"),
@@ -316,7 +417,7 @@ pub static PROPERTIES: &[PropertyDef] = &[
     prop("transaction.two.phase.commit.enable", T::Boolean, Some("false"), Validity::Any, Low,
         Support::No("two-phase commit (KIP-939) is not supported"),
         "Let an external coordinator complete transactions."),
-    prop("security.providers", T::String, Some("null"), Validity::Any, Low, Support::No(NO_TLS),
+    prop("security.providers", T::String, Some("null"), Validity::Any, Low, Support::No(NO_JVM_TLS),
         "Java security provider classes."),
 ];
 
@@ -431,6 +532,9 @@ pub struct ProducerConfig {
     transactional_id: Option<String>,
     transaction_timeout: Duration,
     mock_num_brokers: u32,
+    security_protocol: SecurityProtocol,
+    /// The `ssl.*` and `sasl.*` properties as given (secrets redacted in `Debug`).
+    security: Props,
     /// Keys set by the user; Java's adjustments depend on whether a key was given, not on its value.
     explicit: BTreeSet<&'static str>,
 }
@@ -475,6 +579,8 @@ impl Default for ProducerConfig {
             transactional_id: None,
             transaction_timeout: ms(60_000),
             mock_num_brokers: 0,
+            security_protocol: SecurityProtocol::Plaintext,
+            security: Props::default(),
             explicit: BTreeSet::new(),
         }
     }
@@ -554,6 +660,8 @@ getters! {
     transaction_timeout: Duration;
     /// `mock.num.brokers` (0: no mock cluster).
     mock_num_brokers: u32;
+    /// `security.protocol`.
+    security_protocol: SecurityProtocol;
 }
 
 fn millis(d: Duration) -> i64 {
@@ -604,6 +712,11 @@ impl ProducerConfig {
         self.transactional_id.as_deref()
     }
 
+    /// The `ssl.*` and `sasl.*` properties as set.
+    pub(crate) fn security_props(&self) -> &Props {
+        &self.security
+    }
+
     /// True when the user set `key` (by property or builder), as opposed to leaving the default.
     pub fn is_explicit(&self, key: &str) -> bool {
         self.explicit.contains(key)
@@ -635,7 +748,21 @@ impl ProducerConfig {
         }
         let ms = || Duration::from_millis(u64::try_from(n).unwrap_or(0));
         let size = || usize::try_from(n).unwrap_or(usize::MAX);
+        if def.name.starts_with("ssl.") || def.name.starts_with("sasl.") {
+            // Read when the producer is built (files, keys, JAAS lines), by crate::security.
+            self.security.insert(def.name, v);
+            self.explicit.insert(def.name);
+            return Ok(());
+        }
         match def.name {
+            "security.protocol" => {
+                self.security_protocol = SecurityProtocol::parse(v).ok_or_else(|| {
+                    Error::config(
+                        key,
+                        format!("'{v}' is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
+                    )
+                })?
+            }
             "bootstrap.servers" => {
                 self.bootstrap_servers =
                     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
@@ -1294,10 +1421,16 @@ mod tests {
         let mut c = base();
         let e = c.set("key.serializer", "org.example.Ser").unwrap_err();
         assert!(matches!(&e, Error::Unsupported(m) if m.starts_with("key.serializer")), "{e:?}");
-        assert!(matches!(c.set("ssl.truststore.type", "PKCS12"), Err(Error::Unsupported(_))));
-        assert!(matches!(c.set("security.protocol", "SSL"), Err(Error::Unsupported(_))));
+        assert!(matches!(c.set("ssl.cipher.suites", "TLS_AES_128_GCM_SHA256"), Err(Error::Unsupported(_))));
+        assert!(matches!(c.set("sasl.kerberos.service.name", "kafka"), Err(Error::Unsupported(_))));
+        // Unknown ssl./sasl. keys are unsupported, not typos of other keys.
+        assert!(matches!(c.set("ssl.frobnicate", "1"), Err(Error::Unsupported(_))));
         // Java's default value is harmless and accepted.
+        c.set("ssl.cipher.suites", "null").unwrap();
         c.set("security.protocol", "plaintext").unwrap();
+        c.set("security.protocol", "sasl_ssl").unwrap();
+        assert_eq!(c.security_protocol(), SecurityProtocol::SaslSsl);
+        assert!(c.set("security.protocol", "TLS").is_err());
         c.set("interceptor.classes", "").unwrap();
     }
 

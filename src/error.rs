@@ -112,6 +112,19 @@ pub enum Error {
     /// The record's transaction was aborted before the record was sent.
     #[error("the transaction was aborted")]
     TransactionAborted,
+    /// A broker connection failed to authenticate: a TLS certificate or handshake failure
+    /// (`mechanism` "SSL") or a SASL failure (`mechanism` "SASL/PLAIN", "SASL/SCRAM-SHA-512", ...; the
+    /// message is the broker's). Sends fail with it until a connection authenticates again; it is
+    /// neither retriable nor fatal (Java's `AuthenticationException`).
+    #[error("{mechanism} authentication with {broker} failed: {message}")]
+    Authentication {
+        /// `SSL` or `SASL/<mechanism>`.
+        mechanism: String,
+        /// The broker (`host:port`).
+        broker: String,
+        /// What failed.
+        message: String,
+    },
 }
 
 fn describe_wait(waited: Duration) -> String {
@@ -171,7 +184,8 @@ impl Error {
             | Error::Fatal { .. }
             | Error::CallbackPanicked(_)
             | Error::IllegalState(_)
-            | Error::TransactionAborted => false,
+            | Error::TransactionAborted
+            | Error::Authentication { .. } => false,
         }
     }
 
@@ -207,7 +221,9 @@ impl Error {
     /// - the refusals a Java `send` reports as an `ApiException`:
     ///   [`BufferExhausted`](Error::BufferExhausted), [`RecordTooLarge`](Error::RecordTooLarge),
     ///   [`UnknownTopicOrPartition`](Error::UnknownTopicOrPartition) and
-    ///   [`InvalidTopic`](Error::InvalidTopic).
+    ///   [`InvalidTopic`](Error::InvalidTopic);
+    /// - [`Authentication`](Error::Authentication): a record of the transaction failed with it (Java
+    ///   leaves the transaction abortable on an `AuthenticationException`).
     ///
     /// False for [fatal](Self::is_fatal) errors (close the producer instead), for a
     /// [`Timeout`](Error::Timeout) of a call (call it again), and for errors about the call itself:
@@ -221,7 +237,8 @@ impl Error {
             | Error::BufferExhausted { .. }
             | Error::RecordTooLarge { .. }
             | Error::UnknownTopicOrPartition { .. }
-            | Error::InvalidTopic { .. } => true,
+            | Error::InvalidTopic { .. }
+            | Error::Authentication { .. } => true,
             Error::Config { .. }
             | Error::Unsupported(_)
             | Error::Timeout(_)

@@ -90,8 +90,6 @@ pub mod protocol;
 #[cfg(not(feature = "unstable"))]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 pub(crate) mod protocol;
-// Not yet driven by the connection code (issue 15); dead until then.
-#[allow(dead_code)]
 mod security;
 mod send_cache;
 pub(crate) mod sender;
@@ -111,4 +109,5 @@ pub use producer::{
 };
 pub use protocol::error_code::{ErrorCategory, ErrorClass};
 pub use protocol::{ApiKey, ErrorCode};
+pub use security::{OAuthBearerToken, SecurityProtocol};
 pub use txn::transactional::{ConsumerGroupMetadata, OffsetAndMetadata};

@@ -31,6 +31,7 @@ use crate::error::{Error, SendError};
 use crate::partitioner::{self, Partitioner, StickyPartitioner, TopicPartitions};
 use crate::protocol::record::batch::BATCH_HEADER_SIZE;
 use crate::protocol::record::{RecordBatchWriter, RecordHeader};
+use crate::security::OAuthBearerToken;
 use crate::send_cache::{self, TopicEntry};
 use crate::sender::metadata::{Lookup, Metadata};
 use crate::sender::{parse_bootstrap, Sender, SenderConfig, SenderShared};
@@ -288,6 +289,7 @@ pub struct ProducerBuilder {
     partitioner: Option<Arc<dyn Partitioner>>,
     interceptors: Vec<Arc<dyn ProducerInterceptor>>,
     on_delivery: Option<DeliveryHandler>,
+    token_provider: Option<crate::security::sasl::oauthbearer::TokenCallback>,
 }
 
 /// A producer-wide handler for the outcomes of [`Producer::send_reported`].
@@ -319,6 +321,23 @@ impl fmt::Debug for ProducerBuilder {
 }
 
 impl ProducerBuilder {
+    /// Supplies OAUTHBEARER tokens (`sasl.mechanism=OAUTHBEARER`), instead of the built-in OIDC
+    /// client_credentials flow or Kafka's unsecured token (Java's `sasl.login.callback.handler.class`).
+    ///
+    /// # Thread
+    /// Called on the producer's token thread (`kprod-oauth-token`), never on the I/O thread: once
+    /// when the producer is built (which waits for it, up to `max.block.ms`), then before each
+    /// token expires (at `sasl.login.refresh.window.factor` of its lifetime), and again with a
+    /// backoff after an `Err`.
+    #[must_use = "the builder does nothing until build()"]
+    pub fn oauthbearer_token_provider(
+        mut self,
+        provider: impl Fn() -> Result<OAuthBearerToken, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.token_provider = Some(Arc::new(provider));
+        self
+    }
+
     /// Uses `partitioner` for every record without an explicit partition (`partitioner.class`).
     #[must_use = "the builder does nothing until build()"]
     pub fn partitioner(mut self, partitioner: impl Partitioner + 'static) -> Self {
@@ -473,7 +492,13 @@ impl Producer {
     /// A builder, for user partitioners and interceptors.
     #[must_use = "the builder does nothing until build()"]
     pub fn builder(config: ProducerConfig) -> ProducerBuilder {
-        ProducerBuilder { config, partitioner: None, interceptors: Vec::new(), on_delivery: None }
+        ProducerBuilder {
+            config,
+            partitioner: None,
+            interceptors: Vec::new(),
+            on_delivery: None,
+            token_provider: None,
+        }
     }
 
     fn start(b: ProducerBuilder) -> Result<Producer, Error> {
@@ -514,7 +539,8 @@ impl Producer {
         } else {
             Arc::from(config.client_id())
         };
-        let parts = Parts::new(&config, bootstrap, client_id);
+        let mut parts = Parts::new(&config, bootstrap, client_id);
+        parts.sender.security = crate::security::Security::from_config(&config, b.token_provider)?;
         // The sender's network owns the poll; application threads get only its waker.
         let (net, wake) = crate::sender::network(&parts.sender, Arc::clone(&parts.metadata))?;
         let shared = parts.shared(&config, wake);
@@ -1091,6 +1117,7 @@ impl Parts {
             },
             idempotence: config.enable_idempotence(),
             transaction_timeout: config.transaction_timeout(),
+            security: None,
         };
         Parts { accumulator, metadata, sender }
     }

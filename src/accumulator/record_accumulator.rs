@@ -613,6 +613,22 @@ impl RecordAccumulator {
         out
     }
 
+    /// Takes every queued batch not being sealed (nothing of them was sent: sent batches are not in a
+    /// queue), closed for appends, to be failed.
+    pub fn take_unsent(&self) -> Vec<ProducerBatch> {
+        let mut out = Vec::new();
+        for dq in self.all_deques() {
+            let mut q = dq.lock();
+            while q.front().is_some_and(|b| !b.is_sealing()) {
+                if let Some(mut b) = q.pop_front() {
+                    b.close_for_appends();
+                    out.push(b);
+                }
+            }
+        }
+        out
+    }
+
     /// Puts a batch that failed with a retriable error back at the head of its queue (Java's `reenqueue`),
     /// ahead of newer batches; it becomes ready again after `backoff` (the sender's exponential
     /// `retry.backoff.ms`). Batches are placed by creation order, so several retried batches of one

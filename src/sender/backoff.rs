@@ -56,6 +56,11 @@ impl Jitter {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
+    /// A value in [0, 1].
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next() % 1001) as f64 / 1000.0
+    }
+
     /// A factor in [0.8, 1.2].
     fn factor(&mut self) -> f64 {
         (self.next() % 401) as f64 / 1000.0 + 0.8

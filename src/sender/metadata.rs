@@ -100,6 +100,9 @@ struct State {
     pending_errors: HashMap<Arc<str>, ErrorCode>,
     /// The last failure of each broker address (`host:port`) since it last completed a handshake.
     broker_failures: BTreeMap<String, String>,
+    /// The last authentication failure (TLS or SASL), until a connection authenticates again: sends
+    /// fail with it at once rather than waiting `max.block.ms` (Java's AuthenticationException).
+    auth_failure: Option<Error>,
 }
 
 /// The shared metadata cache.
@@ -140,6 +143,7 @@ impl Metadata {
                 closed: false,
                 pending_errors: HashMap::new(),
                 broker_failures: BTreeMap::new(),
+                auth_failure: None,
             }),
             updated: Condvar::new(),
             generation: AtomicU64::new(0),
@@ -178,6 +182,9 @@ impl Metadata {
                 touched
             }
         };
+        if let Some(e) = &s.auth_failure {
+            return Err(e.clone());
+        }
         if let Some(code) = s.cluster.topic_errors.get(topic) {
             return Err(Error::Broker { code: *code, message: Some(format!("topic {topic}")) });
         }
@@ -389,6 +396,28 @@ impl Metadata {
             (false, true) => Some("no broker answered yet".into()),
             (true, false) => Some(format!("failing brokers: {failures}")),
             (true, true) => None,
+        }
+    }
+
+    /// A connection failed to authenticate: sends fail with `error` until one succeeds. Cached lookups
+    /// stop being current, so sends on the fast path see it too, and waiting sends wake.
+    ///
+    /// # Thread
+    /// The sender thread.
+    pub fn note_auth_failure(&self, error: Error) {
+        let mut s = self.state.lock();
+        s.auth_failure = Some(error);
+        s.version = s.version.wrapping_add(1);
+        self.generation.store(s.version, Ordering::Release);
+        drop(s);
+        self.updated.notify_all();
+    }
+
+    /// A connection authenticated: the last authentication failure no longer holds.
+    pub fn note_authenticated(&self) {
+        let mut s = self.state.lock();
+        if s.auth_failure.is_some() {
+            s.auth_failure = None;
         }
     }
 

@@ -81,6 +81,8 @@ pub(crate) struct SenderConfig {
     pub idempotence: bool,
     /// `transaction.timeout.ms`, sent in InitProducerId.
     pub transaction_timeout: Duration,
+    /// TLS and SASL of the broker connections (`None`: PLAINTEXT).
+    pub security: Option<Arc<crate::security::Security>>,
 }
 
 /// The sender thread's state (Java's `Sender` with its `NetworkClient`).
@@ -122,6 +124,7 @@ pub(crate) fn net_config(config: &SenderConfig) -> NetConfig {
         setup_timeout: Backoff::new(config.connection_setup_timeout, config.connection_setup_timeout_max),
         idle: config.connections_max_idle,
         socket: config.socket,
+        security: config.security.clone(),
     }
 }
 
@@ -301,6 +304,10 @@ impl<I: Io> Sender<I> {
                         d.on_node_failed(node, now);
                     }
                 }
+                NetEvent::AuthFailed { node, error } => {
+                    log::debug!("failing what waits to be sent: node {node} failed to authenticate");
+                    self.produce.fail_unsent(&error, self.tm.as_mut(), &mut out);
+                }
             }
             timeout = timeout.min(self.apply(out, now));
         }
@@ -344,7 +351,7 @@ impl<I: Io> Sender<I> {
                 }
             }
             // The network answers its own handshakes.
-            Request::ApiVersions => {}
+            Request::ApiVersions | Request::SaslHandshake | Request::SaslAuthenticate => {}
         }
     }
 
@@ -366,8 +373,8 @@ impl<I: Io> Sender<I> {
                     d.on_lost(what, now);
                 }
             }
-            // The handshake belongs to the connection, which is gone with it.
-            Request::ApiVersions => {}
+            // The handshakes belong to the connection, which is gone with them.
+            Request::ApiVersions | Request::SaslHandshake | Request::SaslAuthenticate => {}
         }
     }
 
@@ -571,6 +578,7 @@ pub(crate) mod fake {
             setup_timeout: super::backoff::Backoff::new(std::time::Duration::ZERO, std::time::Duration::ZERO),
             idle: None,
             socket: Default::default(),
+            security: None,
         };
         #[allow(clippy::expect_used)]
         let (_net, wake) =

@@ -149,15 +149,41 @@ impl ProduceDriver {
             }
         }
         self.update_load_stats(cluster, now);
-        for batch in acc.expire(now, self.config.delivery_timeout) {
+        let expired = acc.expire(now, self.config.delivery_timeout);
+        self.abandon(expired, &Error::DeliveryTimeout, tm, out);
+        unknown_leader
+    }
+
+    /// Fails every batch waiting in the accumulator with `error` (a connection failed to
+    /// authenticate: nothing queued would get through); batches in flight run their course.
+    pub(crate) fn fail_unsent(
+        &mut self,
+        error: &Error,
+        tm: Option<&mut TransactionManager>,
+        out: &mut Outbox,
+    ) {
+        let unsent = self.shared.accumulator.take_unsent();
+        self.abandon(unsent, error, tm, out);
+    }
+
+    /// Fails batches taken from the accumulator before a response settled them (expired, or
+    /// failed unsent): the idempotent state learns of each, as for any batch given up.
+    fn abandon(
+        &mut self,
+        batches: Vec<ProducerBatch>,
+        error: &Error,
+        mut tm: Option<&mut TransactionManager>,
+        out: &mut Outbox,
+    ) {
+        let acc = Arc::clone(&self.shared.accumulator);
+        for batch in batches {
             self.muted.remove(batch.topic_partition());
             if let Some(tm) = tm.as_deref_mut() {
                 tm.on_abandoned(&batch);
             }
-            out.txn_record_failures.push(Error::DeliveryTimeout);
-            out.deliver.extend(acc.complete(batch, Err(Error::DeliveryTimeout)));
+            out.txn_record_failures.push(error.clone());
+            out.deliver.extend(acc.complete(batch, Err(error.clone())));
         }
-        unknown_leader
     }
 
     /// Drains the ready partitions led by `node` into one Produce request; true when one was queued.

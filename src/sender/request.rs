@@ -14,6 +14,10 @@ use crate::protocol::{encode_request, ProtocolError, Request as Message};
 pub(crate) enum Request {
     /// A connection's ApiVersions handshake (the network's own).
     ApiVersions,
+    /// A connection's SaslHandshake, at authentication and re-authentication (the network's own).
+    SaslHandshake,
+    /// One SASL message of a connection's authentication (the network's own).
+    SaslAuthenticate,
     /// A metadata refresh for these topics.
     Metadata(Vec<Arc<str>>),
     /// Produce, written straight from the batches' buffers.
@@ -51,6 +55,8 @@ impl Request {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Request::ApiVersions => "ApiVersions",
+            Request::SaslHandshake => "SaslHandshake",
+            Request::SaslAuthenticate => "SaslAuthenticate",
             Request::Metadata(_) => "Metadata",
             Request::Produce { .. } => "Produce",
             Request::InitProducerId => "InitProducerId",

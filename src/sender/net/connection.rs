@@ -3,7 +3,7 @@
 //! with vectored writes (Produce batches straight from their buffers), and response framing.
 
 use std::collections::VecDeque;
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use super::io::{Io, SocketOptions, Stream, Token};
 
 use crate::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
-use crate::protocol::{encode_request, frame, ApiKey, ErrorCode, ProtocolError};
+use crate::protocol::messages::sasl::{SaslAuthenticateRequest, SaslHandshakeRequest};
+use crate::protocol::{decode_response, encode_request, frame, ApiKey, ErrorCode, ProtocolError};
+use crate::security::sasl::{SaslClient, SaslSettings, Step};
+use crate::security::tls;
 use crate::sender::request::Request;
 
 /// The ApiVersions version kprod asks with first (v3+ carries the client software name).
@@ -28,8 +31,11 @@ const READ_CHUNK: usize = 4096;
 pub(crate) enum ConnState {
     /// TCP connect in progress.
     Connecting,
-    /// Connected; waiting for the ApiVersions answer.
+    /// Connected; waiting for the ApiVersions answer (over TLS: the TLS handshake comes first).
     Handshake,
+    /// SASL authentication or re-authentication (KIP-368) in progress: no new requests; answers to
+    /// requests written before a re-authentication still arrive, in order.
+    Authenticating,
     /// Ready for requests.
     Ready,
 }
@@ -118,10 +124,95 @@ pub(crate) struct Connection<S> {
     pub last_activity: Instant,
     writable_interest: bool,
     client_id: Arc<str>,
+    /// The TLS session over `stream` (SSL, SASL_SSL); requests and responses pass through it.
+    tls: Option<Box<rustls::ClientConnection>>,
+    /// How to authenticate (SASL_PLAINTEXT, SASL_SSL).
+    sasl: Option<SaslSettings>,
+    /// The SASL exchange in progress, and whether it is a re-authentication.
+    exchange: Option<(Box<dyn SaslClient>, bool)>,
+    /// When to re-authenticate (KIP-368): between 85% and 95% of the session lifetime the broker
+    /// gave, as Java's client does.
+    pub reauth_at: Option<Instant>,
+}
+
+/// A connection that failed to authenticate: a TLS certificate or handshake failure, or a SASL
+/// failure. Carried inside an `io::Error` so the network can tell it from a broken socket.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthFailed {
+    /// `SSL` or `SASL/<mechanism>`.
+    pub mechanism: String,
+    /// What failed, in words (the broker's message for SASL).
+    pub message: String,
+}
+
+impl std::fmt::Display for AuthFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} authentication failed: {}", self.mechanism, self.message)
+    }
+}
+
+impl std::error::Error for AuthFailed {}
+
+impl AuthFailed {
+    /// An `io::Error` carrying `self`.
+    pub fn into_io(self) -> io::Error {
+        io::Error::new(io::ErrorKind::PermissionDenied, self)
+    }
+
+    /// The authentication failure inside `e`, if it is one.
+    pub fn of(e: &io::Error) -> Option<&AuthFailed> {
+        e.get_ref().and_then(|inner| inner.downcast_ref::<AuthFailed>())
+    }
+}
+
+/// `Read` over a [`Stream`], for rustls to take ciphertext from.
+struct ReadHalf<'a, S>(&'a mut S);
+
+impl<S: Stream> Read for ReadHalf<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+/// `Write` over a [`Stream`], for rustls to put ciphertext into.
+struct WriteHalf<'a, S>(&'a mut S);
+
+impl<S: Stream> Write for WriteHalf<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.0.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes what `tls` holds for the socket; `WouldBlock` when the socket takes no more now.
+fn flush_tls<S: Stream>(tls: &mut rustls::ClientConnection, stream: &mut S) -> io::Result<()> {
+    while tls.wants_write() {
+        match tls.write_tls(&mut WriteHalf(stream)) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "broker closed the connection")),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A TLS failure as the network reports it: an authentication failure naming the cause.
+fn tls_failure(e: &rustls::Error) -> io::Error {
+    AuthFailed { mechanism: "SSL".into(), message: tls::describe(e) }.into_io()
 }
 
 impl<S: Stream> Connection<S> {
-    /// Starts a non-blocking connect to `addr` through `io`.
+    /// Starts a non-blocking connect to `addr` through `io`; with `tls`, everything on it is then
+    /// carried by that TLS session (whose handshake starts with the first request).
+    #[allow(clippy::too_many_arguments)]
     pub fn connect<I: Io<Stream = S>>(
         io: &mut I,
         node_id: i32,
@@ -129,6 +220,7 @@ impl<S: Stream> Connection<S> {
         token: Token,
         options: SocketOptions,
         client_id: Arc<str>,
+        tls: Option<rustls::ClientConnection>,
         now: Instant,
     ) -> io::Result<Connection<S>> {
         let stream = io.connect(addr, token, options)?;
@@ -150,6 +242,10 @@ impl<S: Stream> Connection<S> {
             last_activity: now,
             writable_interest: true,
             client_id,
+            tls: tls.map(Box::new),
+            sasl: None,
+            exchange: None,
+            reauth_at: None,
         })
     }
 
@@ -186,8 +282,9 @@ impl<S: Stream> Connection<S> {
         Ok(())
     }
 
-    /// Handles the ApiVersions answer; true when the connection became ready, false when it asked again
-    /// at a lower version.
+    /// Handles the ApiVersions answer; true when the handshake is done (the connection is ready, or
+    /// authenticates next when [`needs_sasl`](Self::needs_sasl)), false when it asked again at a lower
+    /// version.
     pub fn on_api_versions(
         &mut self,
         body: &[u8],
@@ -209,8 +306,150 @@ impl<S: Stream> Connection<S> {
             return Err(ProtocolError::invalid("ApiVersions", resp.error_code.to_string()));
         }
         self.versions = Some(resp);
+        if self.sasl.is_some() {
+            // Authentication comes next; the caller starts it.
+            return Ok(true);
+        }
         self.state = ConnState::Ready;
         Ok(true)
+    }
+
+    /// Authenticates with `settings` once ApiVersions is answered.
+    pub fn set_sasl(&mut self, settings: Option<SaslSettings>) {
+        self.sasl = settings;
+    }
+
+    /// After ApiVersions: true when the connection authenticates before it is ready.
+    pub fn needs_sasl(&self) -> bool {
+        self.sasl.is_some()
+    }
+
+    /// Starts (re-)authenticating: SaslHandshake v1 naming the mechanism. No new request goes out
+    /// until it is done; requests already written are answered first, in order.
+    pub fn start_sasl(&mut self, reauth: bool, now: Instant) -> io::Result<()> {
+        let Some(settings) = self.sasl.as_ref() else { return Ok(()) };
+        let mechanism = settings.mechanism().name();
+        // v0 sends the tokens as raw frames, which kprod does not speak; every broker since 1.0 has v1.
+        if self.pick_version(ApiKey::SASL_HANDSHAKE, (1, 1)).is_none() {
+            return Err(self.sasl_failure(mechanism, "the broker lacks SaslHandshake v1 (Kafka 1.0+)".into()));
+        }
+        let client = settings.client().map_err(|e| {
+            if e.is_retriable() {
+                // No token yet: an ordinary failed attempt, tried again after the reconnect backoff.
+                io::Error::other(e.to_string())
+            } else {
+                self.sasl_failure(mechanism, e.to_string())
+            }
+        })?;
+        log::debug!("node {}: authenticating with SASL/{}", self.node_id, client.mechanism());
+        self.exchange = Some((client, reauth));
+        self.state = ConnState::Authenticating;
+        self.reauth_at = None;
+        let req = SaslHandshakeRequest { mechanism: mechanism.to_owned() };
+        self.queue_own(&req, 1, Request::SaslHandshake, now)
+    }
+
+    /// Handles the SaslHandshake answer: the first SASL message goes out.
+    pub fn on_sasl_handshake(
+        &mut self,
+        body: &[u8],
+        version: i16,
+        correlation_id: i32,
+        now: Instant,
+    ) -> io::Result<()> {
+        let mechanism = self.mechanism();
+        let resp =
+            decode_response::<SaslHandshakeRequest>(body, version, correlation_id).map_err(invalid_data)?;
+        if resp.error_code == ErrorCode::UNSUPPORTED_SASL_MECHANISM {
+            let enabled = resp.mechanisms.join(", ");
+            return Err(self
+                .sasl_failure(mechanism, format!("the broker does not enable it (it enables: {enabled})")));
+        }
+        if resp.error_code != ErrorCode::NONE {
+            return Err(self.sasl_failure(mechanism, format!("SaslHandshake: {}", resp.error_code)));
+        }
+        // A mechanism whose first message is all it sends is done only after the broker's answer.
+        self.sasl_step(None, now).map(|_| ())
+    }
+
+    /// Handles a SaslAuthenticate answer; true once authentication is complete (the connection is
+    /// ready again).
+    pub fn on_sasl_authenticate(
+        &mut self,
+        body: &[u8],
+        version: i16,
+        correlation_id: i32,
+        now: Instant,
+        jitter: f64,
+    ) -> io::Result<bool> {
+        let mechanism = self.mechanism();
+        let resp = decode_response::<SaslAuthenticateRequest>(body, version, correlation_id)
+            .map_err(invalid_data)?;
+        if resp.error_code != ErrorCode::NONE {
+            let why = resp.error_message.clone().unwrap_or_else(|| resp.error_code.to_string());
+            return Err(self.sasl_failure(mechanism, why));
+        }
+        if !self.sasl_step(Some(&resp.auth_bytes), now)? {
+            return Ok(false);
+        }
+        // KIP-368: re-authenticate between 85% and 95% of the session lifetime (Java's window).
+        self.reauth_at = u64::try_from(resp.session_lifetime_ms)
+            .ok()
+            .filter(|&ms| ms > 0)
+            .map(|ms| now + Duration::from_millis(ms).mul_f64(0.85 + 0.10 * jitter.clamp(0.0, 1.0)));
+        Ok(true)
+    }
+
+    /// The exchange's next message: true when it has none (authenticated), false when one went out.
+    fn sasl_step(&mut self, server: Option<&[u8]>, now: Instant) -> io::Result<bool> {
+        let mechanism = self.mechanism();
+        let Some((client, _)) = self.exchange.as_mut() else {
+            return Err(invalid_data("a SASL answer with no authentication in progress"));
+        };
+        match client.step(server) {
+            Err(e) => Err(self.sasl_failure(mechanism, e.to_string())),
+            Ok(Step::Send(bytes)) => {
+                let Some(version) = self.pick_version(ApiKey::SASL_AUTHENTICATE, (0, 2)) else {
+                    return Err(self.sasl_failure(mechanism, "the broker lacks SaslAuthenticate".into()));
+                };
+                let req = SaslAuthenticateRequest { auth_bytes: bytes.into() };
+                self.queue_own(&req, version, Request::SaslAuthenticate, now)?;
+                Ok(false)
+            }
+            Ok(Step::Done) => {
+                self.exchange = None;
+                self.state = ConnState::Ready;
+                Ok(true)
+            }
+        }
+    }
+
+    /// True when the exchange under way is a re-authentication.
+    pub fn is_reauthenticating(&self) -> bool {
+        self.exchange.as_ref().is_some_and(|(_, reauth)| *reauth)
+    }
+
+    fn mechanism(&self) -> &'static str {
+        self.sasl.as_ref().map_or("?", |s| s.mechanism().name())
+    }
+
+    fn sasl_failure(&self, mechanism: &str, message: String) -> io::Error {
+        AuthFailed { mechanism: format!("SASL/{mechanism}"), message }.into_io()
+    }
+
+    /// Encodes and queues one of the connection's own requests.
+    fn queue_own<R: crate::protocol::Request>(
+        &mut self,
+        req: &R,
+        version: i16,
+        request: Request,
+        now: Instant,
+    ) -> io::Result<()> {
+        let id = self.next_id();
+        let mut out = Vec::new();
+        encode_request(&mut out, version, id, Some(&self.client_id), req).map_err(invalid_data)?;
+        self.push(id, version, request, out, true, now + self.request_timeout);
+        Ok(())
     }
 
     /// The highest version of `api` both sides support, with kprod's range `ours`.
@@ -293,7 +532,7 @@ impl<S: Stream> Connection<S> {
                     break;
                 }
             }
-            let n = match self.stream.write_vectored(&slices) {
+            let n = match transport_write(&mut self.stream, self.tls.as_deref_mut(), &slices) {
                 Ok(0) => {
                     return Err(io::Error::new(io::ErrorKind::WriteZero, "broker closed the connection"))
                 }
@@ -319,8 +558,8 @@ impl<S: Stream> Connection<S> {
                 }
             }
         }
-        // Only ask for writable events while something is waiting to be written.
-        let want_write = self.write_index < self.in_flight.len();
+        // Only ask for writable events while something is waiting to be written (by us or by TLS).
+        let want_write = self.write_index < self.in_flight.len() || self.tls_pending();
         log::trace!(
             "node {}: {} requests queued, {} unwritten, {} completed without response",
             self.node_id,
@@ -345,7 +584,8 @@ impl<S: Stream> Connection<S> {
             if self.read_buf.len() < self.read_len + room {
                 self.read_buf.resize(self.read_len + room, 0);
             }
-            let n = match self.stream.read(&mut self.read_buf[self.read_len..]) {
+            let buf = &mut self.read_buf[self.read_len..];
+            let n = match transport_read(&mut self.stream, self.tls.as_deref_mut(), buf) {
                 Ok(0) => {
                     return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "broker closed the connection"))
                 }
@@ -358,6 +598,18 @@ impl<S: Stream> Connection<S> {
             self.last_activity = now;
             self.take_frames(out)?;
         }
+    }
+
+    /// True when TLS holds bytes for the socket that it did not take yet (e.g. handshake messages
+    /// produced while reading): the caller writes again.
+    pub fn tls_pending(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.wants_write())
+    }
+
+    /// True when the TLS session (if any) has not written anything to the socket yet wanted; also
+    /// false without TLS.
+    pub fn needs_flush(&self) -> bool {
+        self.tls_pending() && !self.writable_interest
     }
 
     /// How many bytes the next read may add. The buffer grows with what has arrived (at most doubling
@@ -429,6 +681,61 @@ impl<S: Stream> Connection<S> {
     /// The earliest response deadline among the requests in flight.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.in_flight.iter().filter(|r| r.expects_response).map(|r| r.deadline).min()
+    }
+}
+
+/// Writes `slices` to the socket, through TLS when there is a session: what TLS accepted counts as
+/// written (it flushes it as the socket takes it), and `WouldBlock` when it takes nothing now.
+fn transport_write<S: Stream>(
+    stream: &mut S,
+    tls: Option<&mut rustls::ClientConnection>,
+    slices: &[IoSlice<'_>],
+) -> io::Result<usize> {
+    let Some(tls) = tls else { return stream.write_vectored(slices) };
+    // What TLS holds goes first; its buffer is bounded, so a socket that takes nothing now makes it
+    // refuse more below.
+    match flush_tls(tls, stream) {
+        Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+        _ => {}
+    }
+    let n = tls.writer().write_vectored(slices)?;
+    match flush_tls(tls, stream) {
+        Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+        _ => {}
+    }
+    if n == 0 {
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
+    Ok(n)
+}
+
+/// Reads from the socket, through TLS when there is a session: plaintext TLS already has, else
+/// ciphertext from the socket (driving the handshake; what it must answer is written at once or left
+/// for [`Connection::tls_pending`]). `Ok(0)` at the end of the stream.
+fn transport_read<S: Stream>(
+    stream: &mut S,
+    tls: Option<&mut rustls::ClientConnection>,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let Some(tls) = tls else { return stream.read(buf) };
+    loop {
+        match tls.reader().read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        if tls.read_tls(&mut ReadHalf(stream))? == 0 {
+            return Ok(0);
+        }
+        if let Err(e) = tls.process_new_packets() {
+            // Tell the broker why (rustls queued an alert), then fail.
+            let _ = flush_tls(tls, stream);
+            return Err(tls_failure(&e));
+        }
+        match flush_tls(tls, stream) {
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+            _ => {}
+        }
     }
 }
 

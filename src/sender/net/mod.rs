@@ -22,12 +22,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use self::connection::{ConnState, Connection, InFlight};
+use self::connection::{AuthFailed, ConnState, Connection, InFlight};
 use super::backoff::{Backoff, Jitter};
 use super::driver::Links;
 use super::metadata::Metadata;
 use super::request::{Outgoing, Request};
+use crate::error::Error;
 use crate::protocol::{ApiKey, ErrorCode};
+use crate::security::Security;
 
 /// The network's settings (the producer properties of the same names).
 #[derive(Debug, Clone)]
@@ -49,6 +51,8 @@ pub(crate) struct NetConfig {
     pub idle: Option<Duration>,
     /// Socket buffer sizes.
     pub socket: SocketOptions,
+    /// TLS and SASL (`None`: PLAINTEXT).
+    pub security: Option<Arc<Security>>,
 }
 
 /// What happened on the network, for the sender to hand to the driver that owns the request.
@@ -85,6 +89,14 @@ pub(crate) enum NetEvent {
     Failed {
         /// The broker.
         node: i32,
+    },
+    /// A connection to `node` failed to authenticate (after its [`Failed`](NetEvent::Failed)):
+    /// what waits to be sent fails with `error`.
+    AuthFailed {
+        /// The broker.
+        node: i32,
+        /// An [`Error::Authentication`].
+        error: Error,
     },
 }
 
@@ -292,6 +304,15 @@ impl<I: Io> Network<I> {
         let token = Token(self.next_token);
         self.next_token += 1;
         let label = format!("{host}:{port}");
+        let tls = match self.config.security.as_ref().and_then(|s| s.tls.as_ref()).map(|t| t.session(host)) {
+            None => None,
+            Some(Ok(session)) => Some(session),
+            Some(Err(why)) => {
+                let failed = AuthFailed { mechanism: "SSL".into(), message: why };
+                self.auth_failed(node, &label, failed, now, timeout);
+                return;
+            }
+        };
         match Connection::connect(
             &mut self.io,
             node,
@@ -299,12 +320,14 @@ impl<I: Io> Network<I> {
             token,
             self.config.socket,
             Arc::clone(&self.config.client_id),
+            tls,
             now,
         ) {
             Ok(mut c) => {
                 log::debug!("connecting to node {node} at {addr}");
                 c.address = label;
                 c.request_timeout = self.config.request_timeout;
+                c.set_sasl(self.config.security.as_ref().and_then(|s| s.sasl.clone()));
                 self.tokens.insert(token, node);
                 let b = self.brokers.entry(node).or_default();
                 b.setup_timeout = self.config.setup_timeout.after(b.failures, &mut self.jitter);
@@ -314,6 +337,47 @@ impl<I: Io> Network<I> {
                 log::warn!("connect to node {node} at {addr} failed: {e}");
                 self.connect_failed(node, &label, &e.to_string(), now, timeout);
             }
+        }
+    }
+
+    /// A connection attempt failed to authenticate before a connection existed (no TLS session could
+    /// be made for the host): as a failed connect, then reported as an authentication failure.
+    fn auth_failed(
+        &mut self,
+        node: i32,
+        address: &str,
+        failed: AuthFailed,
+        now: Instant,
+        timeout: &mut Duration,
+    ) {
+        self.connect_failed(node, address, &failed.to_string(), now, timeout);
+        self.report_auth(node, address, failed);
+    }
+
+    /// Sends fail with the failure at once (through the metadata they wait on), and the sender fails
+    /// what waits in the accumulator. The connection backs off as any failed attempt does (growing up
+    /// to `reconnect.backoff.max.ms`), so wrong credentials bring no storm of attempts.
+    fn report_auth(&mut self, node: i32, address: &str, failed: AuthFailed) {
+        let error = Error::Authentication {
+            mechanism: failed.mechanism,
+            broker: address.to_owned(),
+            message: failed.message,
+        };
+        log::error!("{error}");
+        self.metadata.note_auth_failure(error.clone());
+        self.out.push_back(NetEvent::AuthFailed { node, error });
+    }
+
+    /// Closes the connection to `node` after `e`: an authentication failure is reported as one, any
+    /// other error settles what was in flight as lost.
+    fn fail_connection(&mut self, node: i32, what: &str, e: &std::io::Error, now: Instant) {
+        let address = self.conn(node).map(|c| c.address.clone()).unwrap_or_default();
+        if let Some(failed) = AuthFailed::of(e).cloned() {
+            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &failed.to_string(), now);
+            self.report_auth(node, &address, failed);
+        } else {
+            log::warn!("{what} node {node} failed: {e}");
+            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
         }
     }
 
@@ -378,7 +442,7 @@ impl<I: Io> Network<I> {
             NetEvent::Lost { request, .. }
             | NetEvent::Written { request }
             | NetEvent::Answered { request, .. } => Some(request),
-            NetEvent::Failed { .. } => None,
+            NetEvent::Failed { .. } | NetEvent::AuthFailed { .. } => None,
         }));
         requests
     }
@@ -387,9 +451,17 @@ impl<I: Io> Network<I> {
     /// `connections.max.idle.ms`; returns how long until the next such deadline.
     pub(crate) fn check_timeouts(&mut self, now: Instant) -> Duration {
         let mut dead = Vec::new();
+        let mut reauth = Vec::new();
         let mut next = Duration::MAX;
         for (&node, b) in &self.brokers {
             let Some(c) = &b.conn else { continue };
+            if let Some(at) = c.reauth_at.filter(|_| c.state == ConnState::Ready) {
+                if now >= at {
+                    reauth.push(node);
+                } else {
+                    next = next.min(at.saturating_duration_since(now));
+                }
+            }
             // The set-up timeout covers the TCP connect; the handshake then has `request.timeout.ms`.
             let setup_deadline = c.started + b.setup_timeout;
             if c.state == ConnState::Connecting && now >= setup_deadline {
@@ -415,6 +487,17 @@ impl<I: Io> Network<I> {
             self.disconnect(node, code, why, now);
             next = Duration::ZERO;
         }
+        for node in reauth {
+            // KIP-368: before the session expires, on the same connection. Requests already written
+            // are answered first; new ones wait until it is done.
+            let Some(c) = self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) else { continue };
+            log::debug!("re-authenticating with node {node}");
+            match c.start_sasl(true, now) {
+                Ok(()) => self.flush_writes(node, now),
+                Err(e) => self.fail_connection(node, "re-authentication with", &e, now),
+            }
+            next = Duration::ZERO;
+        }
         next
     }
 
@@ -428,8 +511,7 @@ impl<I: Io> Network<I> {
             self.out.push_back(NetEvent::Written { request: req.request });
         }
         if let Err(e) = written {
-            log::warn!("write to node {node} failed: {e}");
-            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
+            self.fail_connection(node, "write to", &e, now);
         }
     }
 
@@ -440,8 +522,7 @@ impl<I: Io> Network<I> {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
-                    log::warn!("connection to node {node} failed: {e}");
-                    self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
+                    self.fail_connection(node, "connection to", &e, now);
                     return;
                 }
             }
@@ -460,35 +541,67 @@ impl<I: Io> Network<I> {
         for (req, body) in responses {
             self.on_response(node, req, body, now);
         }
-        if let Err(e) = read {
-            log::warn!("read from node {node} failed: {e}");
-            self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
+        match read {
+            Err(e) => self.fail_connection(node, "read from", &e, now),
+            // Reading may leave TLS with bytes to write (handshake answers): write them now.
+            Ok(()) if self.conn(node).is_some_and(Connection::needs_flush) => self.flush_writes(node, now),
+            Ok(()) => {}
         }
     }
 
     fn on_response(&mut self, node: i32, req: InFlight, body: Vec<u8>, now: Instant) {
         let InFlight { correlation_id, version, request, .. } = req;
-        if !matches!(request, Request::ApiVersions) {
+        if !matches!(request, Request::ApiVersions | Request::SaslHandshake | Request::SaslAuthenticate) {
             self.out.push_back(NetEvent::Answered { node, request, version, correlation_id, body });
             return;
         }
-        // The handshake is the network's own.
-        let Some(b) = self.brokers.get_mut(&node) else { return };
-        let Some(c) = b.conn.as_mut() else { return };
-        // The ApiVersions header is always v0: skip the correlation id.
-        match c.on_api_versions(body.get(4..).unwrap_or(&[]), version, now) {
-            Ok(true) => {
-                log::debug!("node {node} ready");
-                b.failures = 0;
-                b.next_attempt = None;
-                self.metadata.note_broker_ready(&c.address);
+        // The handshakes are the network's own.
+        // Drawn only for SASL, so PLAINTEXT runs of the simulator keep their schedules.
+        let jitter = if matches!(request, Request::SaslAuthenticate) { self.jitter.unit() } else { 0.0 };
+        let Some(c) = self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) else { return };
+        let result = match request {
+            // The ApiVersions header is always v0: skip the correlation id.
+            Request::ApiVersions => match c.on_api_versions(body.get(4..).unwrap_or(&[]), version, now) {
+                Ok(true) if c.needs_sasl() => c.start_sasl(false, now).map(|()| false),
+                Ok(done) => Ok(done),
+                Err(e) => {
+                    log::warn!("ApiVersions with node {node} failed: {e}");
+                    self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &format!("ApiVersions: {e}"), now);
+                    return;
+                }
+            },
+            Request::SaslHandshake => {
+                c.on_sasl_handshake(&body, version, correlation_id, now).map(|()| false)
             }
+            _ => {
+                let reauth = c.is_reauthenticating();
+                match c.on_sasl_authenticate(&body, version, correlation_id, now, jitter) {
+                    Ok(true) if reauth => {
+                        log::debug!("node {node} re-authenticated");
+                        self.metadata.note_authenticated();
+                        Ok(false)
+                    }
+                    other => other,
+                }
+            }
+        };
+        match result {
+            Ok(true) => self.on_ready(node),
+            // The handshake's next request (if any) goes out now.
             Ok(false) => self.flush_writes(node, now),
-            Err(e) => {
-                log::warn!("ApiVersions with node {node} failed: {e}");
-                self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &format!("ApiVersions: {e}"), now);
-            }
+            Err(e) => self.fail_connection(node, "handshake with", &e, now),
         }
+    }
+
+    /// A connection finished its handshakes (ApiVersions, TLS, SASL): it takes requests.
+    fn on_ready(&mut self, node: i32) {
+        let Some(b) = self.brokers.get_mut(&node) else { return };
+        let Some(c) = b.conn.as_ref() else { return };
+        log::debug!("node {node} ready");
+        b.failures = 0;
+        b.next_attempt = None;
+        self.metadata.note_broker_ready(&c.address);
+        self.metadata.note_authenticated();
     }
 
     /// Starts a connection to the next broker (or bootstrap server) when some ready connection is
