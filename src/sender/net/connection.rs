@@ -341,7 +341,12 @@ impl<S: Stream> Connection<S> {
                 self.sasl_failure(mechanism, e.to_string())
             }
         })?;
-        log::debug!("node {}: authenticating with SASL/{}", self.node_id, client.mechanism());
+        log::debug!(
+            "node {} (client {}): authenticating with SASL/{}",
+            self.node_id,
+            self.client_id,
+            client.mechanism()
+        );
         self.exchange = Some((client, reauth));
         self.state = ConnState::Authenticating;
         self.reauth_at = None;
