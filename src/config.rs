@@ -1221,7 +1221,8 @@ pub fn configuration_markdown() -> String {
          `ProducerConfig::from_properties`, `ProducerConfig::set` or the builder's `property`. Durations are \
          milliseconds. An unknown key is an error that suggests the closest known key; a key kprod does not \
          implement is an `Unsupported` error unless its value is Java's default, which is accepted and ignored. \
-         Keys starting with `ssl.` or `sasl.` are unsupported for now.\n\n",
+         Keys starting with `ssl.` or `sasl.` that the table does not list are unsupported. Security (TLS, \
+         SASL) is described in docs/security.md; password-typed values never appear in `Debug` output.\n\n",
     );
     out.push_str("| Property | Type | Default | Valid values | Importance | Supported | Description |\n");
     out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
