@@ -305,6 +305,23 @@ fn ssl_with_a_client_certificate_inline_in_java_form() {
 }
 
 #[test]
+fn ssl_with_a_pem_keystore_file_and_an_encrypted_key() {
+    // Java's PEM keystore: the encrypted key and the certificate chain in one file.
+    roundtrip(
+        "KAFKA_BOOTSTRAP_SSL_MTLS",
+        "SSL",
+        &[
+            ("ssl.truststore.type", "PEM".into()),
+            ("ssl.truststore.location", var("KAFKA_CA")),
+            ("ssl.keystore.type", "PEM".into()),
+            ("ssl.keystore.location", var("KAFKA_CLIENT_KEYSTORE_PEM")),
+            ("ssl.key.password", var("KAFKA_CLIENT_KEY_PASSWORD")),
+        ],
+        1000,
+    );
+}
+
+#[test]
 fn transactional_over_sasl_ssl() {
     let mut props = with_ca(mechanism("SCRAM-SHA-512"));
     props.push(("transactional.id", unique_topic("sec-tid")));
