@@ -109,5 +109,8 @@ pub use producer::{
 };
 pub use protocol::error_code::{ErrorCategory, ErrorClass};
 pub use protocol::{ApiKey, ErrorCode};
+#[cfg(feature = "unstable")]
+#[doc(hidden)]
+pub use security::fuzzing as security_fuzzing;
 pub use security::{OAuthBearerToken, SecurityProtocol};
 pub use txn::transactional::{ConsumerGroupMetadata, OffsetAndMetadata};

@@ -159,3 +159,37 @@ fn sasl_error(e: sasl::SaslError, origin: &str) -> Error {
         }
     }
 }
+
+/// Entry points for kprod's fuzz targets (feature `unstable`; no compatibility promise): everything
+/// security reads from a peer, over arbitrary bytes.
+#[cfg(feature = "unstable")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::sasl::oauthbearer::{jwt_claims, OAuthBearerClient};
+    use super::sasl::scram::{ScramClient, ScramHash};
+    use super::sasl::{SaslClient, Step};
+
+    /// Drives SCRAM-SHA-256 and -512 exchanges with `data` split into a server-first and a
+    /// server-final message, an OAUTHBEARER exchange with `data` as the broker's challenge, and the
+    /// token parsers over `data` as text. Must never panic.
+    pub fn sasl_server_bytes(data: &[u8]) {
+        let cut = data.first().map_or(0, |&b| usize::from(b) % (data.len().max(1)));
+        let (first, last) = data.split_at(cut.min(data.len()));
+        for hash in [ScramHash::Sha256, ScramHash::Sha512] {
+            let mut c = ScramClient::with_nonce(hash, "user", "pencil", false, "fuzznonce".into());
+            if c.step(None).is_ok() && matches!(c.step(Some(first)), Ok(Step::Send(_))) {
+                let _ = c.step(Some(last));
+            }
+        }
+        let mut o = OAuthBearerClient::new("header.payload.", &[]);
+        if o.step(None).is_ok() {
+            let _ = o.step(Some(data));
+            let _ = o.step(Some(data));
+        }
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = super::sasl::json::Json::parse(text);
+            let _ = jwt_claims(text);
+            let _ = super::sasl::jaas::JaasConfig::parse(text);
+        }
+    }
+}

@@ -11,7 +11,7 @@
 //! Secrets (passwords, client secrets, tokens) never appear in `Debug` output or error messages.
 
 pub(crate) mod jaas;
-mod json;
+pub(crate) mod json;
 pub(crate) mod oauthbearer;
 pub(crate) mod plain;
 pub(crate) mod scram;
