@@ -906,7 +906,14 @@ impl Producer {
         let t = self.transactional()?;
         let id = t.start_init()?;
         self.inner.shared.wake();
-        t.wait(id, timeout)
+        self.txn_wait(t, id, timeout)
+    }
+
+    /// Waits for transactional operation `id`; an authentication failure ends the wait at once (the
+    /// operation goes on, and calling the API again resumes it, as after a timeout).
+    fn txn_wait(&self, t: &Transactional, id: u64, timeout: Duration) -> Result<(), Error> {
+        let metadata = &self.inner.metadata;
+        t.wait(id, timeout, &|| metadata.auth_failure())
     }
 
     /// Starts a transaction: records sent from now on are committed or aborted together.
@@ -926,7 +933,7 @@ impl Producer {
         let t = self.transactional()?;
         let id = t.start_send_offsets(offsets, group)?;
         self.inner.shared.wake();
-        t.wait(id, timeout)
+        self.txn_wait(t, id, timeout)
     }
 
     /// Commits the transaction: sends every record still queued, waits for all of them, then asks the
@@ -937,13 +944,13 @@ impl Producer {
         let t = self.transactional()?;
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         if let Some(id) = t.prepare_commit()? {
-            return t.wait(id, timeout);
+            return self.txn_wait(t, id, timeout);
         }
         self.flush(timeout)?;
         // Nothing sent: nothing to commit.
         let Some(id) = t.start_commit()? else { return Ok(()) };
         self.inner.shared.wake();
-        t.wait(id, deadline.saturating_duration_since(Instant::now()))
+        self.txn_wait(t, id, deadline.saturating_duration_since(Instant::now()))
     }
 
     /// Aborts the transaction: records not sent yet fail with [`Error::TransactionAborted`], records in
@@ -954,14 +961,14 @@ impl Producer {
         let t = self.transactional()?;
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         if let Some(id) = t.prepare_abort()? {
-            return t.wait(id, timeout);
+            return self.txn_wait(t, id, timeout);
         }
         // The sender fails queued batches while the state is Aborting; wait for those in flight.
         self.inner.shared.wake();
         self.flush(timeout)?;
         let Some(id) = t.start_abort()? else { return Ok(()) };
         self.inner.shared.wake();
-        t.wait(id, deadline.saturating_duration_since(Instant::now()))
+        self.txn_wait(t, id, deadline.saturating_duration_since(Instant::now()))
     }
 
     /// The partitions of `topic`, waiting up to `max.block.ms` for its metadata (Java's `partitionsFor`).

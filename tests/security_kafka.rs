@@ -432,6 +432,20 @@ fn wrong_credentials_fail_every_send_promptly_without_a_reconnect_storm() {
 }
 
 #[test]
+fn wrong_credentials_end_init_transactions_promptly() {
+    let props = with_ca(vec![
+        ("sasl.mechanism", "SCRAM-SHA-256".into()),
+        ("sasl.jaas.config", scram_jaas(&var("KAFKA_SASL_USER"), "kprod-wrong-password-31f0")),
+        ("transactional.id", unique_topic("sec-badtid")),
+    ]);
+    let p = producer("KAFKA_BOOTSTRAP_SASL_SSL", "SASL_SSL", &props).unwrap();
+    let start = Instant::now();
+    let e = p.init_transactions(Duration::from_secs(60)).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(15), "took {:?}", start.elapsed());
+    expect_auth(&e, "SASL/SCRAM-SHA-256", "invalid credentials");
+}
+
+#[test]
 fn a_mechanism_the_listener_lacks_names_the_ones_it_has() {
     let p = producer("KAFKA_BOOTSTRAP_SASL_SSL_OIDC", "SASL_SSL", &with_ca(mechanism("PLAIN"))).unwrap();
     expect_auth(&failed_send(&p, Duration::from_secs(10)), "SASL/PLAIN", "OAUTHBEARER");

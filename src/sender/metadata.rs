@@ -413,6 +413,11 @@ impl Metadata {
         self.updated.notify_all();
     }
 
+    /// The last authentication failure, while no connection has authenticated since.
+    pub fn auth_failure(&self) -> Option<Error> {
+        self.state.lock().auth_failure.clone()
+    }
+
     /// A connection authenticated: the last authentication failure no longer holds.
     pub fn note_authenticated(&self) {
         let mut s = self.state.lock();

@@ -307,6 +307,9 @@ impl<I: Io> Sender<I> {
                 NetEvent::AuthFailed { node, error } => {
                     log::debug!("failing what waits to be sent: node {node} failed to authenticate");
                     self.produce.fail_unsent(&error, self.tm.as_mut(), &mut out);
+                    if let Some(t) = &self.shared.transactional {
+                        t.wake_waiters();
+                    }
                 }
             }
             timeout = timeout.min(self.apply(out, now));

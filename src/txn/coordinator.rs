@@ -701,7 +701,7 @@ mod tests {
         let answer = InitProducerIdResponse { producer_id: 9, producer_epoch: 1, ..Default::default() };
         d.on_response(what, &response(v, c, &answer), v, c, now, Some(&mut tm), &mut out);
         assert_eq!(tm.producer_id_and_epoch(), (9, 1));
-        assert!(d.state.wait(id, Duration::ZERO).is_ok());
+        assert!(d.state.wait(id, Duration::ZERO, &|| None).is_ok());
         assert!(matches!(d.state.inner.lock().state, TxnState::Ready));
     }
 

@@ -328,11 +328,18 @@ impl Transactional {
     }
 
     /// Waits for operation `id` up to `timeout`. On timeout the operation goes on; calling the same API
-    /// again resumes waiting for it (as in Java).
+    /// again resumes waiting for it (as in Java). `interrupt` is asked (with the lock released) on every
+    /// wake-up: an error from it ends the wait the same way, e.g. an authentication failure, which
+    /// the sender wakes waiters for ([`wake_waiters`](Self::wake_waiters)).
     ///
     /// # Thread
     /// An application thread; it blocks on the transaction lock's condition variable.
-    pub(crate) fn wait(&self, id: u64, timeout: Duration) -> Result<(), Error> {
+    pub(crate) fn wait(
+        &self,
+        id: u64,
+        timeout: Duration,
+        interrupt: &dyn Fn() -> Option<Error>,
+    ) -> Result<(), Error> {
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         let mut g = self.inner.lock();
         loop {
@@ -343,6 +350,10 @@ impl Transactional {
             }
             if let TxnState::Fatal(e) = &g.state {
                 return Err(e.clone());
+            }
+            // `inner` is a leaf: whatever `interrupt` locks is locked without it.
+            if let Some(e) = parking_lot::MutexGuard::unlocked(&mut g, interrupt) {
+                return Err(e);
             }
             if self.done.wait_until(&mut g, deadline).timed_out() {
                 return Err(Error::Timeout(format!("transactional operation not done within {timeout:?}")));
@@ -363,6 +374,17 @@ impl Transactional {
 
     /// Wakes waiting application threads.
     pub(super) fn notify(&self) {
+        self.done.notify_all();
+    }
+
+    /// Wakes application threads waiting for an operation, to look at their `interrupt` (a connection
+    /// failed to authenticate).
+    ///
+    /// # Thread
+    /// The sender thread.
+    pub(crate) fn wake_waiters(&self) {
+        // Taken and released so a waiter between its check and its wait cannot miss the wake-up.
+        drop(self.inner.lock());
         self.done.notify_all();
     }
 
@@ -549,12 +571,20 @@ mod tests {
             g.finish(Ok(()));
             id
         };
-        t.wait(id, Duration::from_millis(10)).unwrap();
+        t.wait(id, Duration::from_millis(10), &|| None).unwrap();
         let id = {
             let mut g = t.inner.lock();
             t.start(&mut g, Op::EndTxn { commit: true }).unwrap()
         };
-        assert!(matches!(t.wait(id, Duration::from_millis(10)), Err(Error::Timeout(_))));
+        assert!(matches!(t.wait(id, Duration::from_millis(10), &|| None), Err(Error::Timeout(_))));
+        // An interrupt (an authentication failure) ends the wait at once; the operation goes on.
+        let auth = || {
+            Some(Error::Authentication { mechanism: "SSL".into(), broker: "b:1".into(), message: "m".into() })
+        };
+        let start = Instant::now();
+        assert!(matches!(t.wait(id, Duration::from_secs(30), &auth), Err(Error::Authentication { .. })));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(t.inner.lock().op.is_some(), "the operation is still under way");
     }
 
     #[test]
@@ -580,7 +610,7 @@ mod tests {
             g.transition(TxnState::Ready).unwrap();
             g.finish(Ok(()));
         }
-        t.wait(id, Duration::ZERO).unwrap();
+        t.wait(id, Duration::ZERO, &|| None).unwrap();
         t.begin().unwrap();
         t.check_send().unwrap();
         assert_eq!(t.prepare_commit().unwrap(), None);
