@@ -2,7 +2,7 @@
 //
 // Run as a single-file program with kafka-clients and slf4j on the class path, against a running broker:
 //   java -cp kafka-clients-4.4.0.jar:slf4j-api-1.7.36.jar:slf4j-simple-1.7.36.jar \
-//     tests/java/MetricsDump.java BOOTSTRAP [TOPIC] [both|idempotent|transactional]
+//     tests/java/MetricsDump.java BOOTSTRAP [TOPIC] [both|idempotent|transactional] [kinds]
 // scripts/java-metrics-dump does this with a cluster of its own and writes tests/java/producer-metrics-*.tsv.
 //
 // For each configuration asked for (both: the default idempotent producer, then a transactional one) a
@@ -13,6 +13,10 @@
 // Tag values that depend on the run are replaced: client-id by {client-id}, node-id by {node-id}, topic by
 // {topic}; the values replaced are reported on standard error. Any other tag key is kept as it is and
 // reported there too, so a new one is noticed.
+//
+// With `kinds` a fifth column says how the value is computed, for docs/metrics-java.md: the simple class
+// name of the metric's Measurable (Rate, Avg, Max, CumulativeSum, CumulativeCount, Value, ...), `computed`
+// for a Measurable written as a lambda or anonymous class, or `Gauge<type of the value>` for a Gauge.
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,22 +33,25 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.metrics.KafkaMetric;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 public class MetricsDump {
     static final int RECORDS = 1000;
+    static boolean kinds;
     static final Map<String, Set<String>> REPLACED = new TreeMap<>();
     static final Map<String, String> PLACEHOLDERS = Map.of(
         "client-id", "{client-id}", "node-id", "{node-id}", "topic", "{topic}");
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 1 || args.length > 3) {
-            System.err.println("usage: MetricsDump BOOTSTRAP [TOPIC] [both|idempotent|transactional]");
+        if (args.length < 1 || args.length > 4 || (args.length == 4 && !args[3].equals("kinds"))) {
+            System.err.println("usage: MetricsDump BOOTSTRAP [TOPIC] [both|idempotent|transactional] [kinds]");
             System.exit(2);
         }
         String bootstrap = args[0];
         String topic = args.length > 1 ? args[1] : "kprod-metrics-dump";
         String mode = args.length > 2 ? args[2] : "both";
+        kinds = args.length == 4;
         Set<String> lines = new TreeSet<>();
         Set<String> otherTags = new TreeSet<>();
         switch (mode) {
@@ -90,7 +97,9 @@ public class MetricsDump {
             for (Future<RecordMetadata> f : sent) f.get(); // every record acknowledged, or throw
             if (transactional) producer.commitTransaction();
             for (Map.Entry<MetricName, ? extends Metric> e : producer.metrics().entrySet()) {
-                lines.add(line(e.getKey(), otherTags));
+                String line = line(e.getKey(), otherTags);
+                if (kinds) line += '\t' + kind(e.getValue());
+                lines.add(line);
             }
         }
     }
@@ -111,6 +120,16 @@ public class MetricsDump {
         }
         return clean(m.group()) + '\t' + clean(m.name()) + '\t' + clean(t.toString()) + '\t'
             + clean(m.description());
+    }
+
+    static String kind(Metric metric) {
+        if (metric instanceof KafkaMetric km && km.isMeasurable()) {
+            Class<?> c = km.measurable().getClass();
+            return c.isAnonymousClass() || c.isSynthetic() || c.getName().contains("$$Lambda")
+                ? "computed" : c.getSimpleName();
+        }
+        Object value = metric.metricValue();
+        return "Gauge<" + (value == null ? "null" : value.getClass().getSimpleName()) + ">";
     }
 
     /** One line per metric: tabs, newlines and runs of spaces become a single space. */
