@@ -57,7 +57,7 @@ fn usage() -> &'static str {
     "usage: perf [--bootstrap-server HOST:PORT] [--topic T] [--num-records N] [--record-size B] \
      [--payload-file F] [--acks 0|1|all] [--compression none|gzip|snappy|lz4|zstd] [--linger-ms MS] \
      [--batch-size B] [--throughput RECS_PER_SEC] [--key-pattern none|seq|random] [--threads N] \
-     [--producer-props k=v ...] [--partitions N] [--open-loop]"
+     [--producer-props k=v ...] [--partitions N] [--open-loop] [--print-metrics]"
 }
 
 // -- arguments -----------------------------------------------------------------------------------------
@@ -86,6 +86,7 @@ struct Args {
     producer_props: Vec<(String, String)>,
     partitions: i32,
     open_loop: bool,
+    print_metrics: bool,
 }
 
 fn parse_num<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, BoxError> {
@@ -109,6 +110,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
         producer_props: Vec::new(),
         partitions: 1,
         open_loop: false,
+        print_metrics: false,
     };
     let mut it = argv.into_iter().peekable();
     while let Some(flag) = it.next() {
@@ -125,6 +127,10 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, BoxError> {
         }
         if flag == "--open-loop" {
             a.open_loop = true;
+            continue;
+        }
+        if flag == "--print-metrics" {
+            a.print_metrics = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -693,6 +699,10 @@ fn run(args: Args) -> Result<ExitCode, BoxError> {
         _ => println!("client cpu: unavailable (no /proc/self/stat)"),
     }
 
+    if args.print_metrics {
+        // As ProducerPerformance --print-metrics: every metric, `group:name:{tags} : value`.
+        print!("{}", producer.metrics());
+    }
     if let Err(e) = producer.close(Duration::from_secs(30)) {
         eprintln!("close: {e}");
     }

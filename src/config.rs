@@ -194,7 +194,7 @@ const NO_SERIALIZERS: &str = "kprod sends bytes; serialize keys and values befor
 const NO_TLS: &str = "not a TLS setting kprod knows";
 const NO_SASL: &str = "not a SASL setting kprod knows";
 const NO_JVM_TLS: &str = "a JVM TLS setting; kprod uses rustls with the ring provider";
-const NO_METRICS: &str = "kprod has no Java metrics registry";
+const NO_METRICS: &str = "Java metrics classes cannot be loaded; read Producer::metrics";
 
 /// Every property kprod knows, in documentation order.
 ///
@@ -402,9 +402,9 @@ pub static PROPERTIES: &[PropertyDef] = &[
         "How long without usable metadata before re-bootstrapping."),
     prop("metric.reporters", T::List, Some("org.apache.kafka.common.metrics.JmxReporter"), Validity::Any, Low,
         Support::No(NO_METRICS), "Java classes that receive metrics."),
-    prop("metrics.num.samples", T::Int, Some("2"), AtLeast(1), Low, Support::No(NO_METRICS),
-        "Samples kept per metric."),
-    prop("metrics.sample.window.ms", T::Long, Some("30000"), AtLeast(0), Low, Support::No(NO_METRICS),
+    prop("metrics.num.samples", T::Int, Some("2"), AtLeast(1), Low, Support::Yes,
+        "Samples kept per windowed metric (rates, averages, maxima of Producer::metrics)."),
+    prop("metrics.sample.window.ms", T::Long, Some("30000"), AtLeast(0), Low, Support::Yes,
         "Time covered by one metric sample."),
     prop("metrics.recording.level", T::String, Some("INFO"), OneOf(&["INFO", "DEBUG", "TRACE"]), Low,
         Support::No(NO_METRICS), "Which metrics are recorded."),
@@ -533,6 +533,8 @@ pub struct ProducerConfig {
     transaction_timeout: Duration,
     mock_num_brokers: u32,
     security_protocol: SecurityProtocol,
+    metrics_num_samples: usize,
+    metrics_sample_window: Duration,
     /// The `ssl.*` and `sasl.*` properties as given (secrets redacted in `Debug`).
     security: Props,
     /// Keys set by the user; Java's adjustments depend on whether a key was given, not on its value.
@@ -580,6 +582,8 @@ impl Default for ProducerConfig {
             transaction_timeout: ms(60_000),
             mock_num_brokers: 0,
             security_protocol: SecurityProtocol::Plaintext,
+            metrics_num_samples: 2,
+            metrics_sample_window: ms(30_000),
             security: Props::default(),
             explicit: BTreeSet::new(),
         }
@@ -662,6 +666,10 @@ getters! {
     mock_num_brokers: u32;
     /// `security.protocol`.
     security_protocol: SecurityProtocol;
+    /// `metrics.num.samples`.
+    metrics_num_samples: usize;
+    /// `metrics.sample.window.ms`.
+    metrics_sample_window: Duration;
 }
 
 fn millis(d: Duration) -> i64 {
@@ -822,6 +830,8 @@ impl ProducerConfig {
             }
             "transaction.timeout.ms" => self.transaction_timeout = ms(),
             "mock.num.brokers" => self.mock_num_brokers = u32::try_from(n).unwrap_or(u32::MAX),
+            "metrics.num.samples" => self.metrics_num_samples = size(),
+            "metrics.sample.window.ms" => self.metrics_sample_window = ms(),
             _ => return Err(unknown_key(key)),
         }
         self.explicit.insert(def.name);
@@ -857,6 +867,8 @@ impl ProducerConfig {
             "connections.max.idle.ms" => self.connections_max_idle.map_or(-1, millis),
             "transaction.timeout.ms" => millis(self.transaction_timeout),
             "mock.num.brokers" => self.mock_num_brokers.into(),
+            "metrics.num.samples" => count(self.metrics_num_samples),
+            "metrics.sample.window.ms" => millis(self.metrics_sample_window),
             _ => return None,
         })
     }

@@ -80,6 +80,7 @@ pub mod compression;
 pub(crate) mod compression;
 pub mod config;
 mod error;
+mod metrics;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -103,6 +104,7 @@ pub use accumulator::{RecordMetadata, TopicPartition};
 pub use compression::CompressionType;
 pub use config::{Acks, PartitionerKind, ProducerConfig, ProducerConfigBuilder};
 pub use error::{Error, SendError};
+pub use metrics::{Metric, Metrics};
 pub use producer::{
     DeliveryFuture, DeliveryReport, DeliveryReports, Header, LongSerializer, PartitionInfo, Producer,
     ProducerBuilder, ProducerInterceptor, Record, Serializer, StringSerializer,

@@ -761,6 +761,9 @@ impl Producer {
                     Lookup::Missing(version) => version,
                 };
                 if now >= deadline {
+                    let spent =
+                        u64::try_from(now.saturating_duration_since(start).as_nanos()).unwrap_or(u64::MAX);
+                    inner.shared.metrics.metadata_wait_ns.fetch_add(spent, Ordering::Relaxed);
                     return Err(Error::UnknownTopicOrPartition {
                         topic: topic.to_owned(),
                         partition: record.partition,
@@ -772,6 +775,11 @@ impl Producer {
                 inner.metadata.await_update(seen, deadline);
                 waited = true;
             };
+            if waited {
+                let spent =
+                    u64::try_from(now.saturating_duration_since(start).as_nanos()).unwrap_or(u64::MAX);
+                inner.shared.metrics.metadata_wait_ns.fetch_add(spent, Ordering::Relaxed);
+            }
             match &mut cached.0 {
                 Some(e) => e.refresh(version, info, touched),
                 None => cached.0 = Some(Box::new(TopicEntry::new(inner.id, topic, version, info, touched))),
@@ -878,13 +886,42 @@ impl Producer {
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
         refuse_in_callback(self.inner.id, "flush")?;
         let acc = &self.inner.accumulator;
+        let start = Instant::now();
         acc.begin_flush();
         self.inner.shared.wake();
-        if acc.await_flush_completion(Some(timeout)) {
+        let done = acc.await_flush_completion(Some(timeout));
+        let spent = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.inner.shared.metrics.flush_time_ns.fetch_add(spent, Ordering::Relaxed);
+        if done {
             Ok(())
         } else {
             Err(Error::Timeout(format!("flush did not complete within {timeout:?}")))
         }
+    }
+
+    /// A snapshot of the producer's metrics under Java's names, groups and tags
+    /// (`producer-metrics`): rates and averages over `metrics.num.samples` windows of
+    /// `metrics.sample.window.ms`, totals since the producer started, gauges as of now.
+    /// [`Metrics`]'s `Display` prints them as Kafka's ProducerPerformance `--print-metrics` does.
+    ///
+    /// # Thread
+    /// Any thread; cheap enough to call every few seconds.
+    ///
+    /// # Locks
+    /// The sender's sensors (a leaf), then the buffer pool's and the metadata's state, one at a time.
+    #[must_use]
+    pub fn metrics(&self) -> crate::metrics::Metrics {
+        let now = Instant::now();
+        let pool = self.inner.accumulator.buffer_pool();
+        let gauges = crate::metrics::Gauges {
+            metadata_age: self.inner.metadata.age(now),
+            buffer_total: pool.total_memory(),
+            buffer_available: pool.available_memory(),
+            waiting_threads: pool.queued(),
+            buffer_exhausted: pool.exhausted_count(),
+            pool_wait_ns: pool.wait_time_ns(),
+        };
+        self.inner.shared.metrics.snapshot(&gauges, now)
     }
 
     /// The transaction protocol in use once `init_transactions` has reached the coordinator: 2 for
@@ -1150,6 +1187,14 @@ impl Parts {
             fatal: Mutex::new(None),
             has_fatal: AtomicBool::new(false),
             transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
+            metrics: Arc::new(crate::metrics::ProducerMetrics::new(
+                &self.sender.client_id,
+                crate::metrics::stats::Windows::new(
+                    config.metrics_num_samples(),
+                    config.metrics_sample_window(),
+                ),
+                Instant::now(),
+            )),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! newcomer that fits immediately does not queue behind waiters.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -93,6 +94,11 @@ pub struct BufferPool {
     /// Guards the free list, the waiter queue, the non-pooled byte count and the closed flag: the whole
     /// budget accounting, so `available + held by callers == total` holds at every unlock.
     state: Mutex<State>,
+    /// Nanoseconds appenders spent waiting for memory (bufferpool-wait-time-ns-total); counted on
+    /// the blocking path only.
+    wait_ns: AtomicU64,
+    /// Allocations that gave up waiting (buffer-exhausted-total).
+    exhausted: AtomicU64,
 }
 
 impl BufferPool {
@@ -108,7 +114,19 @@ impl BufferPool {
                 non_pooled_available: total_memory,
                 closed: false,
             }),
+            wait_ns: AtomicU64::new(0),
+            exhausted: AtomicU64::new(0),
         }
+    }
+
+    /// Nanoseconds appenders have waited for memory, in total.
+    pub fn wait_time_ns(&self) -> u64 {
+        self.wait_ns.load(Ordering::Relaxed)
+    }
+
+    /// Allocations that timed out waiting for memory, in total.
+    pub fn exhausted_count(&self) -> u64 {
+        self.exhausted.load(Ordering::Relaxed)
     }
 
     /// A buffer with capacity `size` (length 0), blocking up to `max_time_to_block` for memory.
@@ -202,6 +220,11 @@ impl BufferPool {
         };
         if let Some(pos) = st.waiters.iter().position(|w| Arc::ptr_eq(w, &me)) {
             st.waiters.remove(pos);
+        }
+        let waited = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.wait_ns.fetch_add(waited, Ordering::Relaxed);
+        if matches!(outcome, Err(BufferPoolError::Timeout { .. })) {
+            self.exhausted.fetch_add(1, Ordering::Relaxed);
         }
         match outcome {
             Ok(buf) => Ok(buf),

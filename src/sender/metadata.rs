@@ -413,6 +413,11 @@ impl Metadata {
         self.updated.notify_all();
     }
 
+    /// How long ago the last refresh completed (metadata-age), if one has.
+    pub fn age(&self, now: Instant) -> Option<Duration> {
+        self.state.lock().last_refresh.map(|t| now.saturating_duration_since(t))
+    }
+
     /// The last authentication failure, while no connection has authenticated since.
     pub fn auth_failure(&self) -> Option<Error> {
         self.state.lock().auth_failure.clone()

@@ -276,7 +276,9 @@ impl<I: Io> Sender<I> {
             self.refresh.poll(now, &mut self.net, &mut out);
         }
         timeout = timeout.min(self.apply(out, now));
-        timeout.min(self.dispatch(now))
+        let timeout = timeout.min(self.dispatch(now));
+        self.net.report(&self.shared.metrics, now);
+        timeout
     }
 
     /// Hands every network event to the driver that owns its request.
@@ -598,6 +600,11 @@ pub(crate) mod fake {
             fatal: Default::default(),
             has_fatal: AtomicBool::new(false),
             transactional: None,
+            metrics: std::sync::Arc::new(crate::metrics::ProducerMetrics::new(
+                "c",
+                crate::metrics::stats::Windows::default(),
+                std::time::Instant::now(),
+            )),
         })
     }
 

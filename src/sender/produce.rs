@@ -176,11 +176,13 @@ impl ProduceDriver {
         out: &mut Outbox,
     ) {
         let acc = Arc::clone(&self.shared.accumulator);
+        let now = Instant::now();
         for batch in batches {
             self.muted.remove(batch.topic_partition());
             if let Some(tm) = tm.as_deref_mut() {
                 tm.on_abandoned(&batch);
             }
+            self.shared.metrics.record(|m| m.error(batch.record_count(), now));
             out.txn_record_failures.push(error.clone());
             out.deliver.extend(acc.complete(batch, Err(error.clone())));
         }
@@ -292,6 +294,19 @@ impl ProduceDriver {
                 self.muted.insert(b.topic_partition().clone());
             }
         }
+        // Once per batch and once per request, never per record.
+        self.shared.metrics.record(|m| {
+            let mut records = 0usize;
+            for b in &batches {
+                m.batch_sent(
+                    b.sealed_bytes().map_or(0, <[u8]>::len),
+                    now.saturating_duration_since(b.created()),
+                    now,
+                );
+                records += usize::try_from(b.record_count()).unwrap_or(0);
+            }
+            m.produce_request(records, now);
+        });
         out.sends.push(Outgoing {
             node,
             correlation_id,
@@ -329,6 +344,7 @@ impl ProduceDriver {
                 return;
             }
         };
+        self.shared.metrics.record(|m| m.throttle(resp.throttle_time_ms, now));
         if resp.throttle_time_ms > 0 {
             // KIP-219: the broker answered at once; we hold back further requests to it.
             out.throttle.push((node, now + Duration::from_millis(resp.throttle_time_ms as u64)));
@@ -425,8 +441,10 @@ impl ProduceDriver {
         out: &mut Outbox,
     ) {
         self.frame = frame;
+        let now = Instant::now();
         for b in batches {
             self.muted.remove(b.topic_partition());
+            self.shared.metrics.record(|m| m.error(b.record_count(), now));
             out.deliver.extend(self.shared.accumulator.complete(b, Err(error.clone())));
         }
     }
@@ -465,6 +483,7 @@ impl ProduceDriver {
                 // The parts get new sequences; the original's range is a gap only a new epoch closes.
                 tm.on_abandoned(&batch);
             }
+            self.shared.metrics.record(|m| m.split(now));
             match acc.split_and_reenqueue(batch) {
                 None => return,
                 Some(b) => batch = b,
@@ -521,11 +540,13 @@ impl ProduceDriver {
             } else {
                 Duration::ZERO
             };
+            self.shared.metrics.record(|m| m.retry(batch.record_count(), now));
             acc.reenqueue(batch, now, wait);
         } else {
             if let Some(tm) = tm {
                 tm.on_abandoned(&batch);
             }
+            self.shared.metrics.record(|m| m.error(batch.record_count(), now));
             let error = Error::Broker { code, message };
             out.txn_record_failures.push(error.clone());
             out.deliver.extend(acc.complete(batch, Err(error)));

@@ -40,6 +40,8 @@ pub(crate) struct SenderShared {
     pub has_fatal: AtomicBool,
     /// The transaction state, for a producer with a `transactional.id`.
     pub transactional: Option<Arc<Transactional>>,
+    /// The producer's metrics (Java's names): the sender records per request and batch.
+    pub metrics: Arc<crate::metrics::ProducerMetrics>,
 }
 
 impl SenderShared {

@@ -133,6 +133,8 @@ pub(crate) struct Connection<S> {
     /// When to re-authenticate (KIP-368): between 85% and 95% of the session lifetime the broker
     /// gave, as Java's client does.
     pub reauth_at: Option<Instant>,
+    /// Sizes of the requests queued since the network last took them (for the metrics).
+    pub pushed: Vec<usize>,
 }
 
 /// A connection that failed to authenticate: a TLS certificate or handshake failure, or a SASL
@@ -246,6 +248,7 @@ impl<S: Stream> Connection<S> {
             sasl: None,
             exchange: None,
             reauth_at: None,
+            pushed: Vec::new(),
         })
     }
 
@@ -278,7 +281,7 @@ impl<S: Stream> Connection<S> {
         encode_request(&mut out, version, id, Some(&self.client_id), &req).map_err(invalid_data)?;
         // As in Java, ApiVersions is a request like any other once the socket is up: it has
         // `request.timeout.ms`, the set-up timeout covers the TCP connect.
-        self.push(id, version, Request::ApiVersions, out, true, now + self.request_timeout);
+        let _ = self.push(id, version, Request::ApiVersions, out, true, now + self.request_timeout);
         Ok(())
     }
 
@@ -453,7 +456,7 @@ impl<S: Stream> Connection<S> {
         let id = self.next_id();
         let mut out = Vec::new();
         encode_request(&mut out, version, id, Some(&self.client_id), req).map_err(invalid_data)?;
-        self.push(id, version, request, out, true, now + self.request_timeout);
+        let _ = self.push(id, version, request, out, true, now + self.request_timeout);
         Ok(())
     }
 
@@ -491,7 +494,7 @@ impl<S: Stream> Connection<S> {
             && self.throttled_until.map_or(true, |t| now >= t)
     }
 
-    /// Queues a request for writing.
+    /// Queues a request for writing; returns its size on the wire.
     /// `bytes` is the encoded request; empty for [`Request::Produce`], which carries its own.
     pub fn push(
         &mut self,
@@ -501,7 +504,7 @@ impl<S: Stream> Connection<S> {
         bytes: Vec<u8>,
         expects_response: bool,
         deadline: Instant,
-    ) {
+    ) -> usize {
         let total = total_len(&request, &bytes);
         self.in_flight.push_back(InFlight {
             correlation_id,
@@ -513,6 +516,8 @@ impl<S: Stream> Connection<S> {
             expects_response,
             deadline,
         });
+        self.pushed.push(total);
+        total
     }
 
     /// Writes as much queued data as the socket takes. Requests that were fully written and expect no

@@ -137,6 +137,8 @@ pub(crate) struct Network<I: Io = MioIo> {
     jitter: Jitter,
     /// Events not yet taken by the sender.
     out: VecDeque<NetEvent>,
+    /// Requests, responses and connections counted for the metrics since the sender last took them.
+    counts: crate::metrics::NetCounts,
 }
 
 impl<I: Io> std::fmt::Debug for Network<I> {
@@ -168,6 +170,7 @@ impl<I: Io> Network<I> {
             next_candidate: 0,
             jitter,
             out: VecDeque::new(),
+            counts: crate::metrics::NetCounts::default(),
         }
     }
 
@@ -198,6 +201,20 @@ impl<I: Io> Network<I> {
         self.take_dns_answers(now);
     }
 
+    /// Hands what the network counted since the last call to the metrics, with the gauges: requests
+    /// awaiting a response and connections open.
+    pub(crate) fn report(&mut self, metrics: &crate::metrics::ProducerMetrics, now: Instant) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for c in self.brokers.values_mut().filter_map(|b| b.conn.as_mut()) {
+            self.counts.requests.append(&mut c.pushed);
+        }
+        metrics.net(&mut self.counts, now);
+        let conns = self.brokers.values().filter_map(|b| b.conn.as_ref());
+        let (open, in_flight) = conns.fold((0, 0), |(o, f), c| (o + 1, f + c.in_flight_count()));
+        metrics.connections.store(open, Relaxed);
+        metrics.requests_in_flight.store(in_flight, Relaxed);
+    }
+
     /// Remembers where coordinator `node` is (FindCoordinator), for nodes metadata does not list.
     pub(crate) fn learn_address(&mut self, node: i32, host: String, port: u16) {
         self.extra_addresses.insert(node, (host, port));
@@ -217,7 +234,7 @@ impl<I: Io> Network<I> {
         let deadline = now + self.config.request_timeout;
         match self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) {
             Some(c) if c.state == ConnState::Ready => {
-                c.push(
+                let _ = c.push(
                     req.correlation_id,
                     req.version,
                     req.request,
@@ -329,6 +346,7 @@ impl<I: Io> Network<I> {
                 c.request_timeout = self.config.request_timeout;
                 c.set_sasl(self.config.security.as_ref().and_then(|s| s.sasl.clone()));
                 self.tokens.insert(token, node);
+                self.counts.connections_created += 1;
                 let b = self.brokers.entry(node).or_default();
                 b.setup_timeout = self.config.setup_timeout.after(b.failures, &mut self.jitter);
                 b.conn = Some(c);
@@ -409,6 +427,7 @@ impl<I: Io> Network<I> {
         let Some(b) = self.brokers.get_mut(&node) else { return };
         let Some(mut c) = b.conn.take() else { return };
         c.close(&mut self.io);
+        self.counts.requests.append(&mut c.pushed);
         self.tokens.remove(&c.token);
         let was_ready = c.state == ConnState::Ready;
         if was_ready {
@@ -538,7 +557,12 @@ impl<I: Io> Network<I> {
         let read = c.read(now, &mut responses);
         // Responses that arrived before a failure are answers: they go first, the failure then settles
         // the rest as lost.
+        let timeout = self.config.request_timeout;
         for (req, body) in responses {
+            // The request was queued `request.timeout.ms` before its deadline.
+            let latency =
+                now.saturating_duration_since(req.deadline.checked_sub(timeout).unwrap_or(req.deadline));
+            self.counts.responses.push((body.len() + 4, latency));
             self.on_response(node, req, body, now);
         }
         match read {

@@ -1,0 +1,405 @@
+//! Producer metrics under Java's names, groups and tags (`Producer::metrics`).
+//!
+//! The sender thread records into [`SenderSensors`] once per request and once per batch (never per
+//! record), under one lock that application threads take only to read a snapshot; the network counts
+//! bytes and requests in plain fields and hands them over once per loop turn. Totals are monotonic;
+//! rates and averages are over Java's sample windows (`metrics.num.samples` of
+//! `metrics.sample.window.ms`, see [`stats`]). Gauges (buffer memory, waiting threads, requests in
+//! flight, metadata age, connections) are read when the snapshot is taken.
+
+pub(crate) mod stats;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use self::stats::{Sampled, Windows};
+
+/// One metric of a snapshot: Java's group, name and tags, its description, and its value.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Metric {
+    /// Java's group, e.g. `producer-metrics`.
+    pub group: &'static str,
+    /// Java's name, e.g. `record-send-rate`.
+    pub name: &'static str,
+    /// Java's tags, e.g. `[("client-id", "producer-1")]`.
+    pub tags: Vec<(&'static str, String)>,
+    /// Java's description.
+    pub description: &'static str,
+    /// The value (NaN for an average or maximum with nothing recorded in the windows, as Java).
+    pub value: f64,
+}
+
+/// A snapshot of every metric, from [`Producer::metrics`](crate::Producer::metrics).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics {
+    metrics: Vec<Metric>,
+}
+
+impl Metrics {
+    /// Every metric, sorted by group, name and tags.
+    pub fn iter(&self) -> impl Iterator<Item = &Metric> {
+        self.metrics.iter()
+    }
+
+    /// The value of `name` in group `producer-metrics`, if kprod has it.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.metrics.iter().find(|m| m.group == "producer-metrics" && m.name == name).map(|m| m.value)
+    }
+
+    /// How many metrics there are.
+    pub fn len(&self) -> usize {
+        self.metrics.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.metrics.is_empty()
+    }
+}
+
+impl fmt::Display for Metrics {
+    /// Kafka's ProducerPerformance `--print-metrics` format:
+    /// `producer-metrics:record-send-total:{client-id=producer-1} : 200000.000`, names padded to the
+    /// longest.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<String> = self
+            .metrics
+            .iter()
+            .map(|m| {
+                let tags: Vec<String> = m.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{}:{}:{{{}}}", m.group, m.name, tags.join(", "))
+            })
+            .collect();
+        let width = keys.iter().map(String::len).max().unwrap_or(0);
+        for (k, m) in keys.iter().zip(&self.metrics) {
+            writeln!(f, "{k:<width$} : {:.3}", m.value)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the sender records per request and per batch.
+#[derive(Debug)]
+pub(crate) struct SenderSensors {
+    /// Bytes per batch sent.
+    batch_size: Sampled,
+    /// Milliseconds from a batch's creation to its drain.
+    queue_time: Sampled,
+    /// Records per Produce request (also record-send-rate/total: its sum).
+    records_per_request: Sampled,
+    /// Milliseconds from a request's write to its response.
+    request_latency: Sampled,
+    /// Throttle milliseconds in Produce responses.
+    throttle_time: Sampled,
+    /// Records retried, per retried batch.
+    retries: Sampled,
+    /// Records failed, per failed batch.
+    errors: Sampled,
+    /// One per batch split after MESSAGE_TOO_LARGE.
+    splits: Sampled,
+    /// One per request written, with its size in bytes.
+    requests: Sampled,
+    /// One per response read, with its size in bytes.
+    responses: Sampled,
+    /// One per connection created.
+    connections_created: Sampled,
+}
+
+impl SenderSensors {
+    fn new(w: Windows, now: Instant) -> Self {
+        let s = || Sampled::new(w, now);
+        SenderSensors {
+            batch_size: s(),
+            queue_time: s(),
+            records_per_request: s(),
+            request_latency: s(),
+            throttle_time: s(),
+            retries: s(),
+            errors: s(),
+            splits: s(),
+            requests: s(),
+            responses: s(),
+            connections_created: s(),
+        }
+    }
+
+    /// A batch went out in a Produce request.
+    pub(crate) fn batch_sent(&mut self, bytes: usize, queued: Duration, now: Instant) {
+        self.batch_size.record(bytes as f64, now);
+        self.queue_time.record(queued.as_secs_f64() * 1e3, now);
+    }
+
+    /// A Produce request carrying `records` records went out.
+    pub(crate) fn produce_request(&mut self, records: usize, now: Instant) {
+        self.records_per_request.record(records as f64, now);
+    }
+
+    /// A Produce response said the broker throttled us for `ms`.
+    pub(crate) fn throttle(&mut self, ms: i32, now: Instant) {
+        self.throttle_time.record(f64::from(ms.max(0)), now);
+    }
+
+    /// A batch of `records` records is retried.
+    pub(crate) fn retry(&mut self, records: i32, now: Instant) {
+        self.retries.record(f64::from(records.max(0)), now);
+    }
+
+    /// A batch of `records` records failed.
+    pub(crate) fn error(&mut self, records: i32, now: Instant) {
+        self.errors.record(f64::from(records.max(0)), now);
+    }
+
+    /// A batch was split.
+    pub(crate) fn split(&mut self, now: Instant) {
+        self.splits.record(1.0, now);
+    }
+}
+
+/// What the network counted since its last hand-over (plain fields on the sender thread).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct NetCounts {
+    /// Sizes of the requests written.
+    pub requests: Vec<usize>,
+    /// Sizes of the responses read, with the request latency of each.
+    pub responses: Vec<(usize, Duration)>,
+    /// Connections created.
+    pub connections_created: u32,
+}
+
+/// The metrics state shared by the producer's threads.
+#[derive(Debug)]
+pub(crate) struct ProducerMetrics {
+    client_id: String,
+    started: Instant,
+    /// Guards the sender's windowed sensors: written by the sender thread (per request and batch),
+    /// read by `Producer::metrics`. A leaf.
+    sensors: Mutex<SenderSensors>,
+    /// Requests awaiting a response, as of the sender's last loop turn.
+    pub requests_in_flight: AtomicUsize,
+    /// Connections open, as of the sender's last loop turn.
+    pub connections: AtomicUsize,
+    /// Nanoseconds application threads spent in `flush`.
+    pub flush_time_ns: AtomicU64,
+    /// Nanoseconds sends spent waiting for metadata.
+    pub metadata_wait_ns: AtomicU64,
+}
+
+impl ProducerMetrics {
+    /// Empty metrics for producer `client_id`, windows from the configuration.
+    pub(crate) fn new(client_id: &str, windows: Windows, now: Instant) -> Self {
+        ProducerMetrics {
+            client_id: client_id.to_owned(),
+            started: now,
+            sensors: Mutex::new(SenderSensors::new(windows, now)),
+            requests_in_flight: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
+            flush_time_ns: AtomicU64::new(0),
+            metadata_wait_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Records into the sender's sensors.
+    ///
+    /// # Thread
+    /// The sender thread. # Locks: `sensors`, a leaf.
+    pub(crate) fn record(&self, f: impl FnOnce(&mut SenderSensors)) {
+        f(&mut self.sensors.lock());
+    }
+
+    /// Takes over what the network counted.
+    pub(crate) fn net(&self, counts: &mut NetCounts, now: Instant) {
+        if counts.requests.is_empty() && counts.responses.is_empty() && counts.connections_created == 0 {
+            return;
+        }
+        let mut s = self.sensors.lock();
+        for n in counts.requests.drain(..) {
+            s.requests.record(n as f64, now);
+        }
+        for (n, latency) in counts.responses.drain(..) {
+            s.responses.record(n as f64, now);
+            s.request_latency.record(latency.as_secs_f64() * 1e3, now);
+        }
+        for _ in 0..std::mem::take(&mut counts.connections_created) {
+            s.connections_created.record(1.0, now);
+        }
+    }
+
+    /// The snapshot at `now`, with the gauges the caller reads from the pool and the metadata.
+    pub(crate) fn snapshot(&self, gauges: &Gauges, now: Instant) -> Metrics {
+        let s = self.sensors.lock();
+        let tags = || vec![("client-id", self.client_id.clone())];
+        let mut out = Vec::new();
+        let mut push = |name: &'static str, description: &'static str, value: f64| {
+            out.push(Metric { group: "producer-metrics", name, tags: tags(), description, value });
+        };
+        push(
+            "batch-size-avg",
+            "The average number of bytes sent per partition per-request.",
+            s.batch_size.avg(now),
+        );
+        push(
+            "batch-size-max",
+            "The max number of bytes sent per partition per-request.",
+            s.batch_size.max(now),
+        );
+        push(
+            "record-queue-time-avg",
+            "The average time in ms record batches spent in the send buffer.",
+            s.queue_time.avg(now),
+        );
+        push(
+            "record-queue-time-max",
+            "The maximum time in ms record batches spent in the send buffer.",
+            s.queue_time.max(now),
+        );
+        push(
+            "records-per-request-avg",
+            "The average number of records per request.",
+            s.records_per_request.avg(now),
+        );
+        push(
+            "record-send-rate",
+            "The average number of records sent per second.",
+            s.records_per_request.rate(now),
+        );
+        push("record-send-total", "The total number of records sent.", s.records_per_request.total());
+        push(
+            "record-retry-rate",
+            "The average per-second number of retried record sends",
+            s.retries.rate(now),
+        );
+        push("record-retry-total", "The total number of retried record sends", s.retries.total());
+        push(
+            "record-error-rate",
+            "The average per-second number of record sends that resulted in errors",
+            s.errors.rate(now),
+        );
+        push(
+            "record-error-total",
+            "The total number of record sends that resulted in errors",
+            s.errors.total(),
+        );
+        push("batch-split-rate", "The average number of batch splits per second", s.splits.count_rate(now));
+        push("batch-split-total", "The total number of batch splits", s.splits.total_count() as f64);
+        push(
+            "produce-throttle-time-avg",
+            "The average time in ms a request was throttled by a broker",
+            s.throttle_time.avg(now),
+        );
+        push(
+            "produce-throttle-time-max",
+            "The maximum time in ms a request was throttled by a broker",
+            s.throttle_time.max(now),
+        );
+        push("request-latency-avg", "The average request latency in ms", s.request_latency.avg(now));
+        push("request-latency-max", "The maximum request latency in ms", s.request_latency.max(now));
+        push("request-rate", "The number of requests sent per second", s.requests.count_rate(now));
+        push("request-total", "The total number of requests sent", s.requests.total_count() as f64);
+        push("request-size-avg", "The average size of requests sent.", s.requests.avg(now));
+        push("request-size-max", "The maximum size of any request sent.", s.requests.max(now));
+        push(
+            "outgoing-byte-rate",
+            "The number of outgoing bytes sent to all servers per second",
+            s.requests.rate(now),
+        );
+        push(
+            "outgoing-byte-total",
+            "The total number of outgoing bytes sent to all servers",
+            s.requests.total(),
+        );
+        push("response-rate", "The number of responses received per second", s.responses.count_rate(now));
+        push("response-total", "The total number of responses received", s.responses.total_count() as f64);
+        push(
+            "incoming-byte-rate",
+            "The number of bytes read off all sockets per second",
+            s.responses.rate(now),
+        );
+        push("incoming-byte-total", "The total number of bytes read off all sockets", s.responses.total());
+        push(
+            "connection-creation-rate",
+            "The number of new connections established per second",
+            s.connections_created.count_rate(now),
+        );
+        push(
+            "connection-creation-total",
+            "The total number of new connections established",
+            s.connections_created.total_count() as f64,
+        );
+        drop(s);
+        push(
+            "connection-count",
+            "The current number of active connections.",
+            self.connections.load(Ordering::Relaxed) as f64,
+        );
+        push(
+            "requests-in-flight",
+            "The current number of in-flight requests awaiting a response.",
+            self.requests_in_flight.load(Ordering::Relaxed) as f64,
+        );
+        push(
+            "metadata-age",
+            "The age in seconds of the current producer metadata being used.",
+            gauges.metadata_age.map_or(f64::NAN, |d| d.as_secs_f64()),
+        );
+        push(
+            "buffer-total-bytes",
+            "The maximum amount of buffer memory the client can use (whether or not it is currently used).",
+            gauges.buffer_total as f64,
+        );
+        push("buffer-available-bytes", "The total amount of buffer memory that is not being used (either unallocated or in the free list).", gauges.buffer_available as f64);
+        push(
+            "waiting-threads",
+            "The number of user threads blocked waiting for buffer memory to enqueue their records",
+            gauges.waiting_threads as f64,
+        );
+        push(
+            "buffer-exhausted-total",
+            "The total number of record sends that are dropped due to buffer exhaustion",
+            gauges.buffer_exhausted as f64,
+        );
+        push(
+            "bufferpool-wait-time-ns-total",
+            "The total time in nanoseconds an appender waits for space allocation.",
+            gauges.pool_wait_ns as f64,
+        );
+        let elapsed_ns = now.saturating_duration_since(self.started).as_nanos().max(1) as f64;
+        push(
+            "bufferpool-wait-ratio",
+            "The fraction of time an appender waits for space allocation (since the producer started).",
+            gauges.pool_wait_ns as f64 / elapsed_ns,
+        );
+        push(
+            "flush-time-ns-total",
+            "Total time producer has spent in flush in nanoseconds.",
+            self.flush_time_ns.load(Ordering::Relaxed) as f64,
+        );
+        push(
+            "metadata-wait-time-ns-total",
+            "Total time producer has spent waiting on topic metadata in nanoseconds.",
+            self.metadata_wait_ns.load(Ordering::Relaxed) as f64,
+        );
+        out.sort_by(|a, b| (a.group, a.name).cmp(&(b.group, b.name)));
+        Metrics { metrics: out }
+    }
+}
+
+/// Gauges read when a snapshot is taken.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gauges {
+    /// Since the last metadata refresh.
+    pub metadata_age: Option<Duration>,
+    /// `buffer.memory`.
+    pub buffer_total: usize,
+    /// Free or unallocated pool memory.
+    pub buffer_available: usize,
+    /// Threads blocked in the pool.
+    pub waiting_threads: usize,
+    /// Sends refused for lack of memory.
+    pub buffer_exhausted: u64,
+    /// Nanoseconds appenders waited for memory.
+    pub pool_wait_ns: u64,
+}
