@@ -28,6 +28,7 @@ use crate::accumulator::{
 use crate::compression::CompressionType;
 use crate::config::{PartitionerKind, ProducerConfig};
 use crate::error::{Error, SendError};
+use crate::metrics::{TxnTime, TxnTimer};
 use crate::partitioner::{self, Partitioner, StickyPartitioner, TopicPartitions};
 use crate::protocol::record::batch::BATCH_HEADER_SIZE;
 use crate::protocol::record::{RecordBatchWriter, RecordHeader};
@@ -940,6 +941,7 @@ impl Producer {
     /// Call once, before the first transaction. On timeout, call it again to keep waiting.
     pub fn init_transactions(&self, timeout: Duration) -> Result<(), Error> {
         refuse_in_callback(self.inner.id, "init_transactions")?;
+        let _timer = TxnTimer::new(&self.inner.shared.metrics, TxnTime::Init);
         let t = self.transactional()?;
         let id = t.start_init()?;
         self.inner.shared.wake();
@@ -955,6 +957,7 @@ impl Producer {
 
     /// Starts a transaction: records sent from now on are committed or aborted together.
     pub fn begin_transaction(&self) -> Result<(), Error> {
+        let _timer = TxnTimer::new(&self.inner.shared.metrics, TxnTime::Begin);
         self.transactional()?.begin()
     }
 
@@ -967,6 +970,7 @@ impl Producer {
         timeout: Duration,
     ) -> Result<(), Error> {
         refuse_in_callback(self.inner.id, "send_offsets_to_transaction")?;
+        let _timer = TxnTimer::new(&self.inner.shared.metrics, TxnTime::SendOffsets);
         let t = self.transactional()?;
         let id = t.start_send_offsets(offsets, group)?;
         self.inner.shared.wake();
@@ -978,12 +982,14 @@ impl Producer {
     /// [`abort_transaction`](Self::abort_transaction). On timeout, call it again to keep waiting.
     pub fn commit_transaction(&self, timeout: Duration) -> Result<(), Error> {
         refuse_in_callback(self.inner.id, "commit_transaction")?;
+        let _timer = TxnTimer::new(&self.inner.shared.metrics, TxnTime::Commit);
         let t = self.transactional()?;
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         if let Some(id) = t.prepare_commit()? {
             return self.txn_wait(t, id, timeout);
         }
         self.flush(timeout)?;
+        let _prepare = TxnTimer::new(&self.inner.shared.metrics, TxnTime::Prepare);
         // Nothing sent: nothing to commit.
         let Some(id) = t.start_commit()? else { return Ok(()) };
         self.inner.shared.wake();
@@ -995,6 +1001,7 @@ impl Producer {
     /// the transaction's records. Afterwards a new transaction may begin.
     pub fn abort_transaction(&self, timeout: Duration) -> Result<(), Error> {
         refuse_in_callback(self.inner.id, "abort_transaction")?;
+        let _timer = TxnTimer::new(&self.inner.shared.metrics, TxnTime::Abort);
         let t = self.transactional()?;
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
         if let Some(id) = t.prepare_abort()? {

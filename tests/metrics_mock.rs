@@ -57,6 +57,22 @@ fn counts_equal_what_was_sent_and_gauges_return_to_rest() {
     assert!(m.get("connection-count").unwrap() >= 1.0);
     // Rates are per second over the windows: positive right after the run.
     assert!(m.get("record-send-rate").unwrap() > 0.0);
+    // The per-topic group has the topic's own counts, the per-node group the broker's.
+    let topic_sent: f64 = m
+        .iter()
+        .filter(|x| x.group == "producer-topic-metrics" && x.name == "record-send-total")
+        .filter(|x| x.tags.iter().any(|(k, v)| *k == "topic" && v == "metrics"))
+        .map(|x| x.value)
+        .sum();
+    assert_eq!(topic_sent, n as f64);
+    let node_requests: f64 = m
+        .iter()
+        .filter(|x| x.group == "producer-node-metrics" && x.name == "request-total")
+        .map(|x| x.value)
+        .sum();
+    assert_eq!(node_requests, m.get("request-total").unwrap(), "per-node requests add up");
+    assert_eq!(m.get("compression-rate-avg"), Some(1.0), "no codec: ratio 1");
+    assert!(m.get("successful-authentication-total").unwrap() >= 1.0);
     p.close(Duration::from_secs(10)).unwrap();
 }
 
@@ -141,8 +157,16 @@ fn every_name_is_kafka_4_4_0s() {
     assert!(java.len() > 50, "the Java dump has {} names", java.len());
     let cluster = MockCluster::new(1).unwrap();
     let p = producer(&cluster, &[]);
+    // One record, so the per-topic and per-node groups exist too.
+    p.send(Record::new("names").value(&b"v"[..]))
+        .unwrap()
+        .wait_timeout(Duration::from_secs(10))
+        .unwrap()
+        .unwrap();
     let m = p.metrics();
-    assert!(m.len() >= 40);
+    assert!(m.iter().any(|x| x.group == "producer-topic-metrics"));
+    assert!(m.iter().any(|x| x.group == "producer-node-metrics"));
+    assert!(m.len() >= 80, "{} metrics", m.len());
     for metric in m.iter() {
         assert!(
             java.contains(&(metric.group.to_string(), metric.name.to_string())),

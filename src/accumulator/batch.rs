@@ -483,6 +483,12 @@ impl ProducerBatch {
         self.sealed.as_ref().map_or(self.size_in_bytes, Vec::len)
     }
 
+    /// Size of the records uncompressed, header included (also once sealed): with
+    /// [`size_in_bytes`](Self::size_in_bytes), the batch's compression ratio.
+    pub fn uncompressed_size(&self) -> usize {
+        self.size_in_bytes
+    }
+
     /// True when no more records will be appended: one did not fit, or the batch is sealed.
     pub fn is_full(&self) -> bool {
         self.full || self.writer.is_none()

@@ -9,8 +9,10 @@
 
 pub(crate) mod stats;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -107,6 +109,41 @@ pub(crate) struct SenderSensors {
     responses: Sampled,
     /// One per connection created.
     connections_created: Sampled,
+    /// One per connection closed.
+    connections_closed: Sampled,
+    /// Compressed / uncompressed size per batch sent.
+    compression: Sampled,
+    /// One per completed authentication (not re-authentication).
+    auth_ok: Sampled,
+    /// One per failed authentication.
+    auth_failed: Sampled,
+    /// Milliseconds per completed re-authentication.
+    reauth_ok: Sampled,
+    /// One per failed re-authentication.
+    reauth_failed: Sampled,
+    /// Per topic: records sent, retried, failed, and bytes sent.
+    topics: BTreeMap<Arc<str>, TopicSensors>,
+    /// Per broker: requests (sizes), responses (sizes and latency).
+    nodes: BTreeMap<i32, NodeSensors>,
+    windows: Windows,
+}
+
+/// `producer-topic-metrics` of one topic.
+#[derive(Debug)]
+struct TopicSensors {
+    records: Sampled,
+    bytes: Sampled,
+    retries: Sampled,
+    errors: Sampled,
+    compression: Sampled,
+}
+
+/// `producer-node-metrics` of one broker.
+#[derive(Debug)]
+struct NodeSensors {
+    requests: Sampled,
+    responses: Sampled,
+    latency: Sampled,
 }
 
 impl SenderSensors {
@@ -124,13 +161,57 @@ impl SenderSensors {
             requests: s(),
             responses: s(),
             connections_created: s(),
+            connections_closed: s(),
+            compression: s(),
+            auth_ok: s(),
+            auth_failed: s(),
+            reauth_ok: s(),
+            reauth_failed: s(),
+            topics: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+            windows: w,
         }
     }
 
-    /// A batch went out in a Produce request.
-    pub(crate) fn batch_sent(&mut self, bytes: usize, queued: Duration, now: Instant) {
+    fn topic(&mut self, topic: &Arc<str>, now: Instant) -> &mut TopicSensors {
+        let w = self.windows;
+        self.topics.entry(Arc::clone(topic)).or_insert_with(|| TopicSensors {
+            records: Sampled::new(w, now),
+            bytes: Sampled::new(w, now),
+            retries: Sampled::new(w, now),
+            errors: Sampled::new(w, now),
+            compression: Sampled::new(w, now),
+        })
+    }
+
+    fn node(&mut self, node: i32, now: Instant) -> &mut NodeSensors {
+        let w = self.windows;
+        self.nodes.entry(node).or_insert_with(|| NodeSensors {
+            requests: Sampled::new(w, now),
+            responses: Sampled::new(w, now),
+            latency: Sampled::new(w, now),
+        })
+    }
+
+    /// A batch for `topic` of `records` records, `bytes` on the wire (`uncompressed` before its
+    /// codec), went out in a Produce request after `queued` in the accumulator.
+    pub(crate) fn batch_sent(
+        &mut self,
+        topic: &Arc<str>,
+        records: i32,
+        bytes: usize,
+        uncompressed: usize,
+        queued: Duration,
+        now: Instant,
+    ) {
         self.batch_size.record(bytes as f64, now);
         self.queue_time.record(queued.as_secs_f64() * 1e3, now);
+        let ratio = if uncompressed == 0 { 1.0 } else { bytes as f64 / uncompressed as f64 };
+        self.compression.record(ratio, now);
+        let t = self.topic(topic, now);
+        t.records.record(f64::from(records.max(0)), now);
+        t.bytes.record(bytes as f64, now);
+        t.compression.record(ratio, now);
     }
 
     /// A Produce request carrying `records` records went out.
@@ -143,14 +224,16 @@ impl SenderSensors {
         self.throttle_time.record(f64::from(ms.max(0)), now);
     }
 
-    /// A batch of `records` records is retried.
-    pub(crate) fn retry(&mut self, records: i32, now: Instant) {
+    /// A batch of `records` records for `topic` is retried.
+    pub(crate) fn retry(&mut self, topic: &Arc<str>, records: i32, now: Instant) {
         self.retries.record(f64::from(records.max(0)), now);
+        self.topic(topic, now).retries.record(f64::from(records.max(0)), now);
     }
 
-    /// A batch of `records` records failed.
-    pub(crate) fn error(&mut self, records: i32, now: Instant) {
+    /// A batch of `records` records for `topic` failed.
+    pub(crate) fn error(&mut self, topic: &Arc<str>, records: i32, now: Instant) {
         self.errors.record(f64::from(records.max(0)), now);
+        self.topic(topic, now).errors.record(f64::from(records.max(0)), now);
     }
 
     /// A batch was split.
@@ -162,12 +245,18 @@ impl SenderSensors {
 /// What the network counted since its last hand-over (plain fields on the sender thread).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct NetCounts {
-    /// Sizes of the requests written.
-    pub requests: Vec<usize>,
-    /// Sizes of the responses read, with the request latency of each.
-    pub responses: Vec<(usize, Duration)>,
+    /// The broker and size of each request queued.
+    pub requests: Vec<(i32, usize)>,
+    /// The broker and size of each response read, with the request's latency.
+    pub responses: Vec<(i32, usize, Duration)>,
     /// Connections created.
     pub connections_created: u32,
+    /// Connections closed.
+    pub connections_closed: u32,
+    /// Authentications completed, and failed.
+    pub auth: (u32, u32),
+    /// Re-authentications completed (with how long each took), and failed.
+    pub reauth: (Vec<Duration>, u32),
 }
 
 /// The metrics state shared by the producer's threads.
@@ -186,6 +275,42 @@ pub(crate) struct ProducerMetrics {
     pub flush_time_ns: AtomicU64,
     /// Nanoseconds sends spent waiting for metadata.
     pub metadata_wait_ns: AtomicU64,
+    /// Nanoseconds in the transactional calls, by [`TxnTime`].
+    pub txn_ns: [AtomicU64; 6],
+}
+
+/// Adds the time from its creation to its drop to one of the transaction timers.
+#[derive(Debug)]
+pub(crate) struct TxnTimer<'a>(&'a ProducerMetrics, TxnTime, Instant);
+
+impl<'a> TxnTimer<'a> {
+    /// Starts timing `which`.
+    pub(crate) fn new(metrics: &'a ProducerMetrics, which: TxnTime) -> Self {
+        TxnTimer(metrics, which, Instant::now())
+    }
+}
+
+impl Drop for TxnTimer<'_> {
+    fn drop(&mut self) {
+        self.0.txn_time(self.1, self.2);
+    }
+}
+
+/// Which of [`ProducerMetrics::txn_ns`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TxnTime {
+    /// `init_transactions`.
+    Init = 0,
+    /// `begin_transaction`.
+    Begin = 1,
+    /// `send_offsets_to_transaction`.
+    SendOffsets = 2,
+    /// `commit_transaction`, its flush included.
+    Commit = 3,
+    /// The part of a commit after its flush (Java's prepare).
+    Prepare = 4,
+    /// `abort_transaction`.
+    Abort = 5,
 }
 
 impl ProducerMetrics {
@@ -199,7 +324,14 @@ impl ProducerMetrics {
             connections: AtomicUsize::new(0),
             flush_time_ns: AtomicU64::new(0),
             metadata_wait_ns: AtomicU64::new(0),
+            txn_ns: Default::default(),
         }
+    }
+
+    /// Adds the time since `start` to one of the transaction timers.
+    pub(crate) fn txn_time(&self, which: TxnTime, start: Instant) {
+        let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.txn_ns[which as usize].fetch_add(ns, Ordering::Relaxed);
     }
 
     /// Records into the sender's sensors.
@@ -212,20 +344,43 @@ impl ProducerMetrics {
 
     /// Takes over what the network counted.
     pub(crate) fn net(&self, counts: &mut NetCounts, now: Instant) {
-        if counts.requests.is_empty() && counts.responses.is_empty() && counts.connections_created == 0 {
+        if counts.requests.is_empty()
+            && counts.responses.is_empty()
+            && counts.connections_created == 0
+            && counts.connections_closed == 0
+            && counts.auth == (0, 0)
+            && counts.reauth.0.is_empty()
+            && counts.reauth.1 == 0
+        {
             return;
         }
         let mut s = self.sensors.lock();
-        for n in counts.requests.drain(..) {
+        for (node, n) in counts.requests.drain(..) {
             s.requests.record(n as f64, now);
+            s.node(node, now).requests.record(n as f64, now);
         }
-        for (n, latency) in counts.responses.drain(..) {
+        for (node, n, latency) in counts.responses.drain(..) {
+            let ms = latency.as_secs_f64() * 1e3;
             s.responses.record(n as f64, now);
-            s.request_latency.record(latency.as_secs_f64() * 1e3, now);
+            s.request_latency.record(ms, now);
+            let node = s.node(node, now);
+            node.responses.record(n as f64, now);
+            node.latency.record(ms, now);
         }
-        for _ in 0..std::mem::take(&mut counts.connections_created) {
-            s.connections_created.record(1.0, now);
+        let ones = |sensor: &mut Sampled, n: u32| {
+            for _ in 0..n {
+                sensor.record(1.0, now);
+            }
+        };
+        ones(&mut s.connections_created, std::mem::take(&mut counts.connections_created));
+        ones(&mut s.connections_closed, std::mem::take(&mut counts.connections_closed));
+        let (ok, failed) = std::mem::take(&mut counts.auth);
+        ones(&mut s.auth_ok, ok);
+        ones(&mut s.auth_failed, failed);
+        for d in counts.reauth.0.drain(..) {
+            s.reauth_ok.record(d.as_secs_f64() * 1e3, now);
         }
+        ones(&mut s.reauth_failed, std::mem::take(&mut counts.reauth.1));
     }
 
     /// The snapshot at `now`, with the gauges the caller reads from the pool and the metadata.
@@ -329,6 +484,137 @@ impl ProducerMetrics {
             "The total number of new connections established",
             s.connections_created.total_count() as f64,
         );
+        push(
+            "connection-close-rate",
+            "The number of connections closed per second",
+            s.connections_closed.count_rate(now),
+        );
+        push(
+            "connection-close-total",
+            "The total number of connections closed",
+            s.connections_closed.total_count() as f64,
+        );
+        push("compression-rate-avg", "The average compression rate of record batches, defined as the average ratio of the compressed batch size over the uncompressed size.", s.compression.avg(now));
+        push(
+            "successful-authentication-rate",
+            "The number of connections with successful authentication per second",
+            s.auth_ok.count_rate(now),
+        );
+        push(
+            "successful-authentication-total",
+            "The total number of connections with successful authentication",
+            s.auth_ok.total_count() as f64,
+        );
+        push("successful-authentication-no-reauth-total", "The total number of connections with successful authentication where the client does not support re-authentication", 0.0);
+        push(
+            "failed-authentication-rate",
+            "The number of connections with failed authentication per second",
+            s.auth_failed.count_rate(now),
+        );
+        push(
+            "failed-authentication-total",
+            "The total number of connections with failed authentication",
+            s.auth_failed.total_count() as f64,
+        );
+        push(
+            "successful-reauthentication-rate",
+            "The number of successful re-authentication of connections per second",
+            s.reauth_ok.count_rate(now),
+        );
+        push(
+            "successful-reauthentication-total",
+            "The total number of successful re-authentication of connections",
+            s.reauth_ok.total_count() as f64,
+        );
+        push(
+            "reauthentication-latency-avg",
+            "The average latency observed due to re-authentication",
+            s.reauth_ok.avg(now),
+        );
+        push(
+            "reauthentication-latency-max",
+            "The max latency observed due to re-authentication",
+            s.reauth_ok.max(now),
+        );
+        push(
+            "failed-reauthentication-rate",
+            "The number of failed re-authentication of connections per second",
+            s.reauth_failed.count_rate(now),
+        );
+        push(
+            "failed-reauthentication-total",
+            "The total number of failed re-authentication of connections",
+            s.reauth_failed.total_count() as f64,
+        );
+        // Per-topic and per-node metrics go to their own list: `push` holds `out` until the end.
+        let mut extra = Vec::new();
+        for (topic, t) in &s.topics {
+            let tags = || vec![("client-id", self.client_id.clone()), ("topic", topic.to_string())];
+            let mut tpush = |name: &'static str, description: &'static str, value: f64| {
+                extra.push(Metric {
+                    group: "producer-topic-metrics",
+                    name,
+                    tags: tags(),
+                    description,
+                    value,
+                });
+            };
+            tpush(
+                "record-send-rate",
+                "The average number of records sent per second for a topic.",
+                t.records.rate(now),
+            );
+            tpush("record-send-total", "The total number of records sent for a topic.", t.records.total());
+            tpush("byte-rate", "The average number of bytes sent per second for a topic.", t.bytes.rate(now));
+            tpush("byte-total", "The total number of bytes sent for a topic.", t.bytes.total());
+            tpush("compression-rate", "The average compression rate of record batches for a topic, defined as the average ratio of the compressed batch size over the uncompressed size.", t.compression.avg(now));
+            tpush(
+                "record-retry-rate",
+                "The average per-second number of retried record sends for a topic",
+                t.retries.rate(now),
+            );
+            tpush(
+                "record-retry-total",
+                "The total number of retried record sends for a topic",
+                t.retries.total(),
+            );
+            tpush(
+                "record-error-rate",
+                "The average per-second number of record sends that resulted in errors for a topic",
+                t.errors.rate(now),
+            );
+            tpush(
+                "record-error-total",
+                "The total number of record sends that resulted in errors for a topic",
+                t.errors.total(),
+            );
+        }
+        for (node, n) in &s.nodes {
+            let tags = || vec![("client-id", self.client_id.clone()), ("node-id", format!("node-{node}"))];
+            let mut npush = |name: &'static str, description: &'static str, value: f64| {
+                extra.push(Metric { group: "producer-node-metrics", name, tags: tags(), description, value });
+            };
+            npush("request-rate", "The number of requests sent per second", n.requests.count_rate(now));
+            npush("request-total", "The total number of requests sent", n.requests.total_count() as f64);
+            npush("request-size-avg", "The average size of requests sent.", n.requests.avg(now));
+            npush("request-size-max", "The maximum size of any request sent.", n.requests.max(now));
+            npush("outgoing-byte-rate", "The number of outgoing bytes per second", n.requests.rate(now));
+            npush("outgoing-byte-total", "The total number of outgoing bytes", n.requests.total());
+            npush(
+                "response-rate",
+                "The number of responses received per second",
+                n.responses.count_rate(now),
+            );
+            npush(
+                "response-total",
+                "The total number of responses received",
+                n.responses.total_count() as f64,
+            );
+            npush("incoming-byte-rate", "The number of incoming bytes per second", n.responses.rate(now));
+            npush("incoming-byte-total", "The total number of incoming bytes", n.responses.total());
+            npush("request-latency-avg", "", n.latency.avg(now));
+            npush("request-latency-max", "", n.latency.max(now));
+        }
         drop(s);
         push(
             "connection-count",
@@ -382,7 +668,39 @@ impl ProducerMetrics {
             "Total time producer has spent waiting on topic metadata in nanoseconds.",
             self.metadata_wait_ns.load(Ordering::Relaxed) as f64,
         );
-        out.sort_by(|a, b| (a.group, a.name).cmp(&(b.group, b.name)));
+        let txn = |w: TxnTime| self.txn_ns[w as usize].load(Ordering::Relaxed) as f64;
+        push(
+            "txn-init-time-ns-total",
+            "Total time producer has spent in initTransactions in nanoseconds.",
+            txn(TxnTime::Init),
+        );
+        push(
+            "txn-begin-time-ns-total",
+            "Total time producer has spent in beginTransaction in nanoseconds.",
+            txn(TxnTime::Begin),
+        );
+        push(
+            "txn-send-offsets-time-ns-total",
+            "Total time producer has spent in sendOffsetsToTransaction in nanoseconds.",
+            txn(TxnTime::SendOffsets),
+        );
+        push(
+            "txn-commit-time-ns-total",
+            "Total time producer has spent in commitTransaction in nanoseconds.",
+            txn(TxnTime::Commit),
+        );
+        push(
+            "txn-prepare-time-ns-total",
+            "Total time producer has spent in prepareTransaction in nanoseconds.",
+            txn(TxnTime::Prepare),
+        );
+        push(
+            "txn-abort-time-ns-total",
+            "Total time producer has spent in abortTransaction in nanoseconds.",
+            txn(TxnTime::Abort),
+        );
+        out.extend(extra);
+        out.sort_by(|a, b| (a.group, a.name, &a.tags).cmp(&(b.group, b.name, &b.tags)));
         Metrics { metrics: out }
     }
 }

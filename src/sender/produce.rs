@@ -182,7 +182,9 @@ impl ProduceDriver {
             if let Some(tm) = tm.as_deref_mut() {
                 tm.on_abandoned(&batch);
             }
-            self.shared.metrics.record(|m| m.error(batch.record_count(), now));
+            self.shared
+                .metrics
+                .record(|m| m.error(&batch.topic_partition().topic, batch.record_count(), now));
             out.txn_record_failures.push(error.clone());
             out.deliver.extend(acc.complete(batch, Err(error.clone())));
         }
@@ -299,7 +301,10 @@ impl ProduceDriver {
             let mut records = 0usize;
             for b in &batches {
                 m.batch_sent(
+                    &b.topic_partition().topic,
+                    b.record_count(),
                     b.sealed_bytes().map_or(0, <[u8]>::len),
+                    b.uncompressed_size(),
                     now.saturating_duration_since(b.created()),
                     now,
                 );
@@ -444,7 +449,7 @@ impl ProduceDriver {
         let now = Instant::now();
         for b in batches {
             self.muted.remove(b.topic_partition());
-            self.shared.metrics.record(|m| m.error(b.record_count(), now));
+            self.shared.metrics.record(|m| m.error(&b.topic_partition().topic, b.record_count(), now));
             out.deliver.extend(self.shared.accumulator.complete(b, Err(error.clone())));
         }
     }
@@ -540,13 +545,17 @@ impl ProduceDriver {
             } else {
                 Duration::ZERO
             };
-            self.shared.metrics.record(|m| m.retry(batch.record_count(), now));
+            self.shared
+                .metrics
+                .record(|m| m.retry(&batch.topic_partition().topic, batch.record_count(), now));
             acc.reenqueue(batch, now, wait);
         } else {
             if let Some(tm) = tm {
                 tm.on_abandoned(&batch);
             }
-            self.shared.metrics.record(|m| m.error(batch.record_count(), now));
+            self.shared
+                .metrics
+                .record(|m| m.error(&batch.topic_partition().topic, batch.record_count(), now));
             let error = Error::Broker { code, message };
             out.txn_record_failures.push(error.clone());
             out.deliver.extend(acc.complete(batch, Err(error)));

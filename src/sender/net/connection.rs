@@ -135,6 +135,8 @@ pub(crate) struct Connection<S> {
     pub reauth_at: Option<Instant>,
     /// Sizes of the requests queued since the network last took them (for the metrics).
     pub pushed: Vec<usize>,
+    /// When the re-authentication under way started (reauthentication-latency).
+    pub reauth_started: Option<Instant>,
 }
 
 /// A connection that failed to authenticate: a TLS certificate or handshake failure, or a SASL
@@ -249,6 +251,7 @@ impl<S: Stream> Connection<S> {
             exchange: None,
             reauth_at: None,
             pushed: Vec::new(),
+            reauth_started: None,
         })
     }
 
@@ -351,6 +354,7 @@ impl<S: Stream> Connection<S> {
             client.mechanism()
         );
         self.exchange = Some((client, reauth));
+        self.reauth_started = reauth.then_some(now);
         self.state = ConnState::Authenticating;
         self.reauth_at = None;
         let req = SaslHandshakeRequest { mechanism: mechanism.to_owned() };

@@ -206,7 +206,8 @@ impl<I: Io> Network<I> {
     pub(crate) fn report(&mut self, metrics: &crate::metrics::ProducerMetrics, now: Instant) {
         use std::sync::atomic::Ordering::Relaxed;
         for c in self.brokers.values_mut().filter_map(|b| b.conn.as_mut()) {
-            self.counts.requests.append(&mut c.pushed);
+            let node = c.node_id;
+            self.counts.requests.extend(c.pushed.drain(..).map(|n| (node, n)));
         }
         metrics.net(&mut self.counts, now);
         let conns = self.brokers.values().filter_map(|b| b.conn.as_ref());
@@ -382,6 +383,7 @@ impl<I: Io> Network<I> {
             message: failed.message,
         };
         log::error!("{error}");
+        self.counts.auth.1 += 1;
         self.metadata.note_auth_failure(error.clone());
         self.out.push_back(NetEvent::AuthFailed { node, error });
     }
@@ -427,7 +429,8 @@ impl<I: Io> Network<I> {
         let Some(b) = self.brokers.get_mut(&node) else { return };
         let Some(mut c) = b.conn.take() else { return };
         c.close(&mut self.io);
-        self.counts.requests.append(&mut c.pushed);
+        self.counts.requests.extend(c.pushed.drain(..).map(|n| (node, n)));
+        self.counts.connections_closed += 1;
         self.tokens.remove(&c.token);
         let was_ready = c.state == ConnState::Ready;
         if was_ready {
@@ -562,7 +565,7 @@ impl<I: Io> Network<I> {
             // The request was queued `request.timeout.ms` before its deadline.
             let latency =
                 now.saturating_duration_since(req.deadline.checked_sub(timeout).unwrap_or(req.deadline));
-            self.counts.responses.push((body.len() + 4, latency));
+            self.counts.responses.push((node, body.len() + 4, latency));
             self.on_response(node, req, body, now);
         }
         match read {
@@ -602,6 +605,9 @@ impl<I: Io> Network<I> {
                 match c.on_sasl_authenticate(&body, version, correlation_id, now, jitter) {
                     Ok(true) if reauth => {
                         log::debug!("node {node} re-authenticated");
+                        if let Some(t) = c.reauth_started.take() {
+                            self.counts.reauth.0.push(now.saturating_duration_since(t));
+                        }
                         self.metadata.note_authenticated();
                         Ok(false)
                     }
@@ -622,6 +628,7 @@ impl<I: Io> Network<I> {
         let Some(b) = self.brokers.get_mut(&node) else { return };
         let Some(c) = b.conn.as_ref() else { return };
         log::debug!("node {node} ready");
+        self.counts.auth.0 += 1;
         b.failures = 0;
         b.next_attempt = None;
         self.metadata.note_broker_ready(&c.address);
