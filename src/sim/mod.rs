@@ -1,9 +1,9 @@
 //! The deterministic simulator (feature `sim`): the real sender — its network code, drivers and the
 //! record accumulator — runs on one thread against the mock cluster's request handlers over a
 //! simulated network and clock ([`world`]). A seed decides everything: the scenario (brokers,
-//! partitions, producer settings, what the application does and when, purges included) and every fault (brokers
-//! crashing and coming back, leaders moving, partitions added, error codes, throttles, connections
-//! dropped, answers cut, lost or stalled). After each run the invariants are checked: every send gets
+//! partitions, producer settings, what the application does and when, purges included) and every
+//! fault (brokers crashing and coming back, leaders moving, partitions added, error codes, throttles,
+//! connections dropped, answers cut, lost or stalled). After each run the invariants are checked: every send gets
 //! exactly one outcome; with idempotence and acks=all nothing acknowledged is lost or duplicated and
 //! each partition keeps send order; transactions are all or nothing; memory returns to
 //! `buffer.memory`; nothing panics; the producer turns fatal only through a fatal code.
