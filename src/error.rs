@@ -112,6 +112,12 @@ pub enum Error {
     /// The record's transaction was aborted before the record was sent.
     #[error("the transaction was aborted")]
     TransactionAborted,
+    /// The record was purged by [`Producer::purge`](crate::Producer::purge) before a broker
+    /// acknowledged it (librdkafka's `RD_KAFKA_RESP_ERR__PURGE_QUEUE` / `__PURGE_INFLIGHT`). A record
+    /// purged while in flight may still have been written. Neither retriable nor fatal; in a
+    /// transaction it dooms the transaction (abort it).
+    #[error("purged before it was acknowledged (Producer::purge)")]
+    Purged,
     /// A broker connection failed to authenticate: a TLS certificate or handshake failure
     /// (`mechanism` "SSL") or a SASL failure (`mechanism` "SASL/PLAIN", "SASL/SCRAM-SHA-512", ...; the
     /// message is the broker's). Sends fail with it until a connection authenticates again; it is
@@ -185,6 +191,7 @@ impl Error {
             | Error::CallbackPanicked(_)
             | Error::IllegalState(_)
             | Error::TransactionAborted
+            | Error::Purged
             | Error::Authentication { .. } => false,
         }
     }
@@ -218,6 +225,7 @@ impl Error {
     /// - [`TransactionAborted`](Error::TransactionAborted): the record's transaction is being aborted
     ///   (abort it if your code is not already doing so);
     /// - [`DeliveryTimeout`](Error::DeliveryTimeout): a record of the transaction expired;
+    /// - [`Purged`](Error::Purged): a record of the transaction was purged;
     /// - the refusals a Java `send` reports as an `ApiException`:
     ///   [`BufferExhausted`](Error::BufferExhausted), [`RecordTooLarge`](Error::RecordTooLarge),
     ///   [`UnknownTopicOrPartition`](Error::UnknownTopicOrPartition) and
@@ -234,6 +242,7 @@ impl Error {
             Error::Broker { code, .. } => !code.is_ok() && !code.is_fatal(),
             Error::TransactionAborted
             | Error::DeliveryTimeout
+            | Error::Purged
             | Error::BufferExhausted { .. }
             | Error::RecordTooLarge { .. }
             | Error::UnknownTopicOrPartition { .. }
@@ -408,6 +417,9 @@ mod tests {
         assert!(!Error::InvalidRecord("negative timestamp".into()).txn_requires_abort());
         assert!(!Error::Fatal { reason: "x".into() }.txn_requires_abort());
         assert!(!Error::Closed.txn_requires_abort());
+        assert!(Error::Purged.txn_requires_abort(), "a purged record dooms its transaction");
+        assert!(!Error::Purged.is_retriable() && !Error::Purged.is_fatal());
+        assert_eq!(Error::Purged.to_string(), "purged before it was acknowledged (Producer::purge)");
         // Fatal and abortable exclude each other.
         for &code in ErrorCode::ALL {
             let e = broker(code);

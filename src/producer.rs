@@ -925,6 +925,76 @@ impl Producer {
         self.inner.shared.metrics.snapshot(&gauges, now)
     }
 
+    /// Purges records not yet acknowledged (librdkafka's `rd_kafka_purge`): with `queued`, every
+    /// record waiting in the accumulator; with `in_flight`, every record in a Produce request already
+    /// sent. Each purged record gets exactly one outcome, [`Error::Purged`], through its callback or
+    /// future, without waiting for a broker; its buffer memory returns to the pool. When `purge`
+    /// returns every purged record has that outcome (its callback is queued to the callback thread,
+    /// and its future completes once the callback ran, as for any outcome).
+    ///
+    /// - Purging in flight closes the connections carrying Produce requests (they reconnect when
+    ///   needed): the broker may still write what they carried, so a record purged in flight may be in
+    ///   the log although it failed. With idempotence the producer then moves to a new epoch (or
+    ///   producer id) before it sends more to a partition whose purged batch had a sequence, so later
+    ///   records are neither duplicated nor out of order.
+    /// - In a transaction a purged record dooms it, as any failed record: [`Error::Purged`] is
+    ///   [`txn_requires_abort`](Error::txn_requires_abort); call
+    ///   [`abort_transaction`](Self::abort_transaction).
+    /// - A batch that a `send` is compressing at the very moment stays queued and is sent (librdkafka
+    ///   likewise leaves messages that are not in a queue yet); a `send` blocked waiting for memory is
+    ///   not purged either (its record is not accepted yet).
+    /// - `purge(false, false)` does nothing. On a closed producer there is nothing to purge.
+    ///
+    /// Waits up to `request.timeout.ms` for the sender thread to carry it out; [`Error::Timeout`] if
+    /// it did not (the purge still happens).
+    ///
+    /// # Thread
+    /// Any thread, this producer's callback thread included: the purge is carried out on the sender
+    /// thread, which never waits for callbacks, so there is nothing to deadlock on (the purged
+    /// records' callbacks run after the one calling `purge`).
+    ///
+    /// # Locks
+    /// None to ask (two atomics, then the sender's wake-up); waits on the purge condition variable
+    /// (`SenderShared::purge`, a leaf lock that guards nothing). The sender then takes each partition
+    /// queue in turn, the buffer pool and `incomplete`, as for any batch it completes.
+    pub fn purge(&self, queued: bool, in_flight: bool) -> Result<(), Error> {
+        let what = if queued { crate::sender::PURGE_QUEUED } else { 0 }
+            | if in_flight { crate::sender::PURGE_IN_FLIGHT } else { 0 };
+        if what == 0 {
+            return Ok(());
+        }
+        let shared = &self.inner.shared;
+        let ticket = shared.purge.ask(what);
+        shared.wake();
+        let timeout = self.inner.config.request_timeout();
+        if shared.purge.wait(ticket, crate::time::deadline(Instant::now(), timeout)) {
+            Ok(())
+        } else {
+            Err(Error::Timeout(format!("purge was not carried out within request.timeout.ms ({timeout:?})")))
+        }
+    }
+
+    /// How many records were accepted by [`send`](Self::send) and are not done yet (librdkafka's
+    /// `rd_kafka_outq_len` for produced messages): queued, in a request in flight, or with their
+    /// outcome decided but their callback not run yet — as librdkafka counts a message until its
+    /// delivery report is served. So it is 0 after a successful [`flush`](Self::flush). A snapshot:
+    /// while sends and completions go on it may be off by a batch moving between its queue and the
+    /// sender thread at that moment.
+    ///
+    /// Costs nothing on the send path (records are counted per batch, by the sender and on
+    /// completion); the call itself visits every partition queue.
+    ///
+    /// # Thread
+    /// Any thread.
+    ///
+    /// # Locks
+    /// The accumulator's `topics` (read), each partition queue in turn, then `incomplete`; never two
+    /// at once.
+    #[must_use]
+    pub fn in_flight_count(&self) -> usize {
+        self.inner.accumulator.records_outstanding()
+    }
+
     /// The transaction protocol in use once `init_transactions` has reached the coordinator: 2 for
     /// KIP-890's transactions v2 (brokers with `transaction.version` ≥ 2), 1 otherwise; `None` before.
     #[must_use]
@@ -1193,6 +1263,7 @@ impl Parts {
                 .unwrap_or(i64::MAX),
             fatal: Mutex::new(None),
             has_fatal: AtomicBool::new(false),
+            purge: Default::default(),
             transactional: config.transactional_id().map(|id| Arc::new(Transactional::new(id.to_owned()))),
             metrics: Arc::new(crate::metrics::ProducerMetrics::new(
                 &self.sender.client_id,

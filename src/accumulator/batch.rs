@@ -393,6 +393,10 @@ pub struct ProducerBatch {
     maybe_written: bool,
     result: Arc<ProduceRequestResult>,
     thunks: Vec<Thunk>,
+    /// Records this batch added to the accumulator's count of records out of their queues
+    /// (`Incomplete::records_out`, for `Producer::in_flight_count`) when it was drained; 0 while it
+    /// was never drained (its records are counted in its queue).
+    pub(crate) counted: usize,
 }
 
 impl ProducerBatch {
@@ -428,6 +432,7 @@ impl ProducerBatch {
             maybe_written: false,
             result,
             thunks: Vec::new(),
+            counted: 0,
         }
     }
 

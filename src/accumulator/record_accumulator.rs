@@ -169,6 +169,10 @@ pub(crate) struct Incomplete {
     results: HashMap<u64, Arc<ProduceRequestResult>>,
     /// How many of them are completed and wait only for their callbacks to run.
     settling: usize,
+    /// Records of unsettled batches that have left their queues (drained, or completed and waiting
+    /// for their callbacks); with the records still queued, `Producer::in_flight_count`. Counted per
+    /// batch, never per record.
+    records_out: usize,
 }
 
 /// What a completed batch with callbacks still holds until they have run: its pool memory and its
@@ -179,6 +183,8 @@ pub(crate) struct Settlement {
     id: u64,
     /// The buffer and the bytes charged for it.
     memory: Option<(Vec<u8>, usize)>,
+    /// The records it holds in `Incomplete::records_out`.
+    records: usize,
 }
 
 impl Drop for Settlement {
@@ -187,6 +193,7 @@ impl Drop for Settlement {
             self.pool.deallocate_sized(buf, size);
         }
         let mut i = self.incomplete.lock();
+        i.records_out = i.records_out.saturating_sub(self.records);
         if i.results.remove(&self.id).is_some() {
             i.settling = i.settling.saturating_sub(1);
         }
@@ -590,6 +597,16 @@ impl RecordAccumulator {
             total = total.saturating_add(batch.size_in_bytes());
             out.push(batch);
         }
+        // The drained records leave the queues: count them per batch, under one hold of the lock.
+        let mut drained = 0usize;
+        for b in out.iter_mut().filter(|b| b.counted == 0) {
+            b.counted = usize::try_from(b.record_count()).unwrap_or(0);
+            drained = drained.saturating_add(b.counted);
+        }
+        if drained > 0 {
+            let mut i = self.incomplete.lock();
+            i.records_out = i.records_out.saturating_add(drained);
+        }
         (out, failed)
     }
 
@@ -625,6 +642,26 @@ impl RecordAccumulator {
                     out.push(b);
                 }
             }
+        }
+        out
+    }
+
+    /// Takes every queued batch, closed for appends, to be failed (`Producer::purge`): all but one an
+    /// appender is sealing (compressing) at this moment, which stays queued and is sent.
+    pub fn take_queued(&self) -> Vec<ProducerBatch> {
+        let mut out = Vec::new();
+        for dq in self.all_deques() {
+            let mut q = dq.lock();
+            if q.iter().any(ProducerBatch::is_sealing) {
+                let (sealing, taken): (Vec<_>, Vec<_>) = q.drain(..).partition(ProducerBatch::is_sealing);
+                q.extend(sealing);
+                out.extend(taken);
+            } else {
+                out.extend(q.drain(..));
+            }
+        }
+        for b in &mut out {
+            b.close_for_appends();
         }
         out
     }
@@ -676,7 +713,11 @@ impl RecordAccumulator {
     /// Returns a batch's buffer to the pool and forgets its outcome (Java's `deallocate`), for a batch
     /// that has completed without callbacks or been replaced by its split parts.
     pub fn deallocate(&self, mut batch: ProducerBatch) {
-        self.incomplete.lock().results.remove(&batch.id);
+        {
+            let mut i = self.incomplete.lock();
+            i.results.remove(&batch.id);
+            i.records_out = i.records_out.saturating_sub(std::mem::take(&mut batch.counted));
+        }
         if let Some(buf) = batch.take_buffer() {
             self.pool.deallocate_sized(buf, batch.alloc_size);
         }
@@ -702,13 +743,25 @@ impl RecordAccumulator {
         match completions {
             Some(mut c) if c.has_callbacks() => {
                 let buf = batch.take_buffer();
-                self.incomplete.lock().settling += 1;
+                // Its records stay counted (in `records_out` from now on) until the callbacks ran.
+                let records = match batch.counted {
+                    0 => usize::try_from(batch.record_count()).unwrap_or(0),
+                    n => n,
+                };
+                {
+                    let mut i = self.incomplete.lock();
+                    i.settling += 1;
+                    if batch.counted == 0 {
+                        i.records_out = i.records_out.saturating_add(records);
+                    }
+                }
                 c.hold(Settlement {
                     pool: Arc::clone(&self.pool),
                     incomplete: Arc::clone(&self.incomplete),
                     id: batch.id,
                     // No buffer while an appender seals it: that appender returns the memory.
                     memory: buf.map(|b| (b, batch.alloc_size)),
+                    records,
                 });
                 Some(c)
             }
@@ -823,6 +876,29 @@ impl RecordAccumulator {
             self.appends_done.wait_for(&mut held, Duration::from_millis(50));
         }
         completions
+    }
+
+    /// Records accepted and not yet settled (librdkafka's `outq_len`, `Producer::in_flight_count`):
+    /// those queued, those in batches drained and not completed, and those completed whose callbacks
+    /// have not run yet. A snapshot: with sends and completions going on it may be off by a batch that
+    /// moves between its queue and the sender meanwhile.
+    ///
+    /// # Locks
+    /// `topics` (read, to list the queues), then each partition queue in turn, then `incomplete`; never
+    /// two at once.
+    pub fn records_outstanding(&self) -> usize {
+        let queued: usize = self
+            .all_deques()
+            .iter()
+            .map(|dq| {
+                dq.lock()
+                    .iter()
+                    .filter(|b| b.counted == 0)
+                    .map(|b| usize::try_from(b.record_count()).unwrap_or(0))
+                    .sum::<usize>()
+            })
+            .sum();
+        queued.saturating_add(self.incomplete.lock().records_out)
     }
 
     /// The number of batches queued for each partition of `topic`, for the adaptive partitioner's load

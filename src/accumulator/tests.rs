@@ -400,3 +400,67 @@ fn a_forced_close_releases_appenders_waiting_for_memory_without_spinning() {
     assert!(aborted.iter().all(|c| !c.has_callbacks()), "no callbacks in these batches");
     assert!(matches!(first.handle.get(Some(Duration::ZERO)), Some(Err(Error::Closed))));
 }
+
+#[test]
+fn records_outstanding_counts_queued_drained_and_unsettled_records_until_their_callbacks_ran() {
+    let acc = accumulator(200, 10_000, 0);
+    let now = Instant::now();
+    let cb = || Some(Callback::new(|_: Result<RecordMetadata, Error>| {}));
+    for _ in 0..3 {
+        acc.append("t", 0, 1, None, Some(&[1; 30]), NO_HEADERS, cb(), BLOCK, now).unwrap();
+    }
+    append(&acc, 1, b"x", now);
+    assert_eq!(acc.records_outstanding(), 4, "queued");
+    let batches = drain_all(&acc, now);
+    assert_eq!(acc.records_outstanding(), 4, "drained, in flight");
+    let ack = BatchAck { base_offset: 0, log_append_time: NO_TIMESTAMP };
+    let mut held = Vec::new();
+    for b in batches {
+        if b.topic_partition().partition == 0 {
+            // Retried once: back in its queue, still counted once.
+            acc.reenqueue(b, now, Duration::ZERO);
+            assert_eq!(acc.records_outstanding(), 4);
+        } else {
+            assert!(acc.complete(b, Ok(ack)).is_some_and(|c| !c.has_callbacks()));
+        }
+    }
+    assert_eq!(acc.records_outstanding(), 3, "settled at once without callbacks");
+    for b in drain_all(&acc, now) {
+        held.extend(acc.complete(b, Ok(ack)));
+    }
+    assert_eq!(acc.records_outstanding(), 3, "completed, callbacks not run yet");
+    for c in held {
+        c.run();
+    }
+    assert_eq!(acc.records_outstanding(), 0);
+    // Failed straight from the queue (expired, purged): counted until the callbacks ran.
+    acc.append("t", 0, 1, None, Some(b"y"), NO_HEADERS, cb(), BLOCK, now).unwrap();
+    let taken = acc.take_queued();
+    assert_eq!(taken.len(), 1);
+    let c: Vec<_> = taken.into_iter().filter_map(|b| acc.complete(b, Err(Error::Purged))).collect();
+    assert_eq!(acc.records_outstanding(), 1);
+    drop(c);
+    assert_eq!(acc.records_outstanding(), 0);
+    assert_eq!(acc.buffer_pool().available_memory(), 10_000);
+}
+
+#[test]
+fn take_queued_takes_every_batch_of_every_partition() {
+    let acc = accumulator(100, 10_000, 1_000);
+    let now = Instant::now();
+    for p in 0..3 {
+        for _ in 0..5 {
+            append(&acc, p, &[2; 40], now);
+        }
+    }
+    let taken = acc.take_queued();
+    assert!(taken.len() >= 6, "several batches per partition: {}", taken.len());
+    assert_eq!(taken.iter().map(|b| b.record_count()).sum::<i32>(), 15);
+    assert!(taken.iter().all(ProducerBatch::is_full), "closed for appends");
+    assert!(!acc.has_undrained());
+    for b in taken {
+        assert!(acc.complete(b, Err(Error::Purged)).is_some_and(|c| !c.has_callbacks()));
+    }
+    assert!(!acc.has_incomplete());
+    assert_eq!(acc.buffer_pool().available_memory(), 10_000);
+}

@@ -40,7 +40,7 @@ use crate::txn::TransactionManager;
 
 use self::driver::Outbox;
 pub(crate) use self::net::SocketOptions;
-pub(crate) use self::shared::SenderShared;
+pub(crate) use self::shared::{SenderShared, PURGE_IN_FLIGHT, PURGE_QUEUED};
 
 /// The sender's settings (the producer properties of the same names).
 #[derive(Debug, Clone)]
@@ -197,6 +197,8 @@ impl<I: Io> Sender<I> {
         }
         let _ = self.net.close_all();
         self.shared.metadata.close();
+        // Nothing is left to purge: a purge asked now (or waiting) returns at once.
+        self.shared.purge.stop();
     }
 
     /// Seeds every driver's jitter from `seed`, so a simulated run replays exactly.
@@ -248,6 +250,7 @@ impl<I: Io> Sender<I> {
     fn run_once(&mut self, now: Instant) -> Duration {
         let mut timeout = Duration::from_secs(1).min(self.net.check_timeouts(now));
         timeout = timeout.min(self.dispatch(now));
+        timeout = timeout.min(self.serve_purge(now));
         let mut out = Outbox::default();
         self.refresh.poll(now, &mut self.net, &mut out);
         if let (Some(d), Some(tm)) = (self.init.as_mut(), self.tm.as_mut()) {
@@ -278,6 +281,39 @@ impl<I: Io> Sender<I> {
         timeout = timeout.min(self.apply(out, now));
         let timeout = timeout.min(self.dispatch(now));
         self.net.report(&self.shared.metrics, now);
+        timeout
+    }
+
+    /// Carries out the purges application threads asked for (`Producer::purge`), then tells them:
+    /// queued batches fail with [`Error::Purged`] at once; for in-flight ones, every connection with a
+    /// Produce request in flight is closed and what it carried is settled as lost, which the produce
+    /// driver turns into `Purged` (no retry) while its purge marker is set. The idempotent state learns
+    /// of each purged batch as of any batch given up (a sequenced one leaves a gap: the epoch is bumped
+    /// before more is sent), and in a transaction each purged batch dooms it.
+    /// Returns how long the loop may sleep.
+    fn serve_purge(&mut self, now: Instant) -> Duration {
+        let Some((ticket, what)) = self.shared.purge.take() else { return Duration::MAX };
+        let mut timeout = Duration::MAX;
+        if what & PURGE_QUEUED != 0 {
+            let mut out = Outbox::default();
+            self.produce.purge_queued(self.tm.as_mut(), &mut out);
+            timeout = timeout.min(self.apply(out, now));
+        }
+        if what & PURGE_IN_FLIGHT != 0 {
+            let nodes = self.net.nodes_with_in_flight(&|r| matches!(r, Request::Produce { .. }));
+            log::debug!("purging the Produce requests in flight to nodes {nodes:?}");
+            for node in nodes {
+                // An empty reason: not a broker failure (no backoff noted against the broker's address).
+                self.net.disconnect(node, ErrorCode::NETWORK_EXCEPTION, "", now);
+            }
+            self.produce.set_purging(true);
+            timeout = timeout.min(self.dispatch(now));
+            self.produce.set_purging(false);
+        }
+        if let Some(t) = &self.shared.transactional {
+            t.wake_waiters();
+        }
+        self.shared.purge.served(ticket);
         timeout
     }
 
@@ -599,6 +635,7 @@ pub(crate) mod fake {
             availability_timeout_ms: 0,
             fatal: Default::default(),
             has_fatal: AtomicBool::new(false),
+            purge: Default::default(),
             transactional: None,
             metrics: std::sync::Arc::new(crate::metrics::ProducerMetrics::new(
                 "c",

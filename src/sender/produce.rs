@@ -59,6 +59,9 @@ pub(crate) struct ProduceDriver {
     /// When the load stats were last fed to the partitioners.
     last_load_stats: Instant,
     started: Instant,
+    /// The purge marker: while set, a lost Produce request's batches fail with [`Error::Purged`]
+    /// instead of being retried (the sender closed their connections to purge them).
+    purging: bool,
 }
 
 impl std::fmt::Debug for ProduceDriver {
@@ -84,6 +87,7 @@ impl ProduceDriver {
             node_latency: HashMap::new(),
             last_load_stats: now,
             started: now,
+            purging: false,
         }
     }
 
@@ -164,6 +168,17 @@ impl ProduceDriver {
     ) {
         let unsent = self.shared.accumulator.take_unsent();
         self.abandon(unsent, error, tm, out);
+    }
+
+    /// Fails every batch waiting in the accumulator with [`Error::Purged`] (`Producer::purge`).
+    pub(crate) fn purge_queued(&mut self, tm: Option<&mut TransactionManager>, out: &mut Outbox) {
+        let queued = self.shared.accumulator.take_queued();
+        self.abandon(queued, &Error::Purged, tm, out);
+    }
+
+    /// Sets or clears the purge marker (see [`on_lost`](Self::on_lost)).
+    pub(crate) fn set_purging(&mut self, purging: bool) {
+        self.purging = purging;
     }
 
     /// Fails batches taken from the accumulator before a response settled them (expired, or
@@ -420,7 +435,10 @@ impl ProduceDriver {
     }
 
     /// A Produce request was lost (`code`: NETWORK_EXCEPTION or REQUEST_TIMED_OUT): its batches are
-    /// retried or failed as for that error.
+    /// retried or failed as for that error. While the purge marker is set (the sender closed the
+    /// connection to purge what was in flight) they fail with [`Error::Purged`] instead, as batches
+    /// given up: the broker may have written them, so a sequenced one makes the idempotent producer
+    /// bump its epoch before its partition's next batch (as a delivery timeout does).
     pub(crate) fn on_lost(
         &mut self,
         frame: ProduceFrame,
@@ -433,7 +451,17 @@ impl ProduceDriver {
         self.frame = frame;
         for mut b in batches {
             b.mark_maybe_written();
-            self.complete(b, Err((code, None)), now, tm.as_deref_mut(), out);
+            if self.purging {
+                self.muted.remove(b.topic_partition());
+                if let Some(tm) = tm.as_deref_mut() {
+                    tm.on_returned(&b);
+                    tm.on_abandoned(&b);
+                }
+                out.txn_record_failures.push(Error::Purged);
+                out.deliver.extend(self.shared.accumulator.complete(b, Err(Error::Purged)));
+            } else {
+                self.complete(b, Err((code, None)), now, tm.as_deref_mut(), out);
+            }
         }
     }
 
@@ -782,5 +810,41 @@ mod tests {
         let (frame, batches, ..) = parts(b.poll(b.now, &mut FakeLinks::ready(&[1])).unwrap());
         b.driver.fail(frame, batches, &Error::Closed, &mut out);
         assert!(matches!(h.get(Some(Duration::ZERO)), Some(Err(Error::Closed))));
+    }
+
+    #[test]
+    fn purged_requests_and_queues_fail_with_purged_and_a_sequence_gap_bumps_the_epoch() {
+        let mut b = bed(5, -1);
+        let mut tm = TransactionManager::new(false);
+        tm.init_request().unwrap();
+        tm.on_init_response(ErrorCode::NONE, 7, 0).unwrap();
+        let h = b.append();
+        let mut out = Outbox::default();
+        let cluster = b.metadata.cluster();
+        b.driver.poll(b.now, &cluster, Some(&mut tm), None, true, &mut FakeLinks::ready(&[1]), &mut out);
+        let o = out.sends.into_iter().find(|o| matches!(o.request, Request::Produce { .. })).unwrap();
+        let (frame, batches, ..) = parts(o);
+        assert_eq!(tm.in_flight(), 1);
+        b.driver.set_purging(true);
+        let mut out = Outbox::default();
+        b.driver.on_lost(frame, batches, ErrorCode::NETWORK_EXCEPTION, b.now, Some(&mut tm), &mut out);
+        b.driver.set_purging(false);
+        assert!(matches!(h.get(Some(Duration::ZERO)), Some(Err(Error::Purged))), "failed, not retried");
+        assert!(matches!(out.txn_record_failures.as_slice(), [Error::Purged]), "a transaction learns of it");
+        assert!(!b.acc.has_incomplete() && !b.acc.has_undrained());
+        assert_eq!(tm.in_flight(), 0);
+        assert!(!tm.can_send() && tm.needs_init(), "its sequence is a gap: a new epoch first");
+        // Queued records fail at once.
+        let h = b.append();
+        let mut out = Outbox::default();
+        b.driver.purge_queued(Some(&mut tm), &mut out);
+        assert!(matches!(h.get(Some(Duration::ZERO)), Some(Err(Error::Purged))));
+        assert!(!b.acc.has_incomplete() && !b.acc.has_undrained());
+        // Without the marker a lost request is retried as before.
+        let h = b.append();
+        let (frame, batches, ..) = parts(b.poll(b.now, &mut FakeLinks::ready(&[1])).unwrap());
+        let mut out = Outbox::default();
+        b.driver.on_lost(frame, batches, ErrorCode::NETWORK_EXCEPTION, b.now, None, &mut out);
+        assert!(!h.is_done(), "retried");
     }
 }

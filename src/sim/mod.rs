@@ -1,9 +1,9 @@
 //! The deterministic simulator (feature `sim`): the real sender — its network code, drivers and the
 //! record accumulator — runs on one thread against the mock cluster's request handlers over a
 //! simulated network and clock ([`world`]). A seed decides everything: the scenario (brokers,
-//! partitions, producer settings, what the application does and when) and every fault (brokers
-//! crashing and coming back, leaders moving, partitions added, error codes, throttles, connections
-//! dropped, answers cut, lost or stalled). After each run the invariants are checked: every send gets
+//! partitions, producer settings, what the application does and when, purges included) and every
+//! fault (brokers crashing and coming back, leaders moving, partitions added, error codes, throttles,
+//! connections dropped, answers cut, lost or stalled). After each run the invariants are checked: every send gets
 //! exactly one outcome; with idempotence and acks=all nothing acknowledged is lost or duplicated and
 //! each partition keeps send order; transactions are all or nothing; memory returns to
 //! `buffer.memory`; nothing panics; the producer turns fatal only through a fatal code.
@@ -156,6 +156,10 @@ pub struct Plan {
     pub horizon: Duration,
     /// Keep a trace of every request the brokers saw ([`Report::trace`]); for debugging a seed.
     pub trace: bool,
+    /// One application step in this many (a stream's burst, a transaction's sending) first asks for a
+    /// purge (`Producer::purge`) of the queue, of what is in flight, or of both; 0: never. Not in the
+    /// probe.
+    pub purge_one_in: usize,
 }
 
 /// What a run found.
@@ -425,8 +429,12 @@ pub fn plan(seed: u64) -> Plan {
         faults: wire,
         max_chunk: [7, 64, 512, 65536][r.below(4) as usize],
     };
+    // Drawn from a generator of its own, so the rest of a seed's plan is what it was before purges.
+    let mut pr = Rng::new(seed ^ 0x9095_0000_9095_u64);
+    let purge_one_in = if pr.chance(0.3) { 3 + pr.below(40) as usize } else { 0 };
     Plan {
         seed,
+        purge_one_in,
         brokers,
         partitions,
         props: props.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
@@ -742,6 +750,9 @@ struct App {
     probe_ids: Vec<u64>,
     /// The probe transaction (transactional workloads).
     probe_txn: Option<usize>,
+    /// The plan's `purge_one_in`, and the generator deciding when and what to purge.
+    purge_one_in: usize,
+    purge_rng: Rng,
 }
 
 /// Records in a stream workload's probe.
@@ -779,7 +790,24 @@ impl App {
             probe_at: plan.heal_at + Duration::from_millis(500),
             probe_ids: Vec::new(),
             probe_txn: None,
+            purge_one_in: plan.purge_one_in,
+            purge_rng: Rng::new(plan.seed ^ 0x9095),
         }
+    }
+
+    /// Now and then (the plan's `purge_one_in`) asks for a purge, which the sender's next turn carries
+    /// out (`Producer::purge` would wait for that turn).
+    fn maybe_purge(&mut self, now: Duration, shared: &SenderShared) {
+        if self.purge_one_in == 0 || self.purge_rng.below(self.purge_one_in as u64) != 0 {
+            return;
+        }
+        let what = match self.purge_rng.below(3) {
+            0 => crate::sender::PURGE_QUEUED,
+            1 => crate::sender::PURGE_IN_FLIGHT,
+            _ => crate::sender::PURGE_QUEUED | crate::sender::PURGE_IN_FLIGHT,
+        };
+        self.log.push(format!("{now:?} purge {what:#b}"));
+        let _ticket = shared.purge.ask(what);
     }
 
     fn done(&self) -> bool {
@@ -846,6 +874,7 @@ impl App {
                     self.done = true;
                     return None;
                 }
+                self.maybe_purge(now, shared);
                 for _ in 0..burst {
                     if self.next_id as usize >= records || now >= self.horizon {
                         break;
@@ -902,6 +931,9 @@ impl App {
                         }
                     }
                     TxnPhase::Sending => {
+                        if self.probe_txn != Some(self.txn) {
+                            self.maybe_purge(now, shared);
+                        }
                         while self.in_txn < size {
                             if t.check_send().is_err() {
                                 break;
@@ -1240,6 +1272,11 @@ fn check(
     }
     if let Err(e) = cluster.check_invariants() {
         v.push(format!("the mock's log: {e}"));
+    }
+    // Every record's count in `in_flight_count` is gone with its outcome.
+    let outstanding = shared.accumulator.records_outstanding();
+    if outstanding != 0 {
+        v.push(format!("in_flight_count is {outstanding} after every record had its outcome"));
     }
     let _ = app.refused;
 }

@@ -450,6 +450,15 @@ impl<I: Io> Network<I> {
         self.metadata.request_update();
     }
 
+    /// The brokers whose connection has a request `is` accepts in flight (written or waiting to be).
+    pub(crate) fn nodes_with_in_flight(&self, is: &dyn Fn(&Request) -> bool) -> Vec<i32> {
+        self.brokers
+            .iter()
+            .filter(|(_, b)| b.conn.as_ref().is_some_and(|c| c.in_flight.iter().any(|r| is(&r.request))))
+            .map(|(&node, _)| node)
+            .collect()
+    }
+
     /// Closes every connection; returns every request they had in flight (the producer is stopping).
     pub(crate) fn close_all(&mut self) -> Vec<Request> {
         let mut requests = Vec::new();
