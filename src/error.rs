@@ -118,6 +118,24 @@ pub enum Error {
     /// transaction it dooms the transaction (abort it).
     #[error("purged before it was acknowledged (Producer::purge)")]
     Purged,
+    /// A broker could not be reached or dropped the connection: it refused it, its name did not
+    /// resolve, or the connection failed. Reported to the `on_error` hook (librdkafka's
+    /// `RD_KAFKA_RESP_ERR__TRANSPORT` / `__RESOLVE`), once each time the broker goes from reachable to
+    /// failing; the producer keeps retrying.
+    #[error("broker {broker}: {message}")]
+    Transport {
+        /// The broker (`host:port`).
+        broker: String,
+        /// What failed.
+        message: String,
+    },
+    /// No broker connection is up and every broker tried has failed (librdkafka's
+    /// `__ALL_BROKERS_DOWN`). Reported to the `on_error` hook once each time it becomes true.
+    #[error("all {brokers} known brokers are down")]
+    AllBrokersDown {
+        /// How many brokers (or bootstrap servers) were tried.
+        brokers: usize,
+    },
     /// A broker connection failed to authenticate: a TLS certificate or handshake failure
     /// (`mechanism` "SSL") or a SASL failure (`mechanism` "SASL/PLAIN", "SASL/SCRAM-SHA-512", ...; the
     /// message is the broker's). Sends fail with it until a connection authenticates again; it is
@@ -176,6 +194,8 @@ impl Error {
         match self {
             Error::Broker { code, .. } => code.is_retriable(),
             Error::Io(_)
+            | Error::Transport { .. }
+            | Error::AllBrokersDown { .. }
             | Error::Timeout(_)
             | Error::BufferExhausted { .. }
             | Error::UnknownTopicOrPartition { .. }
@@ -255,6 +275,8 @@ impl Error {
             | Error::Closed
             | Error::Protocol(_)
             | Error::Io(_)
+            | Error::Transport { .. }
+            | Error::AllBrokersDown { .. }
             | Error::Fatal { .. }
             | Error::CallbackPanicked(_)
             | Error::IllegalState(_) => false,

@@ -291,7 +291,15 @@ pub struct ProducerBuilder {
     interceptors: Vec<Arc<dyn ProducerInterceptor>>,
     on_delivery: Option<DeliveryHandler>,
     token_provider: Option<crate::security::sasl::oauthbearer::TokenCallback>,
+    on_error: Option<ErrorHandler>,
 }
+
+/// The `on_error` hook.
+type ErrorHandler = Arc<dyn Fn(&Error) + Send + Sync>;
+
+/// How many hook calls may wait for the callback thread; more are dropped (the hook hears of state
+/// changes, so a backlog this long means it is not keeping up).
+const ERROR_QUEUE: usize = 1024;
 
 /// A producer-wide handler for the outcomes of [`Producer::send_reported`].
 type DeliveryHandler = Arc<dyn Fn(u64, Result<RecordMetadata, Error>) + Send + Sync>;
@@ -322,6 +330,28 @@ impl fmt::Debug for ProducerBuilder {
 }
 
 impl ProducerBuilder {
+    /// Calls `hook` with errors the application would otherwise only see in logs (librdkafka's
+    /// `error_cb`), so a program without a logger learns why nothing is delivered:
+    ///
+    /// - [`Error::Transport`]: a broker cannot be reached (refused, unresolvable, set-up timed out)
+    ///   or dropped the connection;
+    /// - [`Error::AllBrokersDown`]: no connection is up and every broker tried has failed;
+    /// - [`Error::Authentication`]: TLS or SASL failed;
+    /// - a fatal error ([`Error::is_fatal`]): the producer must be closed.
+    ///
+    /// Each is reported once per state change (a broker going from reachable to failing, the
+    /// cluster to all down, authentication to failing), not once per reconnect attempt; the producer
+    /// keeps retrying meanwhile. Per-record failures go to the records' own outcomes, not here.
+    ///
+    /// # Thread
+    /// Runs on the producer's callback thread (never the I/O thread), in order with delivery
+    /// callbacks, under `catch_unwind` (a panic is counted in `callback_panics`).
+    #[must_use = "the builder does nothing until build()"]
+    pub fn on_error(mut self, hook: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(hook));
+        self
+    }
+
     /// Supplies OAUTHBEARER tokens (`sasl.mechanism=OAUTHBEARER`), instead of the built-in OIDC
     /// client_credentials flow or Kafka's unsecured token (Java's `sasl.login.callback.handler.class`).
     ///
@@ -499,6 +529,7 @@ impl Producer {
             interceptors: Vec::new(),
             on_delivery: None,
             token_provider: None,
+            on_error: None,
         }
     }
 
@@ -557,12 +588,21 @@ impl Producer {
         };
         let sink = report_sink.clone();
         let id = send_cache::next_producer_id();
+        let (error_tx, error_rx) = crossbeam_channel::bounded::<Error>(ERROR_QUEUE);
+        let on_error = b.on_error;
+        let has_hook = on_error.is_some();
         let callbacks = std::thread::Builder::new().name("kprod-callbacks".into()).spawn(move || {
             CALLBACK_OF.with(|c| c.set(id));
-            run_callbacks(job_rx.iter(), &sink, &panics);
+            match on_error {
+                None => run_callbacks(job_rx.iter(), &sink, &panics),
+                Some(hook) => run_callbacks_and_errors(&job_rx, &error_rx, &hook, &sink, &panics),
+            }
         })?;
         let callback_thread_id = callbacks.thread().id();
-        let sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx, Instant::now());
+        let mut sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx, Instant::now());
+        if has_hook {
+            sender.set_error_sink(error_tx);
+        }
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
             sender.run();
             let _ = done_tx.send(());
@@ -1284,6 +1324,48 @@ fn next_client_id() -> String {
 
 /// The callback thread: runs each batch's callbacks in order, catching panics. Nothing a callback or
 /// a completion does ends the thread: a panic is counted and logged, and the next callback runs.
+/// The callback thread with an `on_error` hook: delivery callbacks and hook calls, each as it comes,
+/// until the sender has gone (its channels disconnect).
+fn run_callbacks_and_errors(
+    jobs: &crossbeam_channel::Receiver<Completions>,
+    errors: &crossbeam_channel::Receiver<Error>,
+    hook: &ErrorHandler,
+    reports: &ReportSink,
+    panics: &AtomicU64,
+) {
+    let call = |e: &Error| {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| hook(e))) {
+            panics.fetch_add(1, Ordering::Relaxed);
+            let msg = p.downcast_ref::<&str>().map(|s| (*s).to_owned()).unwrap_or_default();
+            log::error!("{}", Error::CallbackPanicked(msg));
+        }
+    };
+    let mut errors_open = true;
+    loop {
+        if !errors_open {
+            // The sender dropped its error sink only when it stopped: finish the callbacks.
+            run_callbacks(jobs.iter(), reports, panics);
+            return;
+        }
+        crossbeam_channel::select! {
+            recv(jobs) -> job => match job {
+                Ok(completions) => run_callbacks(std::iter::once(completions), reports, panics),
+                // The sender has gone: the last delivery callbacks have run; tell the hook the rest.
+                Err(_) => {
+                    for e in errors.try_iter() {
+                        call(&e);
+                    }
+                    return;
+                }
+            },
+            recv(errors) -> e => match e {
+                Ok(e) => call(&e),
+                Err(_) => errors_open = false,
+            },
+        }
+    }
+}
+
 fn run_callbacks(batches: impl Iterator<Item = Completions>, reports: &ReportSink, panics: &AtomicU64) {
     let caught = |p: Box<dyn std::any::Any + Send>| {
         let msg = p

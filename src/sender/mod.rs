@@ -97,6 +97,8 @@ pub(crate) struct Sender<I: Io = MioIo> {
     coordinator: Option<CoordinatorDriver>,
     /// The producer id, epoch and sequences, when idempotence is on.
     tm: Option<TransactionManager>,
+    /// Where errors for the `on_error` hook go (the callback thread runs it), if one is set.
+    error_sink: Option<ChannelSender<Error>>,
 }
 
 impl<I: Io> std::fmt::Debug for Sender<I> {
@@ -172,7 +174,7 @@ impl<I: Io> Sender<I> {
             config.retry_backoff,
             now,
         );
-        Sender { shared, net, completions, produce, refresh, init, coordinator, tm }
+        Sender { shared, net, completions, produce, refresh, init, coordinator, tm, error_sink: None }
     }
 
     /// Runs the event loop until the producer closes.
@@ -281,7 +283,23 @@ impl<I: Io> Sender<I> {
         timeout = timeout.min(self.apply(out, now));
         let timeout = timeout.min(self.dispatch(now));
         self.net.report(&self.shared.metrics, now);
+        for e in self.net.take_events() {
+            self.report_error(e);
+        }
         timeout
+    }
+
+    /// Sends errors for the `on_error` hook to the callback thread (never runs it here).
+    pub(crate) fn set_error_sink(&mut self, sink: ChannelSender<Error>) {
+        self.error_sink = Some(sink);
+    }
+
+    /// Hands `e` to the `on_error` hook, if there is one; never blocks (a full queue drops it: the
+    /// hook is told of state changes, and a backlog means the application is not keeping up).
+    fn report_error(&self, e: Error) {
+        if let Some(sink) = &self.error_sink {
+            let _ = sink.try_send(e);
+        }
     }
 
     /// Carries out the purges application threads asked for (`Producer::purge`), then tells them:
@@ -477,6 +495,7 @@ impl<I: Io> Sender<I> {
     /// The producer hit an unrecoverable error: remember it for `send`, and fail everything pending.
     fn go_fatal(&mut self, error: Error) {
         log::error!("producer is in a fatal state: {error}");
+        self.report_error(error.clone());
         *self.shared.fatal.lock() = Some(error.clone());
         self.shared.has_fatal.store(true, Ordering::Release);
         if let Some(d) = self.coordinator.as_ref() {

@@ -112,11 +112,21 @@ struct Broker<S> {
     resolving: Option<(String, u16)>,
     /// The set-up timeout of the connection being set up.
     setup_timeout: Duration,
+    /// Its failure was reported (the `on_error` hook, a warning) since it was last up: a broker's
+    /// failures are reported once per state change, not per attempt.
+    reported: bool,
 }
 
 impl<S> Default for Broker<S> {
     fn default() -> Self {
-        Broker { conn: None, failures: 0, next_attempt: None, resolving: None, setup_timeout: Duration::ZERO }
+        Broker {
+            conn: None,
+            failures: 0,
+            next_attempt: None,
+            resolving: None,
+            setup_timeout: Duration::ZERO,
+            reported: false,
+        }
     }
 }
 
@@ -139,6 +149,12 @@ pub(crate) struct Network<I: Io = MioIo> {
     out: VecDeque<NetEvent>,
     /// Requests, responses and connections counted for the metrics since the sender last took them.
     counts: crate::metrics::NetCounts,
+    /// Errors for the `on_error` hook since the sender last took them (once per state change).
+    events: Vec<Error>,
+    /// `AllBrokersDown` was reported and no connection has come up since.
+    all_down_reported: bool,
+    /// An authentication failure was reported and no connection has authenticated since.
+    auth_reported: bool,
 }
 
 impl<I: Io> std::fmt::Debug for Network<I> {
@@ -171,6 +187,9 @@ impl<I: Io> Network<I> {
             jitter,
             out: VecDeque::new(),
             counts: crate::metrics::NetCounts::default(),
+            events: Vec::new(),
+            all_down_reported: false,
+            auth_reported: false,
         }
     }
 
@@ -302,7 +321,7 @@ impl<I: Io> Network<I> {
                 match &result {
                     Ok(addr) => self.open(node, &host, port, *addr, now, &mut ignored),
                     Err(why) => {
-                        log::warn!("cannot resolve {host}:{port} (node {node}): {why}");
+                        log::debug!("cannot resolve {host}:{port} (node {node}): {why}");
                         self.connect_failed(node, &format!("{host}:{port}"), why, now, &mut ignored);
                     }
                 }
@@ -353,7 +372,7 @@ impl<I: Io> Network<I> {
                 b.conn = Some(c);
             }
             Err(e) => {
-                log::warn!("connect to node {node} at {addr} failed: {e}");
+                log::debug!("connect to node {node} at {addr} failed: {e}");
                 self.connect_failed(node, &label, &e.to_string(), now, timeout);
             }
         }
@@ -382,7 +401,12 @@ impl<I: Io> Network<I> {
             broker: address.to_owned(),
             message: failed.message,
         };
-        log::error!("{error}");
+        if !std::mem::replace(&mut self.auth_reported, true) {
+            log::error!("{error}");
+            self.events.push(error.clone());
+        } else {
+            log::debug!("{error}");
+        }
         self.counts.auth.1 += 1;
         self.metadata.note_auth_failure(error.clone());
         self.out.push_back(NetEvent::AuthFailed { node, error });
@@ -396,7 +420,8 @@ impl<I: Io> Network<I> {
             self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &failed.to_string(), now);
             self.report_auth(node, &address, failed);
         } else {
-            log::warn!("{what} node {node} failed: {e}");
+            // Warned about once per state change, by `disconnect` / `connect_failed`.
+            log::debug!("{what} node {node} failed: {e}");
             self.disconnect(node, ErrorCode::NETWORK_EXCEPTION, &e.to_string(), now);
         }
     }
@@ -411,7 +436,34 @@ impl<I: Io> Network<I> {
         b.failures = b.failures.saturating_add(1);
         b.next_attempt = Some(now + wait);
         *timeout = (*timeout).min(wait);
+        let first = !std::mem::replace(&mut b.reported, true);
         self.out.push_back(NetEvent::Failed { node });
+        if first && !why.is_empty() {
+            log::warn!("broker {address} (node {node}) is unreachable: {why}");
+            self.events.push(Error::Transport { broker: address.to_owned(), message: why.to_owned() });
+        } else {
+            log::debug!("broker {address} (node {node}) still unreachable: {why}");
+        }
+        self.check_all_down();
+    }
+
+    /// Reports `AllBrokersDown` once when no connection is up and every broker tried has failed.
+    fn check_all_down(&mut self) {
+        let any_up =
+            self.brokers.values().any(|b| b.conn.as_ref().is_some_and(|c| c.state == ConnState::Ready));
+        let tried: Vec<&Broker<I::Stream>> =
+            self.brokers.values().filter(|b| b.failures > 0 || b.conn.is_some()).collect();
+        let all_failed = !tried.is_empty() && tried.iter().all(|b| b.failures > 0 && b.conn.is_none());
+        if !any_up && all_failed && !self.all_down_reported {
+            self.all_down_reported = true;
+            log::warn!("all {} known brokers are down", tried.len());
+            self.events.push(Error::AllBrokersDown { brokers: tried.len() });
+        }
+    }
+
+    /// The errors for the `on_error` hook since the last call.
+    pub(crate) fn take_events(&mut self) -> Vec<Error> {
+        std::mem::take(&mut self.events)
     }
 
     fn address(&self, node: i32) -> Option<(String, u16)> {
@@ -436,6 +488,10 @@ impl<I: Io> Network<I> {
         if was_ready {
             b.next_attempt = Some(now + self.config.reconnect.after(0, &mut self.jitter));
             if !why.is_empty() {
+                if !std::mem::replace(&mut b.reported, true) {
+                    log::warn!("connection to broker {} (node {node}) lost: {why}", c.address);
+                    self.events.push(Error::Transport { broker: c.address.clone(), message: why.to_owned() });
+                }
                 self.metadata.note_broker_failure(&c.address, why);
                 self.out.push_back(NetEvent::Failed { node });
             }
@@ -637,7 +693,13 @@ impl<I: Io> Network<I> {
         let Some(b) = self.brokers.get_mut(&node) else { return };
         let Some(c) = b.conn.as_ref() else { return };
         log::debug!("node {node} ready");
+        if b.reported {
+            log::info!("broker {} (node {node}) is reachable again", c.address);
+        }
         self.counts.auth.0 += 1;
+        b.reported = false;
+        self.all_down_reported = false;
+        self.auth_reported = false;
         b.failures = 0;
         b.next_attempt = None;
         self.metadata.note_broker_ready(&c.address);
