@@ -402,6 +402,8 @@ pub static PROPERTIES: &[PropertyDef] = &[
         "How long without usable metadata before re-bootstrapping."),
     prop("metric.reporters", T::List, Some("org.apache.kafka.common.metrics.JmxReporter"), Validity::Any, Low,
         Support::No(NO_METRICS), "Java classes that receive metrics."),
+    prop("statistics.interval.ms", T::Int, Some("0"), Between(0, 86_400_000), Low, Support::Yes,
+        "librdkafka's name: how often the on_statistics hook gets a statistics JSON document (librdkafka's schema); 0 disables."),
     prop("metrics.num.samples", T::Int, Some("2"), AtLeast(1), Low, Support::Yes,
         "Samples kept per windowed metric (rates, averages, maxima of Producer::metrics)."),
     prop("metrics.sample.window.ms", T::Long, Some("30000"), AtLeast(0), Low, Support::Yes,
@@ -535,6 +537,7 @@ pub struct ProducerConfig {
     security_protocol: SecurityProtocol,
     metrics_num_samples: usize,
     metrics_sample_window: Duration,
+    statistics_interval: Duration,
     /// The `ssl.*` and `sasl.*` properties as given (secrets redacted in `Debug`).
     security: Props,
     /// Keys set by the user; Java's adjustments depend on whether a key was given, not on its value.
@@ -584,6 +587,7 @@ impl Default for ProducerConfig {
             security_protocol: SecurityProtocol::Plaintext,
             metrics_num_samples: 2,
             metrics_sample_window: ms(30_000),
+            statistics_interval: Duration::ZERO,
             security: Props::default(),
             explicit: BTreeSet::new(),
         }
@@ -725,6 +729,11 @@ impl ProducerConfig {
         &self.security
     }
 
+    /// `statistics.interval.ms`; `None` when 0 (off).
+    pub fn statistics_interval(&self) -> Option<Duration> {
+        (!self.statistics_interval.is_zero()).then_some(self.statistics_interval)
+    }
+
     /// True when the user set `key` (by property or builder), as opposed to leaving the default.
     pub fn is_explicit(&self, key: &str) -> bool {
         self.explicit.contains(key)
@@ -832,6 +841,7 @@ impl ProducerConfig {
             "mock.num.brokers" => self.mock_num_brokers = u32::try_from(n).unwrap_or(u32::MAX),
             "metrics.num.samples" => self.metrics_num_samples = size(),
             "metrics.sample.window.ms" => self.metrics_sample_window = ms(),
+            "statistics.interval.ms" => self.statistics_interval = ms(),
             _ => return Err(unknown_key(key)),
         }
         self.explicit.insert(def.name);
@@ -869,6 +879,7 @@ impl ProducerConfig {
             "mock.num.brokers" => self.mock_num_brokers.into(),
             "metrics.num.samples" => count(self.metrics_num_samples),
             "metrics.sample.window.ms" => millis(self.metrics_sample_window),
+            "statistics.interval.ms" => millis(self.statistics_interval),
             _ => return None,
         })
     }

@@ -28,7 +28,7 @@ use crate::accumulator::{
 use crate::compression::CompressionType;
 use crate::config::{PartitionerKind, ProducerConfig};
 use crate::error::{Error, SendError};
-use crate::metrics::{TxnTime, TxnTimer};
+use crate::metrics::{HookEvent, TxnTime, TxnTimer};
 use crate::partitioner::{self, Partitioner, StickyPartitioner, TopicPartitions};
 use crate::protocol::record::batch::BATCH_HEADER_SIZE;
 use crate::protocol::record::{RecordBatchWriter, RecordHeader};
@@ -292,14 +292,24 @@ pub struct ProducerBuilder {
     on_delivery: Option<DeliveryHandler>,
     token_provider: Option<crate::security::sasl::oauthbearer::TokenCallback>,
     on_error: Option<ErrorHandler>,
+    on_statistics: Option<StatisticsHandler>,
 }
 
 /// The `on_error` hook.
 type ErrorHandler = Arc<dyn Fn(&Error) + Send + Sync>;
 
-/// How many hook calls may wait for the callback thread; more are dropped (the hook hears of state
-/// changes, so a backlog this long means it is not keeping up).
-const ERROR_QUEUE: usize = 1024;
+/// The `on_statistics` hook.
+type StatisticsHandler = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The application's hooks, run on the callback thread.
+struct Hooks {
+    on_error: Option<ErrorHandler>,
+    on_statistics: Option<StatisticsHandler>,
+}
+
+/// How many hook calls may wait for the callback thread; more are dropped (a backlog this long
+/// means the application's hooks are not keeping up).
+const HOOK_QUEUE: usize = 1024;
 
 /// A producer-wide handler for the outcomes of [`Producer::send_reported`].
 type DeliveryHandler = Arc<dyn Fn(u64, Result<RecordMetadata, Error>) + Send + Sync>;
@@ -349,6 +359,21 @@ impl ProducerBuilder {
     #[must_use = "the builder does nothing until build()"]
     pub fn on_error(mut self, hook: impl Fn(&Error) + Send + Sync + 'static) -> Self {
         self.on_error = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` every `statistics.interval.ms` with a JSON document in librdkafka's statistics
+    /// schema (STATISTICS.md, the producer's fields): the totals (`msg_cnt`, `tx`, `txmsgs`, ...),
+    /// `brokers` (state, queues, request counts, latency windows), `topics` (batch size and count
+    /// windows, per-partition queues and records sent) and `eos` (idempotence and transaction state).
+    /// Nothing is sent when `statistics.interval.ms` is 0 (the default). See docs/metrics.md for the
+    /// fields kprod leaves out.
+    ///
+    /// # Thread
+    /// Runs on the producer's callback thread (never the I/O thread), under `catch_unwind`.
+    #[must_use = "the builder does nothing until build()"]
+    pub fn on_statistics(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.on_statistics = Some(Arc::new(hook));
         self
     }
 
@@ -530,6 +555,7 @@ impl Producer {
             on_delivery: None,
             token_provider: None,
             on_error: None,
+            on_statistics: None,
         }
     }
 
@@ -588,20 +614,24 @@ impl Producer {
         };
         let sink = report_sink.clone();
         let id = send_cache::next_producer_id();
-        let (error_tx, error_rx) = crossbeam_channel::bounded::<Error>(ERROR_QUEUE);
-        let on_error = b.on_error;
-        let has_hook = on_error.is_some();
+        let (hook_tx, hook_rx) = crossbeam_channel::bounded::<HookEvent>(HOOK_QUEUE);
+        let hooks = Hooks { on_error: b.on_error, on_statistics: b.on_statistics };
+        let errors_wanted = hooks.on_error.is_some();
+        let stats_interval = config.statistics_interval().filter(|_| hooks.on_statistics.is_some());
+        let any_hook = errors_wanted || stats_interval.is_some();
         let callbacks = std::thread::Builder::new().name("kprod-callbacks".into()).spawn(move || {
             CALLBACK_OF.with(|c| c.set(id));
-            match on_error {
-                None => run_callbacks(job_rx.iter(), &sink, &panics),
-                Some(hook) => run_callbacks_and_errors(&job_rx, &error_rx, &hook, &sink, &panics),
+            if any_hook {
+                run_callbacks_and_hooks(&job_rx, &hook_rx, &hooks, &sink, &panics);
+            } else {
+                run_callbacks(job_rx.iter(), &sink, &panics);
             }
         })?;
         let callback_thread_id = callbacks.thread().id();
-        let mut sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx, Instant::now());
-        if has_hook {
-            sender.set_error_sink(error_tx);
+        let now = Instant::now();
+        let mut sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx, now);
+        if any_hook {
+            sender.set_hooks(hook_tx, errors_wanted, stats_interval, now);
         }
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
             sender.run();
@@ -943,7 +973,7 @@ impl Producer {
     /// A snapshot of the producer's metrics under Java's names, groups and tags
     /// (`producer-metrics`): rates and averages over `metrics.num.samples` windows of
     /// `metrics.sample.window.ms`, totals since the producer started, gauges as of now.
-    /// [`Metrics`]'s `Display` prints them as Kafka's ProducerPerformance `--print-metrics` does.
+    /// [`Metrics`](crate::Metrics)'s `Display` prints them as Kafka's ProducerPerformance `--print-metrics` does.
     ///
     /// # Thread
     /// Any thread; cheap enough to call every few seconds.
@@ -1324,43 +1354,46 @@ fn next_client_id() -> String {
 
 /// The callback thread: runs each batch's callbacks in order, catching panics. Nothing a callback or
 /// a completion does ends the thread: a panic is counted and logged, and the next callback runs.
-/// The callback thread with an `on_error` hook: delivery callbacks and hook calls, each as it comes,
-/// until the sender has gone (its channels disconnect).
-fn run_callbacks_and_errors(
+/// The callback thread with hooks: delivery callbacks and hook calls, each as it comes, until the
+/// sender has gone (its channels disconnect).
+fn run_callbacks_and_hooks(
     jobs: &crossbeam_channel::Receiver<Completions>,
-    errors: &crossbeam_channel::Receiver<Error>,
-    hook: &ErrorHandler,
+    events: &crossbeam_channel::Receiver<HookEvent>,
+    hooks: &Hooks,
     reports: &ReportSink,
     panics: &AtomicU64,
 ) {
-    let call = |e: &Error| {
-        if let Err(p) = catch_unwind(AssertUnwindSafe(|| hook(e))) {
+    let call = |e: HookEvent| {
+        let run = || match (&e, &hooks.on_error, &hooks.on_statistics) {
+            (HookEvent::Error(err), Some(h), _) => h(err),
+            (HookEvent::Statistics(doc), _, Some(h)) => h(doc),
+            _ => {}
+        };
+        if let Err(p) = catch_unwind(AssertUnwindSafe(run)) {
             panics.fetch_add(1, Ordering::Relaxed);
             let msg = p.downcast_ref::<&str>().map(|s| (*s).to_owned()).unwrap_or_default();
             log::error!("{}", Error::CallbackPanicked(msg));
         }
     };
-    let mut errors_open = true;
     loop {
-        if !errors_open {
-            // The sender dropped its error sink only when it stopped: finish the callbacks.
-            run_callbacks(jobs.iter(), reports, panics);
-            return;
-        }
         crossbeam_channel::select! {
             recv(jobs) -> job => match job {
                 Ok(completions) => run_callbacks(std::iter::once(completions), reports, panics),
-                // The sender has gone: the last delivery callbacks have run; tell the hook the rest.
+                // The sender has gone: the last delivery callbacks have run; run the hooks left.
                 Err(_) => {
-                    for e in errors.try_iter() {
-                        call(&e);
+                    for e in events.try_iter() {
+                        call(e);
                     }
                     return;
                 }
             },
-            recv(errors) -> e => match e {
-                Ok(e) => call(&e),
-                Err(_) => errors_open = false,
+            recv(events) -> e => match e {
+                Ok(e) => call(e),
+                // The sender dropped its hook sink only when it stopped: finish the callbacks.
+                Err(_) => {
+                    run_callbacks(jobs.iter(), reports, panics);
+                    return;
+                }
             },
         }
     }

@@ -200,6 +200,9 @@ impl Drop for Settlement {
     }
 }
 
+/// A partition, the records queued for it and their bytes.
+pub type PartitionQueued = (i32, usize, usize);
+
 /// Maps a pool failure to the error the caller of `send` sees.
 fn pool_error(e: BufferPoolError, max_block: Duration) -> Error {
     match e {
@@ -899,6 +902,33 @@ impl RecordAccumulator {
             })
             .sum();
         queued.saturating_add(self.incomplete.lock().records_out)
+    }
+
+    /// Records and bytes queued per partition of every topic (`(partition, records, bytes)`), for the statistics (`msgq_cnt`,
+    /// `msgq_bytes`). Takes each partition queue in turn.
+    pub fn queued_by_partition(&self) -> Vec<(Arc<str>, Vec<PartitionQueued>)> {
+        type Queues = Vec<(i32, Arc<Deque>)>;
+        let topics: Vec<(Arc<str>, Queues)> = self
+            .topics
+            .read()
+            .iter()
+            .map(|(t, ps)| (Arc::clone(t), ps.iter().map(|(&p, d)| (p, Arc::clone(d))).collect()))
+            .collect();
+        topics
+            .into_iter()
+            .map(|(t, ps)| {
+                let parts = ps
+                    .into_iter()
+                    .map(|(p, d)| {
+                        let q = d.lock();
+                        let records = q.iter().map(|b| usize::try_from(b.record_count()).unwrap_or(0)).sum();
+                        let bytes = q.iter().map(ProducerBatch::size_in_bytes).sum();
+                        (p, records, bytes)
+                    })
+                    .collect();
+                (t, parts)
+            })
+            .collect()
     }
 
     /// The number of batches queued for each partition of `topic`, for the adaptive partitioner's load

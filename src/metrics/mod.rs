@@ -7,10 +7,11 @@
 //! `metrics.sample.window.ms`, see [`stats`]). Gauges (buffer memory, waiting threads, requests in
 //! flight, metadata age, connections) are read when the snapshot is taken.
 
+pub(crate) mod statistics;
 pub(crate) mod stats;
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,6 +137,8 @@ struct TopicSensors {
     retries: Sampled,
     errors: Sampled,
     compression: Sampled,
+    /// Per partition: records and bytes sent (for the statistics' `txmsgs`, `txbytes`).
+    partitions: BTreeMap<i32, (u64, u64)>,
 }
 
 /// `producer-node-metrics` of one broker.
@@ -144,6 +147,14 @@ struct NodeSensors {
     requests: Sampled,
     responses: Sampled,
     latency: Sampled,
+    /// Milliseconds batches sent to it spent in the accumulator (statistics' `int_latency`).
+    queue_time: Sampled,
+    /// Milliseconds requests waited to be written (statistics' `outbuf_latency`).
+    outbuf: Sampled,
+    /// Throttle milliseconds it asked for.
+    throttle: Sampled,
+    /// Requests by API name.
+    req: BTreeMap<&'static str, u64>,
 }
 
 impl SenderSensors {
@@ -181,6 +192,7 @@ impl SenderSensors {
             retries: Sampled::new(w, now),
             errors: Sampled::new(w, now),
             compression: Sampled::new(w, now),
+            partitions: BTreeMap::new(),
         })
     }
 
@@ -190,14 +202,21 @@ impl SenderSensors {
             requests: Sampled::new(w, now),
             responses: Sampled::new(w, now),
             latency: Sampled::new(w, now),
+            queue_time: Sampled::new(w, now),
+            outbuf: Sampled::new(w, now),
+            throttle: Sampled::new(w, now),
+            req: BTreeMap::new(),
         })
     }
 
     /// A batch for `topic` of `records` records, `bytes` on the wire (`uncompressed` before its
     /// codec), went out in a Produce request after `queued` in the accumulator.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn batch_sent(
         &mut self,
+        node: i32,
         topic: &Arc<str>,
+        partition: i32,
         records: i32,
         bytes: usize,
         uncompressed: usize,
@@ -212,6 +231,10 @@ impl SenderSensors {
         t.records.record(f64::from(records.max(0)), now);
         t.bytes.record(bytes as f64, now);
         t.compression.record(ratio, now);
+        let p = t.partitions.entry(partition).or_insert((0, 0));
+        p.0 += u64::try_from(records.max(0)).unwrap_or(0);
+        p.1 += bytes as u64;
+        self.node(node, now).queue_time.record(queued.as_secs_f64() * 1e3, now);
     }
 
     /// A Produce request carrying `records` records went out.
@@ -219,9 +242,10 @@ impl SenderSensors {
         self.records_per_request.record(records as f64, now);
     }
 
-    /// A Produce response said the broker throttled us for `ms`.
-    pub(crate) fn throttle(&mut self, ms: i32, now: Instant) {
+    /// A Produce response from `node` said the broker throttled us for `ms`.
+    pub(crate) fn throttle(&mut self, node: i32, ms: i32, now: Instant) {
         self.throttle_time.record(f64::from(ms.max(0)), now);
+        self.node(node, now).throttle.record(f64::from(ms.max(0)), now);
     }
 
     /// A batch of `records` records for `topic` is retried.
@@ -245,8 +269,10 @@ impl SenderSensors {
 /// What the network counted since its last hand-over (plain fields on the sender thread).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct NetCounts {
-    /// The broker and size of each request queued.
-    pub requests: Vec<(i32, usize)>,
+    /// The broker, size and API name of each request queued.
+    pub requests: Vec<(i32, usize, &'static str)>,
+    /// The broker of each request completely written, with how long it waited to be.
+    pub written: Vec<(i32, Duration)>,
     /// The broker and size of each response read, with the request's latency.
     pub responses: Vec<(i32, usize, Duration)>,
     /// Connections created.
@@ -346,6 +372,7 @@ impl ProducerMetrics {
     pub(crate) fn net(&self, counts: &mut NetCounts, now: Instant) {
         if counts.requests.is_empty()
             && counts.responses.is_empty()
+            && counts.written.is_empty()
             && counts.connections_created == 0
             && counts.connections_closed == 0
             && counts.auth == (0, 0)
@@ -355,9 +382,14 @@ impl ProducerMetrics {
             return;
         }
         let mut s = self.sensors.lock();
-        for (node, n) in counts.requests.drain(..) {
+        for (node, n, api) in counts.requests.drain(..) {
             s.requests.record(n as f64, now);
-            s.node(node, now).requests.record(n as f64, now);
+            let node = s.node(node, now);
+            node.requests.record(n as f64, now);
+            *node.req.entry(api).or_insert(0) += 1;
+        }
+        for (node, waited) in counts.written.drain(..) {
+            s.node(node, now).outbuf.record(waited.as_secs_f64() * 1e3, now);
         }
         for (node, n, latency) in counts.responses.drain(..) {
             let ms = latency.as_secs_f64() * 1e3;
@@ -705,6 +737,15 @@ impl ProducerMetrics {
     }
 }
 
+/// What the sender hands the callback thread for the application's hooks.
+#[derive(Debug)]
+pub(crate) enum HookEvent {
+    /// For `on_error`.
+    Error(crate::error::Error),
+    /// For `on_statistics`: a librdkafka statistics JSON document.
+    Statistics(String),
+}
+
 /// Gauges read when a snapshot is taken.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Gauges {
@@ -720,4 +761,138 @@ pub(crate) struct Gauges {
     pub buffer_exhausted: u64,
     /// Nanoseconds appenders waited for memory.
     pub pool_wait_ns: u64,
+}
+
+impl ProducerMetrics {
+    /// librdkafka's statistics JSON for a producer (STATISTICS.md), from the sensors and `inputs`.
+    ///
+    /// # Thread
+    /// The sender thread (it gathers `inputs`). # Locks: `sensors`, a leaf.
+    pub(crate) fn statistics(&self, inputs: &statistics::Inputs, now: Instant) -> String {
+        use statistics::{quote, window};
+        let s = self.sensors.lock();
+        let age_us = now.saturating_duration_since(self.started).as_micros();
+        let unix = statistics::unix_now();
+        let txmsg_bytes: f64 = s.topics.values().map(|t| t.bytes.total()).sum();
+        let mut j = String::with_capacity(4096);
+        let _ = write!(
+            j,
+            "{{\"name\":{},\"client_id\":{},\"type\":\"producer\",\"ts\":{},\"time\":{},\"age\":{},\
+             \"msg_cnt\":{},\"msg_size\":{},\"msg_max\":{},\"msg_size_max\":{},\
+             \"tx\":{},\"tx_bytes\":{},\"rx\":{},\"rx_bytes\":{},\"txmsgs\":{},\"txmsg_bytes\":{}",
+            quote(&format!("{}#producer", self.client_id)),
+            quote(&self.client_id),
+            age_us,
+            unix.as_secs(),
+            age_us,
+            inputs.msg_cnt,
+            inputs.msg_size,
+            i32::MAX,
+            inputs.msg_size_max,
+            s.requests.total_count(),
+            s.requests.total() as u64,
+            s.responses.total_count(),
+            s.responses.total() as u64,
+            s.records_per_request.total() as u64,
+            txmsg_bytes as u64,
+        );
+        j.push_str(",\"brokers\":{");
+        for (i, b) in inputs.brokers.iter().enumerate() {
+            if i > 0 {
+                j.push(',');
+            }
+            let name = format!(
+                "{}/{}",
+                b.address,
+                if b.node < 0 { "bootstrap".to_string() } else { b.node.to_string() }
+            );
+            let _ = write!(
+                j,
+                "{}:{{\"name\":{},\"nodeid\":{},\"nodename\":{},\"state\":{},\"outbuf_cnt\":{},\"waitresp_cnt\":{}",
+                quote(&name),
+                quote(&name),
+                b.node,
+                quote(&b.address),
+                quote(b.state),
+                b.outbuf_cnt,
+                b.waitresp_cnt
+            );
+            match s.nodes.get(&b.node) {
+                Some(n) => {
+                    let _ = write!(
+                        j,
+                        ",\"tx\":{},\"txbytes\":{},\"rx\":{},\"rxbytes\":{},\"req\":{{",
+                        n.requests.total_count(),
+                        n.requests.total() as u64,
+                        n.responses.total_count(),
+                        n.responses.total() as u64
+                    );
+                    for (k, (api, count)) in n.req.iter().enumerate() {
+                        let _ = write!(j, "{}{}:{}", if k > 0 { "," } else { "" }, quote(api), count);
+                    }
+                    // librdkafka's latencies are in microseconds; throttle in milliseconds.
+                    let _ = write!(
+                        j,
+                        "}},\"int_latency\":{},\"outbuf_latency\":{},\"rtt\":{},\"throttle\":{}}}",
+                        window(&n.queue_time, 1e3, now),
+                        window(&n.outbuf, 1e3, now),
+                        window(&n.latency, 1e3, now),
+                        window(&n.throttle, 1.0, now)
+                    );
+                }
+                None => j.push_str(",\"tx\":0,\"txbytes\":0,\"rx\":0,\"rxbytes\":0,\"req\":{}}"),
+            }
+        }
+        j.push_str("},\"topics\":{");
+        for (i, (topic, parts)) in inputs.topics.iter().enumerate() {
+            if i > 0 {
+                j.push(',');
+            }
+            let t = s.topics.get(topic.as_str());
+            let (batchsize, batchcnt) = match t {
+                Some(t) => (window(&t.bytes, 1.0, now), window(&t.records, 1.0, now)),
+                None => {
+                    let empty = "{\"min\":0,\"max\":0,\"avg\":0,\"sum\":0,\"cnt\":0}".to_string();
+                    (empty.clone(), empty)
+                }
+            };
+            let _ = write!(
+                j,
+                "{}:{{\"topic\":{},\"batchsize\":{},\"batchcnt\":{},\"partitions\":{{",
+                quote(topic),
+                quote(topic),
+                batchsize,
+                batchcnt
+            );
+            for (k, p) in parts.iter().enumerate() {
+                let (txmsgs, txbytes) =
+                    t.and_then(|t| t.partitions.get(&p.partition)).copied().unwrap_or((0, 0));
+                let _ = write!(
+                    j,
+                    "{}\"{}\":{{\"partition\":{},\"broker\":{},\"leader\":{},\"msgq_cnt\":{},\"msgq_bytes\":{},\
+                     \"xmit_msgq_cnt\":0,\"xmit_msgq_bytes\":0,\"txmsgs\":{},\"txbytes\":{}}}",
+                    if k > 0 { "," } else { "" },
+                    p.partition,
+                    p.partition,
+                    p.leader,
+                    p.leader,
+                    p.msgq_cnt,
+                    p.msgq_bytes,
+                    txmsgs,
+                    txbytes
+                );
+            }
+            j.push_str("}}");
+        }
+        let e = &inputs.eos;
+        let _ = write!(
+            j,
+            "}},\"eos\":{{\"idemp_state\":{},\"txn_state\":{},\"producer_id\":{},\"producer_epoch\":{}}}}}",
+            quote(e.idemp_state),
+            quote(e.txn_state),
+            e.producer_id,
+            e.producer_epoch
+        );
+        j
+    }
 }

@@ -36,11 +36,12 @@ struct Sample {
     count: u64,
     sum: f64,
     max: f64,
+    min: f64,
 }
 
 impl Sample {
     fn new(start: Instant) -> Self {
-        Sample { start, count: 0, sum: 0.0, max: f64::NEG_INFINITY }
+        Sample { start, count: 0, sum: 0.0, max: f64::NEG_INFINITY, min: f64::INFINITY }
     }
 }
 
@@ -79,6 +80,7 @@ impl Sampled {
         s.count += 1;
         s.sum += value;
         s.max = s.max.max(value);
+        s.min = s.min.min(value);
         self.total += value;
         self.total_count += 1;
     }
@@ -135,6 +137,20 @@ impl Sampled {
             elapsed += (min_full - full) * window;
         }
         elapsed.max(f64::MIN_POSITIVE)
+    }
+
+    /// Minimum, maximum, sum and count of the live samples (zeros when empty), for librdkafka's
+    /// window statistics.
+    pub(crate) fn window_summary(&self, now: Instant) -> (f64, f64, f64, u64) {
+        let live: Vec<&Sample> = self.live(now).filter(|s| s.count > 0).collect();
+        if live.is_empty() {
+            return (0.0, 0.0, 0.0, 0);
+        }
+        let min = live.iter().map(|s| s.min).fold(f64::INFINITY, f64::min);
+        let max = live.iter().map(|s| s.max).fold(f64::NEG_INFINITY, f64::max);
+        let sum = live.iter().map(|s| s.sum).sum();
+        let count = live.iter().map(|s| s.count).sum();
+        (min, max, sum, count)
     }
 
     /// The sum of every value recorded (Java's `CumulativeSum`).

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender as ChannelSender;
 
+use crate::metrics::HookEvent;
+
 use self::backoff::Backoff;
 use self::metadata::Metadata;
 use self::net::{Io, MioIo, NetConfig, NetEvent, Network, Wake};
@@ -97,8 +99,12 @@ pub(crate) struct Sender<I: Io = MioIo> {
     coordinator: Option<CoordinatorDriver>,
     /// The producer id, epoch and sequences, when idempotence is on.
     tm: Option<TransactionManager>,
-    /// Where errors for the `on_error` hook go (the callback thread runs it), if one is set.
-    error_sink: Option<ChannelSender<Error>>,
+    /// Where errors and statistics for the application's hooks go (the callback thread runs them).
+    hooks: Option<ChannelSender<HookEvent>>,
+    /// Whether `on_error` is set.
+    errors_wanted: bool,
+    /// `statistics.interval.ms` and when the next document is due, when `on_statistics` is set.
+    stats: Option<(Duration, Instant)>,
 }
 
 impl<I: Io> std::fmt::Debug for Sender<I> {
@@ -174,7 +180,19 @@ impl<I: Io> Sender<I> {
             config.retry_backoff,
             now,
         );
-        Sender { shared, net, completions, produce, refresh, init, coordinator, tm, error_sink: None }
+        Sender {
+            shared,
+            net,
+            completions,
+            produce,
+            refresh,
+            init,
+            coordinator,
+            tm,
+            hooks: None,
+            errors_wanted: false,
+            stats: None,
+        }
     }
 
     /// Runs the event loop until the producer closes.
@@ -286,20 +304,84 @@ impl<I: Io> Sender<I> {
         for e in self.net.take_events() {
             self.report_error(e);
         }
-        timeout
+        match self.stats {
+            Some((interval, next)) if now >= next => {
+                let doc = self.statistics(now);
+                if let Some(sink) = &self.hooks {
+                    let _ = sink.try_send(HookEvent::Statistics(doc));
+                }
+                // The next one an interval later (not catching up on missed ones).
+                let next = (next + interval).max(now);
+                self.stats = Some((interval, next));
+                timeout.min(next.saturating_duration_since(now))
+            }
+            Some((_, next)) => timeout.min(next.saturating_duration_since(now)),
+            None => timeout,
+        }
     }
 
-    /// Sends errors for the `on_error` hook to the callback thread (never runs it here).
-    pub(crate) fn set_error_sink(&mut self, sink: ChannelSender<Error>) {
-        self.error_sink = Some(sink);
+    /// Sends errors (`errors`) and statistics every `stats_interval` to the callback thread, which
+    /// runs the application's hooks (never here).
+    pub(crate) fn set_hooks(
+        &mut self,
+        sink: ChannelSender<HookEvent>,
+        errors: bool,
+        stats_interval: Option<Duration>,
+        now: Instant,
+    ) {
+        self.hooks = Some(sink);
+        self.errors_wanted = errors;
+        self.stats = stats_interval.filter(|d| !d.is_zero()).map(|d| (d, now + d));
     }
 
     /// Hands `e` to the `on_error` hook, if there is one; never blocks (a full queue drops it: the
     /// hook is told of state changes, and a backlog means the application is not keeping up).
     fn report_error(&self, e: Error) {
-        if let Some(sink) = &self.error_sink {
-            let _ = sink.try_send(e);
+        if let (true, Some(sink)) = (self.errors_wanted, &self.hooks) {
+            let _ = sink.try_send(HookEvent::Error(e));
         }
+    }
+
+    /// The statistics document of now (librdkafka's schema).
+    fn statistics(&self, now: Instant) -> String {
+        use crate::metrics::statistics::{EosStat, Inputs, PartitionStat};
+        let acc = &self.shared.accumulator;
+        let pool = acc.buffer_pool();
+        let cluster = self.shared.metadata.cluster();
+        let topics = acc
+            .queued_by_partition()
+            .into_iter()
+            .map(|(t, parts)| {
+                let info = cluster.topics.get(&t);
+                let parts = parts
+                    .into_iter()
+                    .map(|(partition, msgq_cnt, msgq_bytes)| PartitionStat {
+                        partition,
+                        leader: info.and_then(|i| i.leader(partition)).unwrap_or(-1),
+                        msgq_cnt,
+                        msgq_bytes,
+                    })
+                    .collect();
+                (t.to_string(), parts)
+            })
+            .collect();
+        let (producer_id, producer_epoch) =
+            self.tm.as_ref().map_or((-1, -1), |tm| tm.producer_id_and_epoch());
+        let eos = EosStat {
+            idemp_state: self.tm.as_ref().map_or("Init", |tm| tm.state().name()),
+            txn_state: self.shared.transactional.as_ref().map_or("Init", |t| t.state_name()),
+            producer_id,
+            producer_epoch,
+        };
+        let inputs = Inputs {
+            msg_cnt: acc.records_outstanding(),
+            msg_size: pool.total_memory().saturating_sub(pool.available_memory()),
+            msg_size_max: pool.total_memory(),
+            brokers: self.net.broker_stats(),
+            topics,
+            eos,
+        };
+        self.shared.metrics.statistics(&inputs, now)
     }
 
     /// Carries out the purges application threads asked for (`Producer::purge`), then tells them:

@@ -316,7 +316,9 @@ impl ProduceDriver {
             let mut records = 0usize;
             for b in &batches {
                 m.batch_sent(
+                    node,
                     &b.topic_partition().topic,
+                    b.topic_partition().partition,
                     b.record_count(),
                     b.sealed_bytes().map_or(0, <[u8]>::len),
                     b.uncompressed_size(),
@@ -364,7 +366,7 @@ impl ProduceDriver {
                 return;
             }
         };
-        self.shared.metrics.record(|m| m.throttle(resp.throttle_time_ms, now));
+        self.shared.metrics.record(|m| m.throttle(node, resp.throttle_time_ms, now));
         if resp.throttle_time_ms > 0 {
             // KIP-219: the broker answered at once; we hold back further requests to it.
             out.throttle.push((node, now + Duration::from_millis(resp.throttle_time_ms as u64)));

@@ -41,7 +41,8 @@ impl PartialEq for IdState {
 }
 
 impl IdState {
-    fn name(&self) -> &'static str {
+    /// The state's name (logs, statistics).
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             IdState::Uninitialized => "Uninitialized",
             IdState::Initializing => "Initializing",
@@ -129,7 +130,6 @@ impl TransactionManager {
     }
 
     /// The current state.
-    #[cfg(test)]
     pub fn state(&self) -> &IdState {
         &self.state
     }

@@ -426,6 +426,11 @@ impl Transactional {
         }
     }
 
+    /// The transaction state's name (statistics).
+    pub(crate) fn state_name(&self) -> &'static str {
+        self.inner.lock().state.name()
+    }
+
     /// 2 for KIP-890's transactions v2, 1 otherwise, once the coordinator connection decided; `None`
     /// before.
     pub(crate) fn protocol_version(&self) -> Option<u8> {

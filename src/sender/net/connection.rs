@@ -133,8 +133,10 @@ pub(crate) struct Connection<S> {
     /// When to re-authenticate (KIP-368): between 85% and 95% of the session lifetime the broker
     /// gave, as Java's client does.
     pub reauth_at: Option<Instant>,
-    /// Sizes of the requests queued since the network last took them (for the metrics).
-    pub pushed: Vec<usize>,
+    /// Size and API name of the requests queued since the network last took them (for the metrics).
+    pub pushed: Vec<(usize, &'static str)>,
+    /// How long each request completely written since then waited to be (`outbuf_latency`).
+    pub written: Vec<Duration>,
     /// When the re-authentication under way started (reauthentication-latency).
     pub reauth_started: Option<Instant>,
 }
@@ -251,6 +253,7 @@ impl<S: Stream> Connection<S> {
             exchange: None,
             reauth_at: None,
             pushed: Vec::new(),
+            written: Vec::new(),
             reauth_started: None,
         })
     }
@@ -491,6 +494,11 @@ impl<S: Stream> Connection<S> {
         self.in_flight.len()
     }
 
+    /// Requests queued and not completely written yet, and requests written awaiting a response.
+    pub fn outbuf_and_waitresp(&self) -> (usize, usize) {
+        (self.in_flight.len().saturating_sub(self.write_index), self.write_index)
+    }
+
     /// True when the connection is ready and may take another request.
     pub fn can_send(&self, max_in_flight: usize, now: Instant) -> bool {
         self.state == ConnState::Ready
@@ -520,7 +528,8 @@ impl<S: Stream> Connection<S> {
             expects_response,
             deadline,
         });
-        self.pushed.push(total);
+        let name = self.in_flight.back().map_or("?", |r| r.request.name());
+        self.pushed.push((total, name));
         total
     }
 
@@ -564,6 +573,8 @@ impl<S: Stream> Connection<S> {
                 req.written += take;
                 left -= take;
                 if req.written == req.total {
+                    let queued = req.deadline.checked_sub(self.request_timeout).unwrap_or(req.deadline);
+                    self.written.push(now.saturating_duration_since(queued));
                     if req.expects_response {
                         self.write_index += 1;
                     } else if let Some(r) = self.in_flight.remove(self.write_index) {

@@ -226,7 +226,8 @@ impl<I: Io> Network<I> {
         use std::sync::atomic::Ordering::Relaxed;
         for c in self.brokers.values_mut().filter_map(|b| b.conn.as_mut()) {
             let node = c.node_id;
-            self.counts.requests.extend(c.pushed.drain(..).map(|n| (node, n)));
+            self.counts.requests.extend(c.pushed.drain(..).map(|(n, api)| (node, n, api)));
+            self.counts.written.extend(c.written.drain(..).map(|d| (node, d)));
         }
         metrics.net(&mut self.counts, now);
         let conns = self.brokers.values().filter_map(|b| b.conn.as_ref());
@@ -461,6 +462,37 @@ impl<I: Io> Network<I> {
         }
     }
 
+    /// Every broker (and bootstrap server) it knows, for the statistics.
+    pub(crate) fn broker_stats(&self) -> Vec<crate::metrics::statistics::BrokerStat> {
+        self.brokers
+            .iter()
+            .map(|(&node, b)| {
+                let (state, outbuf_cnt, waitresp_cnt) = match &b.conn {
+                    Some(c) => {
+                        let (o, w) = c.outbuf_and_waitresp();
+                        let state = match c.state {
+                            ConnState::Connecting => "CONNECT",
+                            ConnState::Handshake => "APIVERSION_QUERY",
+                            ConnState::Authenticating => "AUTH_REQ",
+                            ConnState::Ready => "UP",
+                        };
+                        (state, o, w)
+                    }
+                    None if b.resolving.is_some() => ("TRY_CONNECT", 0, 0),
+                    None if b.failures > 0 => ("DOWN", 0, 0),
+                    None => ("INIT", 0, 0),
+                };
+                let address = b
+                    .conn
+                    .as_ref()
+                    .map(|c| c.address.clone())
+                    .or_else(|| self.address(node).map(|(h, p)| format!("{h}:{p}")))
+                    .unwrap_or_default();
+                crate::metrics::statistics::BrokerStat { node, address, state, outbuf_cnt, waitresp_cnt }
+            })
+            .collect()
+    }
+
     /// The errors for the `on_error` hook since the last call.
     pub(crate) fn take_events(&mut self) -> Vec<Error> {
         std::mem::take(&mut self.events)
@@ -481,7 +513,8 @@ impl<I: Io> Network<I> {
         let Some(b) = self.brokers.get_mut(&node) else { return };
         let Some(mut c) = b.conn.take() else { return };
         c.close(&mut self.io);
-        self.counts.requests.extend(c.pushed.drain(..).map(|n| (node, n)));
+        self.counts.requests.extend(c.pushed.drain(..).map(|(n, api)| (node, n, api)));
+        self.counts.written.extend(c.written.drain(..).map(|d| (node, d)));
         self.counts.connections_closed += 1;
         self.tokens.remove(&c.token);
         let was_ready = c.state == ConnState::Ready;
