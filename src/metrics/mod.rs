@@ -64,6 +64,56 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// The snapshot in Prometheus' text exposition format (version 0.0.4), every metric a gauge
+    /// named as the JMX exporter names Java's (`kafka_producer_<group>_<name>`, dashes as
+    /// underscores: `kafka_producer_producer_metrics_record_send_total`), tags as labels, so
+    /// dashboards built for Java producers read it unchanged. No HTTP server comes with it: serve it
+    /// from whatever the application has (`examples/prometheus.rs` uses a std `TcpListener`).
+    pub fn to_prometheus(&self) -> String {
+        let mut out = String::new();
+        let mut last = String::new();
+        for m in &self.metrics {
+            let name = prometheus_name(m.group, m.name);
+            if name != last {
+                let help = m.description.replace('\\', "\\\\").replace('\n', " ");
+                let _ = writeln!(out, "# HELP {name} {help}");
+                let _ = writeln!(out, "# TYPE {name} gauge");
+                last.clone_from(&name);
+            }
+            let labels: Vec<String> = m
+                .tags
+                .iter()
+                .map(|(k, v)| {
+                    let v = v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+                    format!("{}=\"{v}\"", k.replace('-', "_"))
+                })
+                .collect();
+            let value = if m.value.is_nan() { "NaN".to_string() } else { format!("{}", m.value) };
+            let _ = writeln!(out, "{name}{{{}}} {value}", labels.join(","));
+        }
+        out
+    }
+
+    /// Publishes the snapshot through the [`metrics`](https://docs.rs/metrics) facade (feature
+    /// `metrics`): every metric a gauge under its Prometheus name (see
+    /// [`to_prometheus`](Self::to_prometheus)) with its tags as labels, so any exporter the
+    /// application installed shows them. Call it periodically (e.g. every few seconds).
+    #[cfg(feature = "metrics")]
+    pub fn publish(&self) {
+        for m in &self.metrics {
+            let labels: Vec<::metrics::Label> =
+                m.tags.iter().map(|(k, v)| ::metrics::Label::new(k.replace('-', "_"), v.clone())).collect();
+            ::metrics::gauge!(prometheus_name(m.group, m.name), labels).set(m.value);
+        }
+    }
+}
+
+/// `kafka_producer_<group>_<name>` with dashes as underscores.
+fn prometheus_name(group: &str, name: &str) -> String {
+    format!("kafka_producer_{group}_{name}").replace(['-', '.'], "_")
+}
+
 impl fmt::Display for Metrics {
     /// Kafka's ProducerPerformance `--print-metrics` format:
     /// `producer-metrics:record-send-total:{client-id=producer-1} : 200000.000`, names padded to the
@@ -894,5 +944,99 @@ impl ProducerMetrics {
             e.producer_epoch
         );
         j
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Metrics {
+        let m = ProducerMetrics::new("c\"1", Windows::default(), Instant::now());
+        m.record(|s| s.produce_request(7, Instant::now()));
+        m.snapshot(&Gauges::default(), Instant::now())
+    }
+
+    #[test]
+    fn prometheus_text_has_help_type_and_escaped_labels() {
+        let text = snapshot().to_prometheus();
+        assert!(text.contains("# TYPE kafka_producer_producer_metrics_record_send_total gauge\n"), "{text}");
+        assert!(
+            text.contains("kafka_producer_producer_metrics_record_send_total{client_id=\"c\\\"1\"} 7\n"),
+            "{text}"
+        );
+        // Averages with nothing recorded are NaN, which Prometheus accepts.
+        assert!(text.contains("kafka_producer_producer_metrics_batch_size_avg{client_id=\"c\\\"1\"} NaN\n"));
+        // One HELP/TYPE pair per name.
+        let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
+        let names: std::collections::BTreeSet<&str> =
+            text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split('{').next()).collect();
+        assert_eq!(types, names.len());
+    }
+
+    #[test]
+    fn display_is_producer_performance_s_format() {
+        let text = snapshot().to_string();
+        let line = text.lines().find(|l| l.starts_with("producer-metrics:record-send-total:")).unwrap();
+        assert!(line.starts_with("producer-metrics:record-send-total:{client-id=c\"1}"), "{line}");
+        assert!(line.ends_with(" : 7.000"), "{line}");
+    }
+
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn publish_sets_a_gauge_per_metric() {
+        use std::sync::Mutex;
+        #[derive(Default)]
+        struct Rec(Mutex<Vec<(String, Arc<AtomicU64>)>>);
+        impl ::metrics::Recorder for Rec {
+            fn describe_counter(
+                &self,
+                _: ::metrics::KeyName,
+                _: Option<::metrics::Unit>,
+                _: ::metrics::SharedString,
+            ) {
+            }
+            fn describe_gauge(
+                &self,
+                _: ::metrics::KeyName,
+                _: Option<::metrics::Unit>,
+                _: ::metrics::SharedString,
+            ) {
+            }
+            fn describe_histogram(
+                &self,
+                _: ::metrics::KeyName,
+                _: Option<::metrics::Unit>,
+                _: ::metrics::SharedString,
+            ) {
+            }
+            fn register_counter(
+                &self,
+                _: &::metrics::Key,
+                _: &::metrics::Metadata<'_>,
+            ) -> ::metrics::Counter {
+                ::metrics::Counter::noop()
+            }
+            fn register_gauge(&self, key: &::metrics::Key, _: &::metrics::Metadata<'_>) -> ::metrics::Gauge {
+                let cell = Arc::new(AtomicU64::new(0));
+                self.0.lock().unwrap().push((key.name().to_owned(), Arc::clone(&cell)));
+                ::metrics::Gauge::from_arc(cell)
+            }
+            fn register_histogram(
+                &self,
+                _: &::metrics::Key,
+                _: &::metrics::Metadata<'_>,
+            ) -> ::metrics::Histogram {
+                ::metrics::Histogram::noop()
+            }
+        }
+        let rec = Rec::default();
+        let m = snapshot();
+        ::metrics::with_local_recorder(&rec, || m.publish());
+        let got = rec.0.lock().unwrap();
+        assert_eq!(got.len(), m.len());
+        let (_, cell) =
+            got.iter().find(|(n, _)| n == "kafka_producer_producer_metrics_record_send_total").unwrap();
+        assert_eq!(f64::from_bits(cell.load(Ordering::Relaxed)), 7.0);
     }
 }
