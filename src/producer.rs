@@ -759,6 +759,9 @@ impl Producer {
         match self.append(&record, callback, max_block) {
             Ok(handle) => Ok(DeliveryFuture { handle }),
             Err(e) => {
+                if matches!(e, Error::BufferExhausted { .. }) {
+                    inner.shared.metrics.record(|m| m.exhausted(Instant::now()));
+                }
                 for i in &inner.interceptors {
                     i.on_acknowledgement(None, &Err(e.clone()));
                 }

@@ -89,6 +89,13 @@ fn counts_equal_what_was_sent_and_gauges_return_to_rest() {
     assert_eq!(node_requests, m.get("request-total").unwrap(), "per-node requests add up");
     assert_eq!(m.get("compression-rate-avg"), Some(1.0), "no codec: ratio 1");
     assert!(m.get("successful-authentication-total").unwrap() >= 1.0);
+    // Every record is 100 bytes of value plus a few of framing.
+    let size = m.get("record-size-max").unwrap();
+    assert!((100.0..=120.0).contains(&size), "record-size-max {size}");
+    assert!(m.get("io-wait-time-ns-total").unwrap() > 0.0 && m.get("select-total").unwrap() > 0.0);
+    let ratio = m.get("io-wait-ratio").unwrap();
+    assert!((0.0..=1.0).contains(&ratio), "io-wait-ratio {ratio}");
+    assert!(m.get("network-io-total").unwrap() > 0.0);
     p.close(Duration::from_secs(10)).unwrap();
 }
 
@@ -151,6 +158,15 @@ fn waiting_threads_counts_a_sender_blocked_on_a_full_pool() {
     }
     assert!(seen >= 1.0, "waiting-threads never rose above 0");
     assert!(metric(&p, "buffer-available-bytes") < 65536.0);
+    // A send that may not wait is refused now: counted as exhausted.
+    let big = vec![b'z'; 20_000];
+    let refused = p.try_send(Record::new("full").value(big.as_slice()));
+    assert!(matches!(
+        refused.map(|_| ()).map_err(|e| e.into_parts().0),
+        Err(kprod::Error::BufferExhausted { .. })
+    ));
+    assert!(metric(&p, "buffer-exhausted-total") >= 1.0);
+    assert!(metric(&p, "buffer-exhausted-rate") > 0.0);
     cluster.set_api_delay(ApiKey::PRODUCE, Duration::ZERO);
     sender.join().unwrap();
     p.flush(Duration::from_secs(30)).unwrap();

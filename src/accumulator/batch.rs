@@ -378,6 +378,8 @@ pub struct ProducerBatch {
     record_count: i32,
     /// Uncompressed size, kept when the writer is taken away for sealing.
     size_in_bytes: usize,
+    /// The largest record appended, encoded (record-size-avg/max, per batch as in Java).
+    max_record_size: usize,
     full: bool,
     created: Instant,
     last_attempt: Instant,
@@ -418,6 +420,7 @@ impl ProducerBatch {
             order_key: u128::from(id) << 64,
             order_span: 1u128 << 64,
             size_in_bytes: writer.size_in_bytes(),
+            max_record_size: 0,
             writer: Some(writer),
             sealed: None,
             alloc_size,
@@ -460,6 +463,7 @@ impl ProducerBatch {
         };
         let before = self.size_in_bytes;
         self.size_in_bytes = writer.size_in_bytes();
+        self.max_record_size = self.max_record_size.max(self.size_in_bytes.saturating_sub(before));
         self.record_count = writer.record_count();
         if let Some(callback) = callback.take() {
             if self.thunks.capacity() == 0 {
@@ -486,6 +490,11 @@ impl ProducerBatch {
     /// Size of the records so far, uncompressed, header included; the sealed size once sealed.
     pub fn size_in_bytes(&self) -> usize {
         self.sealed.as_ref().map_or(self.size_in_bytes, Vec::len)
+    }
+
+    /// The largest record appended, encoded.
+    pub fn max_record_size(&self) -> usize {
+        self.max_record_size
     }
 
     /// Size of the records uncompressed, header included (also once sealed): with

@@ -160,6 +160,16 @@ pub(crate) struct SenderSensors {
     responses: Sampled,
     /// One per connection created.
     connections_created: Sampled,
+    /// The largest record of each batch sent.
+    record_size: Sampled,
+    /// One per send refused for lack of buffer memory.
+    exhausted: Sampled,
+    /// Nanoseconds per poll spent waiting for readiness.
+    io_wait: Sampled,
+    /// Nanoseconds per poll spent handling what it reported.
+    io_time: Sampled,
+    /// Reads and writes done, one per readiness event handled.
+    network_io: Sampled,
     /// One per connection closed.
     connections_closed: Sampled,
     /// Compressed / uncompressed size per batch sent.
@@ -222,6 +232,11 @@ impl SenderSensors {
             requests: s(),
             responses: s(),
             connections_created: s(),
+            record_size: s(),
+            exhausted: s(),
+            io_wait: s(),
+            io_time: s(),
+            network_io: s(),
             connections_closed: s(),
             compression: s(),
             auth_ok: s(),
@@ -261,6 +276,16 @@ impl SenderSensors {
 
     /// A batch for `topic` of `records` records, `bytes` on the wire (`uncompressed` before its
     /// codec), went out in a Produce request after `queued` in the accumulator.
+    /// A send was refused for lack of buffer memory.
+    pub(crate) fn exhausted(&mut self, now: Instant) {
+        self.exhausted.record(1.0, now);
+    }
+
+    /// The largest record of a batch sent.
+    pub(crate) fn record_size(&mut self, bytes: usize, now: Instant) {
+        self.record_size.record(bytes as f64, now);
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn batch_sent(
         &mut self,
@@ -333,6 +358,8 @@ pub(crate) struct NetCounts {
     pub auth: (u32, u32),
     /// Re-authentications completed (with how long each took), and failed.
     pub reauth: (Vec<Duration>, u32),
+    /// Per poll: time waiting, time handling events, events handled.
+    pub polls: Vec<(Duration, Duration, usize)>,
 }
 
 /// The metrics state shared by the producer's threads.
@@ -423,6 +450,7 @@ impl ProducerMetrics {
         if counts.requests.is_empty()
             && counts.responses.is_empty()
             && counts.written.is_empty()
+            && counts.polls.is_empty()
             && counts.connections_created == 0
             && counts.connections_closed == 0
             && counts.auth == (0, 0)
@@ -437,6 +465,13 @@ impl ProducerMetrics {
             let node = s.node(node, now);
             node.requests.record(n as f64, now);
             *node.req.entry(api).or_insert(0) += 1;
+        }
+        for (wait, busy, events) in counts.polls.drain(..) {
+            s.io_wait.record(wait.as_nanos() as f64, now);
+            s.io_time.record(busy.as_nanos() as f64, now);
+            for _ in 0..events {
+                s.network_io.record(1.0, now);
+            }
         }
         for (node, waited) in counts.written.drain(..) {
             s.node(node, now).outbuf.record(waited.as_secs_f64() * 1e3, now);
@@ -473,6 +508,51 @@ impl ProducerMetrics {
         let mut push = |name: &'static str, description: &'static str, value: f64| {
             out.push(Metric { group: "producer-metrics", name, tags: tags(), description, value });
         };
+        push("record-size-avg", "The average record size", s.record_size.avg(now));
+        push("record-size-max", "The maximum record size", s.record_size.max(now));
+        push(
+            "buffer-exhausted-rate",
+            "The average per-second number of record sends that are dropped due to buffer exhaustion",
+            s.exhausted.count_rate(now),
+        );
+        push("io-wait-time-ns-avg", "The average length of time the I/O thread spent waiting for a socket ready for reads or writes in nanoseconds.", s.io_wait.avg(now));
+        push(
+            "io-wait-time-ns-total",
+            "The total time the I/O thread spent waiting in nanoseconds",
+            s.io_wait.total(),
+        );
+        push("io-wait-ratio", "The fraction of time the I/O thread spent waiting", s.io_wait.rate(now) / 1e9);
+        push(
+            "io-time-ns-avg",
+            "The average length of time for I/O per select call in nanoseconds.",
+            s.io_time.avg(now),
+        );
+        push(
+            "io-time-ns-total",
+            "The total time the I/O thread spent doing I/O in nanoseconds",
+            s.io_time.total(),
+        );
+        push("io-ratio", "The fraction of time the I/O thread spent doing I/O", s.io_time.rate(now) / 1e9);
+        push(
+            "select-rate",
+            "The number of times the I/O layer checked for new I/O to perform per second",
+            s.io_wait.count_rate(now),
+        );
+        push(
+            "select-total",
+            "The total number of times the I/O layer checked for new I/O to perform",
+            s.io_wait.total_count() as f64,
+        );
+        push(
+            "network-io-rate",
+            "The number of network operations (reads or writes) on all connections per second",
+            s.network_io.count_rate(now),
+        );
+        push(
+            "network-io-total",
+            "The total number of network operations (reads or writes) on all connections",
+            s.network_io.total_count() as f64,
+        );
         push(
             "batch-size-avg",
             "The average number of bytes sent per partition per-request.",

@@ -327,6 +327,9 @@ impl ProduceDriver {
                 );
                 records += usize::try_from(b.record_count()).unwrap_or(0);
             }
+            for b in &batches {
+                m.record_size(b.max_record_size(), now);
+            }
             m.produce_request(records, now);
         });
         out.sends.push(Outgoing {

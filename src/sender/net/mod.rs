@@ -202,7 +202,10 @@ impl<I: Io> Network<I> {
     pub(crate) fn poll(&mut self, timeout: Duration, now_after: impl Fn() -> Instant) {
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
-        if let Err(e) = self.io.poll(timeout, &mut ready) {
+        let waiting = Instant::now();
+        let polled = self.io.poll(timeout, &mut ready);
+        let waited = waiting.elapsed();
+        if let Err(e) = polled {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 log::error!("sender poll failed: {e}");
                 std::thread::sleep(Duration::from_millis(10));
@@ -211,11 +214,13 @@ impl<I: Io> Network<I> {
             return;
         }
         let now = now_after();
+        let busy = Instant::now();
         for r in &ready {
             if let Some(&node) = self.tokens.get(&r.token) {
                 self.on_event(node, r.readable, r.writable, now);
             }
         }
+        self.counts.polls.push((waited, busy.elapsed(), ready.len()));
         self.ready = ready;
         self.take_dns_answers(now);
     }
