@@ -97,3 +97,22 @@ fn a_broker_going_down_and_up_is_reported_at_each_change() {
     }
     assert!(count(&seen, transport) >= 2, "{:?}", seen.lock().unwrap());
 }
+
+#[test]
+fn a_fatal_error_is_reported() {
+    let cluster = MockCluster::new(1).unwrap();
+    // The idempotent producer's InitProducerId refused for good.
+    cluster.push_errors(
+        kprod::ApiKey::INIT_PRODUCER_ID,
+        None,
+        &[kprod::ErrorCode::CLUSTER_AUTHORIZATION_FAILED],
+    );
+    let seen: Seen = Arc::default();
+    let p = producer(&cluster.bootstrap_servers(), &seen);
+    // The send fails, at once if the producer is fatal already, else through its outcome.
+    if let Ok(f) = p.send(Record::new("t").value(&b"x"[..])) {
+        assert!(f.wait_timeout(Duration::from_secs(10)).expect("an outcome").is_err());
+    }
+    wait_for(&seen, "a fatal error", Error::is_fatal);
+    assert_eq!(count(&seen, Error::is_fatal), 1);
+}

@@ -446,6 +446,33 @@ fn wrong_credentials_end_init_transactions_promptly() {
 }
 
 #[test]
+fn the_on_error_hook_hears_of_an_authentication_failure_once() {
+    capture_logs();
+    let seen = std::sync::Arc::new(Mutex::new(Vec::<Error>::new()));
+    let sink = std::sync::Arc::clone(&seen);
+    let config = ProducerConfig::from_properties(with_ca(vec![
+        ("bootstrap.servers", bootstrap("KAFKA_BOOTSTRAP_SASL_SSL")),
+        ("security.protocol", "SASL_SSL".into()),
+        ("sasl.mechanism", "PLAIN".into()),
+        ("sasl.username", var("KAFKA_SASL_USER")),
+        ("sasl.password", "kprod-wrong-password-9e21".into()),
+    ]))
+    .unwrap();
+    let p =
+        Producer::builder(config).on_error(move |e| sink.lock().unwrap().push(e.clone())).build().unwrap();
+    let _ = failed_send(&p, Duration::from_secs(10));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.lock().unwrap().iter().any(|e| matches!(e, Error::Authentication { .. })) {
+        assert!(Instant::now() < deadline, "no authentication failure reported: {:?}", seen.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Reconnects go on, but the failure is reported once until a connection authenticates.
+    std::thread::sleep(Duration::from_secs(3));
+    let n = seen.lock().unwrap().iter().filter(|e| matches!(e, Error::Authentication { .. })).count();
+    assert_eq!(n, 1, "{:?}", seen.lock().unwrap());
+}
+
+#[test]
 fn a_mechanism_the_listener_lacks_names_the_ones_it_has() {
     let p = producer("KAFKA_BOOTSTRAP_SASL_SSL_OIDC", "SASL_SSL", &with_ca(mechanism("PLAIN"))).unwrap();
     expect_auth(&failed_send(&p, Duration::from_secs(10)), "SASL/PLAIN", "OAUTHBEARER");
