@@ -7,7 +7,6 @@
 //! `avg`, `sum` and `cnt` over the current sample windows; librdkafka's percentiles and `stddev` need a
 //! histogram kprod does not keep, so they are absent rather than invented.
 
-use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::stats::Sampled;
@@ -70,23 +69,8 @@ pub(crate) struct Inputs {
     pub eos: EosStat,
 }
 
-/// A JSON string literal.
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// A JSON string literal (the one JSON writer of the crate, shared with SASL).
+pub(crate) use crate::security::sasl::json::quote;
 
 /// A JSON number: finite values as they are, anything else 0 (JSON has no NaN).
 fn num(v: f64) -> String {
@@ -126,7 +110,7 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_and_numbers_are_json() {
-        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
         assert_eq!(num(f64::NAN), "0");
         assert_eq!(num(3.0), "3");
         assert_eq!(num(0.5), "0.500");
