@@ -992,7 +992,6 @@ impl Producer {
             buffer_total: pool.total_memory(),
             buffer_available: pool.available_memory(),
             waiting_threads: pool.queued(),
-            buffer_exhausted: pool.exhausted_count(),
             pool_wait_ns: pool.wait_time_ns(),
         };
         self.inner.shared.metrics.snapshot(&gauges, now)

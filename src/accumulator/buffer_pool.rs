@@ -97,8 +97,6 @@ pub struct BufferPool {
     /// Nanoseconds appenders spent waiting for memory (bufferpool-wait-time-ns-total); counted on
     /// the blocking path only.
     wait_ns: AtomicU64,
-    /// Allocations that gave up waiting (buffer-exhausted-total).
-    exhausted: AtomicU64,
 }
 
 impl BufferPool {
@@ -115,18 +113,12 @@ impl BufferPool {
                 closed: false,
             }),
             wait_ns: AtomicU64::new(0),
-            exhausted: AtomicU64::new(0),
         }
     }
 
     /// Nanoseconds appenders have waited for memory, in total.
     pub fn wait_time_ns(&self) -> u64 {
         self.wait_ns.load(Ordering::Relaxed)
-    }
-
-    /// Allocations that timed out waiting for memory, in total.
-    pub fn exhausted_count(&self) -> u64 {
-        self.exhausted.load(Ordering::Relaxed)
     }
 
     /// A buffer with capacity `size` (length 0), blocking up to `max_time_to_block` for memory.
@@ -223,9 +215,6 @@ impl BufferPool {
         }
         let waited = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.wait_ns.fetch_add(waited, Ordering::Relaxed);
-        if matches!(outcome, Err(BufferPoolError::Timeout { .. })) {
-            self.exhausted.fetch_add(1, Ordering::Relaxed);
-        }
         match outcome {
             Ok(buf) => Ok(buf),
             Err(mut e) => {

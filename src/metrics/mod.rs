@@ -777,6 +777,11 @@ impl ProducerMetrics {
             npush("request-latency-avg", "", n.latency.avg(now));
             npush("request-latency-max", "", n.latency.max(now));
         }
+        push(
+            "buffer-exhausted-total",
+            "The total number of record sends that are dropped due to buffer exhaustion",
+            s.exhausted.total_count() as f64,
+        );
         drop(s);
         push(
             "connection-count",
@@ -803,11 +808,6 @@ impl ProducerMetrics {
             "waiting-threads",
             "The number of user threads blocked waiting for buffer memory to enqueue their records",
             gauges.waiting_threads as f64,
-        );
-        push(
-            "buffer-exhausted-total",
-            "The total number of record sends that are dropped due to buffer exhaustion",
-            gauges.buffer_exhausted as f64,
         );
         push(
             "bufferpool-wait-time-ns-total",
@@ -887,8 +887,6 @@ pub(crate) struct Gauges {
     pub buffer_available: usize,
     /// Threads blocked in the pool.
     pub waiting_threads: usize,
-    /// Sends refused for lack of memory.
-    pub buffer_exhausted: u64,
     /// Nanoseconds appenders waited for memory.
     pub pool_wait_ns: u64,
 }

@@ -287,7 +287,7 @@ impl<S: Stream> Connection<S> {
         encode_request(&mut out, version, id, Some(&self.client_id), &req).map_err(invalid_data)?;
         // As in Java, ApiVersions is a request like any other once the socket is up: it has
         // `request.timeout.ms`, the set-up timeout covers the TCP connect.
-        let _ = self.push(id, version, Request::ApiVersions, out, true, now + self.request_timeout);
+        self.push(id, version, Request::ApiVersions, out, true, now + self.request_timeout);
         Ok(())
     }
 
@@ -463,7 +463,7 @@ impl<S: Stream> Connection<S> {
         let id = self.next_id();
         let mut out = Vec::new();
         encode_request(&mut out, version, id, Some(&self.client_id), req).map_err(invalid_data)?;
-        let _ = self.push(id, version, request, out, true, now + self.request_timeout);
+        self.push(id, version, request, out, true, now + self.request_timeout);
         Ok(())
     }
 
@@ -506,7 +506,7 @@ impl<S: Stream> Connection<S> {
             && self.throttled_until.map_or(true, |t| now >= t)
     }
 
-    /// Queues a request for writing; returns its size on the wire.
+    /// Queues a request for writing (its size and name go to `pushed`, for the metrics).
     /// `bytes` is the encoded request; empty for [`Request::Produce`], which carries its own.
     pub fn push(
         &mut self,
@@ -516,7 +516,7 @@ impl<S: Stream> Connection<S> {
         bytes: Vec<u8>,
         expects_response: bool,
         deadline: Instant,
-    ) -> usize {
+    ) {
         let total = total_len(&request, &bytes);
         self.in_flight.push_back(InFlight {
             correlation_id,
@@ -530,7 +530,6 @@ impl<S: Stream> Connection<S> {
         });
         let name = self.in_flight.back().map_or("?", |r| r.request.name());
         self.pushed.push((total, name));
-        total
     }
 
     /// Writes as much queued data as the socket takes. Requests that were fully written and expect no

@@ -260,7 +260,7 @@ impl<I: Io> Network<I> {
         let deadline = now + self.config.request_timeout;
         match self.brokers.get_mut(&node).and_then(|b| b.conn.as_mut()) {
             Some(c) if c.state == ConnState::Ready => {
-                let _ = c.push(
+                c.push(
                     req.correlation_id,
                     req.version,
                     req.request,
