@@ -428,6 +428,128 @@ pub fn property(name: &str) -> Option<&'static PropertyDef> {
     PROPERTIES.iter().find(|p| p.name == name)
 }
 
+/// How a librdkafka property name ([`LIBRDKAFKA_ALIASES`]) maps onto kprod's properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AliasKind {
+    /// The same value, set on this kprod property.
+    To(&'static str),
+    /// A count of KiB, set in bytes on this kprod property (`queue.buffering.max.kbytes`).
+    KibibytesTo(&'static str),
+    /// As [`To`](Self::To), except that librdkafka's 0 ("off" or "the OS default") is kprod's -1.
+    ZeroIsOffTo(&'static str),
+    /// librdkafka's `partitioner` values: `consistent_random`, `murmur2_random` (Java's murmur2 of the
+    /// key; keyless records go to the sticky partitioner rather than a random partition each) and
+    /// `random` (consistent_random ignoring keys). `consistent`, `murmur2`, `fnv1a` and
+    /// `fnv1a_random` send keyless records to one fixed partition or hash with FNV-1a: not
+    /// implemented, an [`Error::Unsupported`].
+    Partitioner,
+    /// Accepted with no effect; the text says why that is safe.
+    NoEffect(&'static str),
+}
+
+/// One librdkafka property name kprod accepts (the C ABI's names, also accepted by
+/// [`ProducerConfig::set`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AliasDef {
+    /// librdkafka's name.
+    pub name: &'static str,
+    /// What it becomes.
+    pub kind: AliasKind,
+}
+
+const fn alias(name: &'static str, kind: AliasKind) -> AliasDef {
+    AliasDef { name, kind }
+}
+
+/// librdkafka's property names for kprod's properties (CONFIGURATION.md of librdkafka 2.12), and the
+/// librdkafka-only ones accepted with no effect. A librdkafka program's configuration carries over;
+/// what kprod cannot honour is refused, not ignored. Names that are also Java's (`linger.ms`,
+/// `batch.size`, `acks`, `compression.type`, ...) are in [`PROPERTIES`] itself.
+pub static LIBRDKAFKA_ALIASES: &[AliasDef] = &[
+    alias("metadata.broker.list", AliasKind::To("bootstrap.servers")),
+    alias("queue.buffering.max.ms", AliasKind::To("linger.ms")),
+    alias("queue.buffering.max.kbytes", AliasKind::KibibytesTo("buffer.memory")),
+    alias("message.timeout.ms", AliasKind::To("delivery.timeout.ms")),
+    alias("compression.codec", AliasKind::To("compression.type")),
+    alias("request.required.acks", AliasKind::To("acks")),
+    alias("message.send.max.retries", AliasKind::To("retries")),
+    alias("message.max.bytes", AliasKind::To("max.request.size")),
+    alias("max.in.flight", AliasKind::To("max.in.flight.requests.per.connection")),
+    alias("topic.metadata.refresh.interval.ms", AliasKind::To("metadata.max.age.ms")),
+    alias("socket.send.buffer.bytes", AliasKind::ZeroIsOffTo("send.buffer.bytes")),
+    alias("socket.receive.buffer.bytes", AliasKind::ZeroIsOffTo("receive.buffer.bytes")),
+    alias("sasl.mechanisms", AliasKind::To("sasl.mechanism")),
+    alias("partitioner", AliasKind::Partitioner),
+    alias(
+        "batch.num.messages",
+        AliasKind::NoEffect("kprod bounds a batch by batch.size bytes only, as Java does"),
+    ),
+    alias(
+        "queue.buffering.max.messages",
+        AliasKind::NoEffect(
+            "the C ABI counts messages against it; natively, buffer.memory bounds what is queued",
+        ),
+    ),
+    alias(
+        "queue.buffering.backpressure.threshold",
+        AliasKind::NoEffect("kprod sends a batch when it is full or lingered, whatever is in flight"),
+    ),
+    alias(
+        "sticky.partitioning.linger.ms",
+        AliasKind::NoEffect("keyless records stick to a partition until its batch is full, as in Java"),
+    ),
+    alias("socket.timeout.ms", AliasKind::NoEffect("request.timeout.ms bounds each request")),
+    alias(
+        "socket.keepalive.enable",
+        AliasKind::NoEffect("connections are kept alive by their traffic and connections.max.idle.ms"),
+    ),
+    alias("socket.nagle.disable", AliasKind::NoEffect("kprod always disables Nagle (TCP_NODELAY)")),
+    alias("socket.max.fails", AliasKind::NoEffect("a failed connection is always retried with backoff")),
+    alias("broker.address.family", AliasKind::NoEffect("every address a name resolves to is tried")),
+    alias("broker.address.ttl", AliasKind::NoEffect("names are resolved at each connect")),
+    alias("api.version.request", AliasKind::NoEffect("kprod always asks brokers for their API versions")),
+    alias(
+        "api.version.request.timeout.ms",
+        AliasKind::NoEffect("request.timeout.ms bounds the ApiVersions request"),
+    ),
+    alias("api.version.fallback.ms", AliasKind::NoEffect("kprod never falls back to guessed API versions")),
+    alias("broker.version.fallback", AliasKind::NoEffect("kprod never falls back to guessed API versions")),
+    alias("produce.offset.report", AliasKind::NoEffect("offsets are always reported")),
+    alias(
+        "enable.gapless.guarantee",
+        AliasKind::NoEffect(
+            "an idempotent kprod producer never leaves a gap: it bumps the epoch instead of failing",
+        ),
+    ),
+    alias(
+        "topic.metadata.refresh.sparse",
+        AliasKind::NoEffect("metadata is fetched for the topics in use only"),
+    ),
+    alias(
+        "topic.metadata.refresh.fast.interval.ms",
+        AliasKind::NoEffect("missing metadata is re-fetched with retry.backoff.ms"),
+    ),
+    alias(
+        "topic.metadata.propagation.max.ms",
+        AliasKind::NoEffect("a topic not yet in metadata is waited for up to max.block.ms"),
+    ),
+    alias("message.copy.max.bytes", AliasKind::NoEffect("records are always encoded into the batch")),
+    alias("internal.termination.signal", AliasKind::NoEffect("kprod's threads are woken without signals")),
+    alias("log.connection.close", AliasKind::NoEffect("connection closes are logged at debug level")),
+    alias("log.queue", AliasKind::NoEffect("log lines reach the C ABI's log_cb through rd_kafka_poll")),
+    alias("log.thread.name", AliasKind::NoEffect("the log crate's logger decides")),
+    alias("enable.random.seed", AliasKind::NoEffect("kprod does not touch the C library's random seed")),
+    alias("builtin.features", AliasKind::NoEffect("informational in librdkafka too")),
+    alias("client.software.name", AliasKind::NoEffect("kprod sends its own name in ApiVersions")),
+    alias("client.software.version", AliasKind::NoEffect("kprod sends its own version in ApiVersions")),
+    alias("retry.backoff.jitter", AliasKind::NoEffect("the retry backoff is jittered by 20%, as in Java")),
+];
+
+/// The librdkafka alias row for `name`, if it is one.
+pub fn librdkafka_alias(name: &str) -> Option<&'static AliasDef> {
+    LIBRDKAFKA_ALIASES.iter().find(|a| a.name == name)
+}
+
 /// What `acks` asks of the brokers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Acks {
@@ -746,7 +868,10 @@ impl ProducerConfig {
     /// does not implement are [`Error::Unsupported`] unless the value is Java's default.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), Error> {
         let Some(def) = property(key) else {
-            return Err(unknown_key(key));
+            return match librdkafka_alias(key) {
+                Some(a) => self.set_alias(a, value.trim()),
+                None => Err(unknown_key(key)),
+            };
         };
         // Java trims every value before parsing.
         let v = value.trim();
@@ -765,6 +890,12 @@ impl ProducerConfig {
         }
         let ms = || Duration::from_millis(u64::try_from(n).unwrap_or(0));
         let size = || usize::try_from(n).unwrap_or(usize::MAX);
+        // librdkafka spells "no hostname check" `none`; Java and kprod spell it empty.
+        let v = if def.name == "ssl.endpoint.identification.algorithm" && v.eq_ignore_ascii_case("none") {
+            ""
+        } else {
+            v
+        };
         if def.name.starts_with("ssl.") || def.name.starts_with("sasl.") {
             // Read when the producer is built (files, keys, JAAS lines), by crate::security.
             self.security.insert(def.name, v);
@@ -846,6 +977,43 @@ impl ProducerConfig {
         }
         self.explicit.insert(def.name);
         Ok(())
+    }
+
+    /// Sets a librdkafka-named property through its kprod property; errors name the librdkafka key.
+    fn set_alias(&mut self, a: &AliasDef, v: &str) -> Result<(), Error> {
+        let rename = |e: Error| match e {
+            Error::Config { key, message } if key != a.name => {
+                Error::Config { key: a.name.to_string(), message: format!("{message} (as {key})") }
+            }
+            e => e,
+        };
+        match a.kind {
+            AliasKind::To(target) => self.set(target, v).map_err(rename),
+            AliasKind::ZeroIsOffTo(target) => self.set(target, if v == "0" { "-1" } else { v }).map_err(rename),
+            AliasKind::KibibytesTo(target) => {
+                let kib: u64 = v.parse().map_err(|_| Error::config(a.name, format!("'{v}' is not a number of KiB")))?;
+                let bytes = kib.checked_mul(1024).filter(|&b| b <= i64::MAX as u64).ok_or_else(|| {
+                    Error::config(a.name, format!("{kib} KiB is too large"))
+                })?;
+                self.set(target, &bytes.to_string()).map_err(rename)
+            }
+            AliasKind::Partitioner => match v {
+                "consistent_random" => self.set("partitioner.class", "consistent_random"),
+                "murmur2_random" => self.set("partitioner.class", "default"),
+                "random" => {
+                    self.set("partitioner.class", "consistent_random")?;
+                    self.set("partitioner.ignore.keys", "true")
+                }
+                "consistent" | "murmur2" | "fnv1a" | "fnv1a_random" => Err(Error::Unsupported(format!(
+                    "partitioner={v}: not implemented by kprod (consistent_random, murmur2_random and random are)"
+                ))),
+                other => Err(Error::config(
+                    a.name,
+                    format!("'{other}' is not one of random, consistent, consistent_random, murmur2, murmur2_random, fnv1a, fnv1a_random"),
+                )),
+            },
+            AliasKind::NoEffect(_) => Ok(()),
+        }
     }
 
     /// The integer value of a numeric property, in the table's units (-1 for "none").
@@ -1273,6 +1441,30 @@ pub fn configuration_markdown() -> String {
             markdown_cell(p.doc),
         );
     }
+    out.push_str(
+        "\n## librdkafka's names\n\nThese librdkafka properties are accepted too (by the C ABI, and by \
+         `ProducerConfig::set`), so a librdkafka program's configuration carries over. Names librdkafka \
+         shares with Java (`linger.ms`, `batch.size`, `acks`, `compression.type`, `enable.idempotence`, \
+         `transactional.id`, `statistics.interval.ms`, the `ssl.`/`sasl.` keys above) are the rows above; \
+         `ssl.endpoint.identification.algorithm=none` means empty. The C ABI's own properties (`debug`, \
+         `log_level`, `delivery.report.only.error`, its librdkafka defaults) are in docs/c-api.md.\n\n",
+    );
+    out.push_str("| librdkafka property | kprod |\n| --- | --- |\n");
+    for a in LIBRDKAFKA_ALIASES {
+        let what = match a.kind {
+            AliasKind::To(t) => format!("`{t}`"),
+            AliasKind::KibibytesTo(t) => format!("`{t}` (KiB times 1024)"),
+            AliasKind::ZeroIsOffTo(t) => format!("`{t}` (0, the OS default, is -1)"),
+            AliasKind::Partitioner => {
+                "`partitioner.class`: consistent_random; murmur2_random is `default` (Java's \
+                murmur2; keyless records sticky, not random each); random is consistent_random with \
+                `partitioner.ignore.keys=true`; consistent, murmur2, fnv1a, fnv1a_random are unsupported"
+                    .to_string()
+            }
+            AliasKind::NoEffect(why) => format!("no effect: {why}"),
+        };
+        let _ = writeln!(out, "| `{}` | {} |", a.name, markdown_cell(&what));
+    }
     out
 }
 
@@ -1428,6 +1620,50 @@ mod tests {
             let e = c.set(key, value).unwrap_err();
             assert_eq!(config_key(&e), key, "{key}={value}");
             assert!(e.to_string().contains(key));
+        }
+    }
+
+    #[test]
+    fn librdkafka_names_set_kprod_properties() {
+        let mut c = base();
+        c.set("queue.buffering.max.ms", "7").unwrap();
+        assert_eq!(c.linger(), ms(7));
+        c.set("queue.buffering.max.kbytes", "2048").unwrap();
+        assert_eq!(c.buffer_memory(), 2048 * 1024);
+        c.set("message.timeout.ms", "45000").unwrap();
+        assert_eq!(c.delivery_timeout(), ms(45000));
+        assert!(c.is_explicit("delivery.timeout.ms"));
+        c.set("compression.codec", "lz4").unwrap();
+        assert_eq!(c.compression_type(), CompressionType::Lz4);
+        c.set("request.required.acks", "1").unwrap();
+        assert_eq!(c.acks(), Acks::Leader);
+        c.set("message.max.bytes", "2000000").unwrap();
+        assert_eq!(c.max_request_size(), 2_000_000);
+        c.set("socket.send.buffer.bytes", "0").unwrap();
+        assert_eq!(c.send_buffer_bytes(), None);
+        c.set("metadata.broker.list", "a:1,b:2").unwrap();
+        assert_eq!(c.bootstrap_servers(), ["a:1", "b:2"]);
+        c.set("partitioner", "consistent_random").unwrap();
+        assert_eq!(c.partitioner(), PartitionerKind::ConsistentRandom);
+        c.set("partitioner", "murmur2_random").unwrap();
+        assert_eq!(c.partitioner(), PartitionerKind::Default);
+        c.set("partitioner", "random").unwrap();
+        assert!(c.partitioner_ignore_keys());
+        assert!(matches!(c.set("partitioner", "fnv1a"), Err(Error::Unsupported(_))));
+        let e = c.set("partitioner", "bogus").unwrap_err();
+        assert_eq!(config_key(&e), "partitioner");
+        // A bad value names the librdkafka key, and the kprod one it became.
+        let e = c.set("queue.buffering.max.ms", "soon").unwrap_err();
+        assert_eq!(config_key(&e), "queue.buffering.max.ms");
+        assert!(e.to_string().contains("linger.ms"), "{e}");
+        c.set("batch.num.messages", "10000").unwrap();
+        c.set("ssl.endpoint.identification.algorithm", "none").unwrap();
+        // Every alias names a real kprod property, and none shadows one.
+        for a in LIBRDKAFKA_ALIASES {
+            assert!(property(a.name).is_none(), "{} is a kprod property", a.name);
+            if let AliasKind::To(t) | AliasKind::KibibytesTo(t) | AliasKind::ZeroIsOffTo(t) = a.kind {
+                assert!(property(t).is_some(), "{} -> {t}", a.name);
+            }
         }
     }
 
