@@ -708,6 +708,18 @@ impl Producer {
         self.send_inner(record, Some(Callback::Opaque(opaque)), self.inner.config.max_block())
     }
 
+    /// Like [`send_reported`](Self::send_reported), blocking at most `max_block` (instead of
+    /// `max.block.ms`) for metadata and buffer memory; `Duration::ZERO` never blocks. For callers with
+    /// their own bound, such as the C ABI's `RD_KAFKA_MSG_F_BLOCK`.
+    pub fn send_reported_within<'a>(
+        &self,
+        record: Record<'a>,
+        opaque: u64,
+        max_block: Duration,
+    ) -> Result<DeliveryFuture, SendError<Record<'a>>> {
+        self.send_inner(record, Some(Callback::Opaque(opaque)), max_block)
+    }
+
     /// The delivery reports of records sent with [`send_reported`](Self::send_reported). Poll it; reports
     /// queue until read. With an [`on_delivery`](ProducerBuilder::on_delivery) handler nothing is queued
     /// and every receive returns `None` at once.
