@@ -17,7 +17,7 @@ pub extern "C" fn rd_kafka_version() -> c_int {
     RD_KAFKA_VERSION
 }
 
-/// "2.12.1-kprod-<kprod version>": the API level, and that this is kprod.
+/// `2.12.1-kprod-<kprod version>`: the API level, and that this is kprod.
 #[no_mangle]
 pub extern "C" fn rd_kafka_version_str() -> *const c_char {
     VERSION_STR.as_ptr().cast()
