@@ -293,6 +293,7 @@ pub struct ProducerBuilder {
     token_provider: Option<crate::security::sasl::oauthbearer::TokenCallback>,
     on_error: Option<ErrorHandler>,
     on_statistics: Option<StatisticsHandler>,
+    on_throttle: Option<ThrottleHandler>,
 }
 
 /// The `on_error` hook.
@@ -305,7 +306,11 @@ type StatisticsHandler = Arc<dyn Fn(&str) + Send + Sync>;
 struct Hooks {
     on_error: Option<ErrorHandler>,
     on_statistics: Option<StatisticsHandler>,
+    on_throttle: Option<ThrottleHandler>,
 }
+
+/// The `on_throttle` hook.
+type ThrottleHandler = Arc<dyn Fn(&str, i32, Duration) + Send + Sync>;
 
 /// How many hook calls may wait for the callback thread; more are dropped (a backlog this long
 /// means the application's hooks are not keeping up).
@@ -374,6 +379,18 @@ impl ProducerBuilder {
     #[must_use = "the builder does nothing until build()"]
     pub fn on_statistics(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.on_statistics = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` with the broker (`host:port`), its node id and the throttle time each time a
+    /// broker throttles a produce response (quota exceeded; librdkafka's `throttle_cb`). The producer
+    /// already holds back from that broker for the time; the hook is for telling operators.
+    ///
+    /// # Thread
+    /// Runs on the producer's callback thread (never the I/O thread), under `catch_unwind`.
+    #[must_use = "the builder does nothing until build()"]
+    pub fn on_throttle(mut self, hook: impl Fn(&str, i32, Duration) + Send + Sync + 'static) -> Self {
+        self.on_throttle = Some(Arc::new(hook));
         self
     }
 
@@ -556,6 +573,7 @@ impl Producer {
             token_provider: None,
             on_error: None,
             on_statistics: None,
+            on_throttle: None,
         }
     }
 
@@ -615,10 +633,12 @@ impl Producer {
         let sink = report_sink.clone();
         let id = send_cache::next_producer_id();
         let (hook_tx, hook_rx) = crossbeam_channel::bounded::<HookEvent>(HOOK_QUEUE);
-        let hooks = Hooks { on_error: b.on_error, on_statistics: b.on_statistics };
+        let hooks =
+            Hooks { on_error: b.on_error, on_statistics: b.on_statistics, on_throttle: b.on_throttle };
         let errors_wanted = hooks.on_error.is_some();
+        let throttle_wanted = hooks.on_throttle.is_some();
         let stats_interval = config.statistics_interval().filter(|_| hooks.on_statistics.is_some());
-        let any_hook = errors_wanted || stats_interval.is_some();
+        let any_hook = errors_wanted || throttle_wanted || stats_interval.is_some();
         let callbacks = std::thread::Builder::new().name("kprod-callbacks".into()).spawn(move || {
             CALLBACK_OF.with(|c| c.set(id));
             if any_hook {
@@ -631,7 +651,7 @@ impl Producer {
         let now = Instant::now();
         let mut sender = Sender::new(sender_config, Arc::clone(&shared), net, job_tx, now);
         if any_hook {
-            sender.set_hooks(hook_tx, errors_wanted, stats_interval, now);
+            sender.set_hooks(hook_tx, errors_wanted, throttle_wanted, stats_interval, now);
         }
         let sender = std::thread::Builder::new().name("kprod-sender".into()).spawn(move || {
             sender.run();
@@ -1381,6 +1401,11 @@ fn run_callbacks_and_hooks(
         let run = || match (&e, &hooks.on_error, &hooks.on_statistics) {
             (HookEvent::Error(err), Some(h), _) => h(err),
             (HookEvent::Statistics(doc), _, Some(h)) => h(doc),
+            (HookEvent::Throttle(broker, node, time), _, _) => {
+                if let Some(h) = &hooks.on_throttle {
+                    h(broker, *node, *time)
+                }
+            }
             _ => {}
         };
         if let Err(p) = catch_unwind(AssertUnwindSafe(run)) {

@@ -116,3 +116,36 @@ fn a_fatal_error_is_reported() {
     wait_for(&seen, "a fatal error", Error::is_fatal);
     assert_eq!(count(&seen, Error::is_fatal), 1);
 }
+
+#[test]
+fn a_throttled_produce_is_reported_to_on_throttle() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.set_throttle(kprod::ApiKey::PRODUCE, 300);
+    let seen: Arc<Mutex<Vec<(String, String, i32, Duration)>>> = Arc::default();
+    let config =
+        ProducerConfig::from_properties([("bootstrap.servers", cluster.bootstrap_servers().as_str())])
+            .unwrap();
+    let s = Arc::clone(&seen);
+    let p = Producer::builder(config)
+        .on_throttle(move |broker, node, time| {
+            let thread = std::thread::current().name().unwrap_or("?").to_owned();
+            s.lock().unwrap().push((thread, broker.to_owned(), node, time));
+        })
+        .build()
+        .unwrap();
+    p.send(Record::new("t").value(&b"x"[..]))
+        .unwrap()
+        .wait_timeout(Duration::from_secs(10))
+        .unwrap()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no throttle reported");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (thread, broker, node, time) = seen.lock().unwrap()[0].clone();
+    assert_eq!(thread, "kprod-callbacks");
+    assert_eq!(node, cluster.broker_ids()[0]);
+    assert!(cluster.bootstrap_servers().contains(&broker), "{broker} in {}", cluster.bootstrap_servers());
+    assert_eq!(time, Duration::from_millis(300));
+}

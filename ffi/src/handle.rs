@@ -51,6 +51,8 @@ pub(crate) enum Event {
     Stats(String),
     /// For `log_cb`: level, facility, line.
     Log(c_int, String, String),
+    /// For `throttle_cb`: broker name (`host:port/id`), node id, milliseconds.
+    Throttle(String, i32, c_int),
 }
 
 /// A topic object: its name and opaque. One per name and handle, alive as long as the handle.
@@ -169,6 +171,13 @@ impl rd_kafka_s {
                     }
                 }
             }
+            Event::Throttle(broker, node, ms) => {
+                if let Some(cb) = self.cb.throttle {
+                    let broker = cstring(&broker);
+                    // SAFETY: the application's throttle_cb; the name lives for the call.
+                    unsafe { cb(rk, broker.as_ptr(), node, ms, self.opaque) };
+                }
+            }
             Event::Log(level, fac, line) => {
                 if let Some(cb) = self.cb.log {
                     let (fac, line) = (cstring(&fac), cstring(&line));
@@ -269,6 +278,13 @@ fn start(rk: &mut rd_kafka_s, config: ProducerConfig) -> Result<Producer, Error>
         let tx = rk.events_tx.clone();
         b = b.on_statistics(move |json| {
             let _ = tx.send(Event::Stats(json.to_string()));
+        });
+    }
+    if rk.cb.throttle.is_some() {
+        let tx = rk.events_tx.clone();
+        b = b.on_throttle(move |broker, node, time| {
+            let ms = c_int::try_from(time.as_millis()).unwrap_or(c_int::MAX);
+            let _ = tx.send(Event::Throttle(format!("{broker}/{node}"), node, ms));
         });
     }
     if let Some(cb) = rk.cb.oauth {

@@ -874,6 +874,8 @@ pub(crate) enum HookEvent {
     Error(crate::error::Error),
     /// For `on_statistics`: a librdkafka statistics JSON document.
     Statistics(String),
+    /// For `on_throttle`: a broker (`host:port`, node id) throttled a response by this long.
+    Throttle(String, i32, std::time::Duration),
 }
 
 /// Gauges read when a snapshot is taken.

@@ -103,6 +103,7 @@ pub(crate) struct Sender<I: Io = MioIo> {
     hooks: Option<ChannelSender<HookEvent>>,
     /// Whether `on_error` is set.
     errors_wanted: bool,
+    throttle_wanted: bool,
     /// `statistics.interval.ms` and when the next document is due, when `on_statistics` is set.
     stats: Option<(Duration, Instant)>,
 }
@@ -191,6 +192,7 @@ impl<I: Io> Sender<I> {
             tm,
             hooks: None,
             errors_wanted: false,
+            throttle_wanted: false,
             stats: None,
         }
     }
@@ -326,11 +328,13 @@ impl<I: Io> Sender<I> {
         &mut self,
         sink: ChannelSender<HookEvent>,
         errors: bool,
+        throttle: bool,
         stats_interval: Option<Duration>,
         now: Instant,
     ) {
         self.hooks = Some(sink);
         self.errors_wanted = errors;
+        self.throttle_wanted = throttle;
         self.stats = stats_interval.filter(|d| !d.is_zero()).map(|d| (d, now + d));
     }
 
@@ -543,6 +547,14 @@ impl<I: Io> Sender<I> {
         }
         for (node, until) in throttle {
             self.net.throttle(node, until);
+            if let (true, Some(sink)) = (self.throttle_wanted, &self.hooks) {
+                let broker = match self.shared.metadata.cluster().brokers.get(&node) {
+                    Some(b) => format!("{}:{}", b.host, b.port),
+                    None => format!("node {node}"),
+                };
+                let _ =
+                    sink.try_send(HookEvent::Throttle(broker, node, until.saturating_duration_since(now)));
+            }
         }
         for (node, host, port) in learn {
             self.net.learn_address(node, host, port);
