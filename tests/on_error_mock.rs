@@ -121,7 +121,8 @@ fn a_fatal_error_is_reported() {
 fn a_throttled_produce_is_reported_to_on_throttle() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.set_throttle(kprod::ApiKey::PRODUCE, 300);
-    let seen: Arc<Mutex<Vec<(String, String, i32, Duration)>>> = Arc::default();
+    type Throttles = Arc<Mutex<Vec<(String, String, i32, Duration)>>>;
+    let seen: Throttles = Arc::default();
     let config =
         ProducerConfig::from_properties([("bootstrap.servers", cluster.bootstrap_servers().as_str())])
             .unwrap();
