@@ -540,9 +540,11 @@ pub static LIBRDKAFKA_ALIASES: &[AliasDef] = &[
     alias("log.thread.name", AliasKind::NoEffect("the log crate's logger decides")),
     alias("enable.random.seed", AliasKind::NoEffect("kprod does not touch the C library's random seed")),
     alias("builtin.features", AliasKind::NoEffect("informational in librdkafka too")),
-    alias("client.software.name", AliasKind::NoEffect("kprod sends its own name in ApiVersions")),
-    alias("client.software.version", AliasKind::NoEffect("kprod sends its own version in ApiVersions")),
-    alias("retry.backoff.jitter", AliasKind::NoEffect("the retry backoff is jittered by 20%, as in Java")),
+    alias("reconnect.backoff.jitter.ms", AliasKind::NoEffect("deprecated in librdkafka; reconnect backoff is jittered as in Java")),
+    alias("socket.blocking.max.ms", AliasKind::NoEffect("deprecated in librdkafka; kprod's I/O thread never blocks on a socket")),
+    alias("topic.metadata.refresh.fast.cnt", AliasKind::NoEffect("deprecated in librdkafka")),
+    alias("receive.message.max.bytes", AliasKind::NoEffect("responses are read whatever their size, within what the bytes received can hold")),
+    alias("enable.sasl.oauthbearer.unsecure.jwt", AliasKind::NoEffect("kprod builds Kafka's unsecured token from sasl.oauthbearer.config when no token endpoint or callback is given")),
 ];
 
 /// The librdkafka alias row for `name`, if it is one.

@@ -279,6 +279,10 @@ fn set_one(check: &mut ProducerConfig, abi: &mut AbiProps, name: &str, value: &s
             }
         }
         n if CONSUMER_PROPERTIES.contains(&n) => {}
+        // A topic's codec "inherits" the producer's: kprod has one codec per producer anyway.
+        "compression.codec" | "compression.type" if value == "inherit" => {}
+        // librdkafka's default service name; it matters only to GSSAPI, which kprod refuses itself.
+        "sasl.kerberos.service.name" if value == "kafka" => {}
         _ => {
             if property(name).is_none() && librdkafka_alias(name).is_none() {
                 return SetOutcome::Unknown(format!("No such configuration property: \"{name}\""));
@@ -952,5 +956,77 @@ mod tests {
         set(&mut c, "transactional.id", "t");
         let (config, _) = c.producer_config().unwrap();
         assert!(config.enable_idempotence());
+    }
+}
+
+/// What this ABI does with a librdkafka property, in words (docs/c-api.md's property table).
+pub fn property_mapping(name: &str) -> String {
+    let abi = match name {
+        "queue.buffering.max.messages" => Some("counted by the C ABI: messages produced and not yet reported; produce answers __QUEUE_FULL beyond it (RD_KAFKA_MSG_F_BLOCK waits up to max.block.ms)"),
+        "log_level" => Some("the C ABI's log threshold (syslog levels)"),
+        "debug" => Some("any context turns on kprod's debug log (level 7); contexts are checked, not told apart"),
+        "delivery.report.only.error" => Some("the C ABI reports failed messages only"),
+        "compression.level" => Some("applied as compression.gzip.level, compression.lz4.level or compression.zstd.level of the codec chosen"),
+        "enable.ssl.certificate.verification" => Some("true only: kprod always verifies certificates (false is RD_KAFKA_CONF_INVALID)"),
+        "enabled_events" => Some("accepted; kprod has no event API (callbacks through rd_kafka_poll)"),
+        "queuing.strategy" => Some("fifo only (kprod keeps records in order)"),
+        _ => None,
+    };
+    if let Some(a) = abi {
+        return a.to_string();
+    }
+    if CONSUMER_PROPERTIES.contains(&name) {
+        return "a consumer property: accepted, no effect on a producer (rd_kafka_new logs it)".into();
+    }
+    let default =
+        ABI_DEFAULTS.iter().find(|(k, _)| *k == name).map(|(_, v)| format!(" (this ABI's default: {v})"));
+    if let Some(p) = property(name) {
+        let support = match p.support {
+            kprod::config::Support::Yes => String::new(),
+            kprod::config::Support::Partly(why) => format!("; partly: {why}"),
+            kprod::config::Support::No(why) => format!("; only its default is accepted: {why}"),
+        };
+        return format!("kprod's `{name}`{}{support}", default.unwrap_or_default());
+    }
+    match librdkafka_alias(name).map(|a| a.kind) {
+        Some(AliasKind::To(t)) => {
+            let d = ABI_DEFAULTS.iter().find(|(k, _)| *k == t).map(|(_, v)| format!(" (this ABI's default: {v})"));
+            format!("kprod's `{t}`{}", d.unwrap_or_default())
+        }
+        Some(AliasKind::KibibytesTo(t)) => format!("kprod's `{t}` in bytes (KiB × 1024; this ABI's default: 1048576 KiB)"),
+        Some(AliasKind::ZeroIsOffTo(t)) => format!("kprod's `{t}` (0, the OS default, is -1)"),
+        Some(AliasKind::Partitioner) => "kprod's `partitioner.class`: consistent_random (this ABI's default), murmur2_random (Java's murmur2; keyless records sticky), random; consistent, murmur2, fnv1a, fnv1a_random are RD_KAFKA_CONF_INVALID".into(),
+        Some(AliasKind::NoEffect(why)) => format!("accepted, no effect: {why}"),
+        None => "not supported: RD_KAFKA_CONF_UNKNOWN".into(),
+    }
+}
+
+/// How `rd_kafka_conf_set` (or, for topic-level names, `rd_kafka_topic_conf_set`) answers `name`
+/// set to `value`, with the errstr (docs/c-api.md's property table).
+pub fn try_set(name: &str, value: &str, topic_level: bool) -> (rd_kafka_conf_res_t, String) {
+    let out = if topic_level {
+        if !TOPIC_PROPERTIES.contains(&name) {
+            SetOutcome::Unknown(format!("No such configuration property: \"{name}\""))
+        } else if name == "queuing.strategy" {
+            if value == "fifo" {
+                SetOutcome::Ok
+            } else {
+                SetOutcome::Invalid("fifo only".into())
+            }
+        } else if CONSUMER_PROPERTIES.contains(&name)
+            || name.starts_with("offset.store")
+            || name == "consume.callback.max.messages"
+        {
+            SetOutcome::Ok
+        } else {
+            set_one(&mut ProducerConfig::default(), &mut AbiProps::default(), name, value)
+        }
+    } else {
+        rd_kafka_conf_s::new().set(name, value)
+    };
+    match out {
+        SetOutcome::Ok => (RD_KAFKA_CONF_OK, String::new()),
+        SetOutcome::Unknown(e) => (RD_KAFKA_CONF_UNKNOWN, e),
+        SetOutcome::Invalid(e) => (RD_KAFKA_CONF_INVALID, e),
     }
 }
