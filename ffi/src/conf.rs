@@ -906,59 +906,6 @@ pub unsafe extern "C" fn rd_kafka_topic_conf_set_partitioner_cb(
     }
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn set(c: &mut rd_kafka_conf_s, k: &str, v: &str) -> rd_kafka_conf_res_t {
-        match c.set(k, v) {
-            SetOutcome::Ok => RD_KAFKA_CONF_OK,
-            SetOutcome::Unknown(_) => RD_KAFKA_CONF_UNKNOWN,
-            SetOutcome::Invalid(_) => RD_KAFKA_CONF_INVALID,
-        }
-    }
-
-    #[test]
-    fn librdkafka_names_and_answers() {
-        let mut c = rd_kafka_conf_s::new();
-        assert_eq!(set(&mut c, "bootstrap.servers", "localhost:9092"), RD_KAFKA_CONF_OK);
-        assert_eq!(set(&mut c, "queue.buffering.max.ms", "20"), RD_KAFKA_CONF_OK);
-        assert_eq!(set(&mut c, "queue.buffering.max.messages", "5000"), RD_KAFKA_CONF_OK);
-        assert_eq!(set(&mut c, "socket.nagle.disable", "true"), RD_KAFKA_CONF_OK);
-        assert_eq!(set(&mut c, "group.id", "g"), RD_KAFKA_CONF_OK);
-        assert_eq!(set(&mut c, "debug", "broker,msg"), RD_KAFKA_CONF_OK);
-        assert_eq!(set(&mut c, "debug", "nonsense"), RD_KAFKA_CONF_INVALID);
-        assert_eq!(set(&mut c, "no.such.thing", "1"), RD_KAFKA_CONF_UNKNOWN);
-        assert_eq!(set(&mut c, "linger.ms", "soon"), RD_KAFKA_CONF_INVALID);
-        assert_eq!(set(&mut c, "partitioner", "fnv1a"), RD_KAFKA_CONF_INVALID);
-        assert_eq!(set(&mut c, "enable.idempotence", "1"), RD_KAFKA_CONF_OK);
-        let (config, abi) = c.producer_config().unwrap();
-        assert_eq!(config.linger(), std::time::Duration::from_millis(20));
-        assert_eq!(abi.max_messages, 5000);
-        assert!(abi.debug);
-        assert!(config.enable_idempotence());
-        assert_eq!(config.partitioner(), kprod::PartitionerKind::ConsistentRandom);
-        assert_eq!(c.get("queue.buffering.max.ms").as_deref(), Some("20"));
-        assert_eq!(c.get("message.timeout.ms").as_deref(), Some("300000"));
-    }
-
-    #[test]
-    fn abi_defaults_are_librdkafkas() {
-        let mut c = rd_kafka_conf_s::new();
-        set(&mut c, "bootstrap.servers", "localhost:9092");
-        let (config, abi) = c.producer_config().unwrap();
-        assert!(!config.enable_idempotence());
-        assert_eq!(config.batch_size(), 1_000_000);
-        assert_eq!(config.delivery_timeout(), std::time::Duration::from_secs(300));
-        assert_eq!(abi.max_messages, 100_000);
-        // transactional.id implies idempotence, as in librdkafka.
-        set(&mut c, "transactional.id", "t");
-        let (config, _) = c.producer_config().unwrap();
-        assert!(config.enable_idempotence());
-    }
-}
-
 /// What this ABI does with a librdkafka property, in words (docs/c-api.md's property table).
 pub fn property_mapping(name: &str) -> String {
     let abi = match name {
@@ -1028,5 +975,58 @@ pub fn try_set(name: &str, value: &str, topic_level: bool) -> (rd_kafka_conf_res
         SetOutcome::Ok => (RD_KAFKA_CONF_OK, String::new()),
         SetOutcome::Unknown(e) => (RD_KAFKA_CONF_UNKNOWN, e),
         SetOutcome::Invalid(e) => (RD_KAFKA_CONF_INVALID, e),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn set(c: &mut rd_kafka_conf_s, k: &str, v: &str) -> rd_kafka_conf_res_t {
+        match c.set(k, v) {
+            SetOutcome::Ok => RD_KAFKA_CONF_OK,
+            SetOutcome::Unknown(_) => RD_KAFKA_CONF_UNKNOWN,
+            SetOutcome::Invalid(_) => RD_KAFKA_CONF_INVALID,
+        }
+    }
+
+    #[test]
+    fn librdkafka_names_and_answers() {
+        let mut c = rd_kafka_conf_s::new();
+        assert_eq!(set(&mut c, "bootstrap.servers", "localhost:9092"), RD_KAFKA_CONF_OK);
+        assert_eq!(set(&mut c, "queue.buffering.max.ms", "20"), RD_KAFKA_CONF_OK);
+        assert_eq!(set(&mut c, "queue.buffering.max.messages", "5000"), RD_KAFKA_CONF_OK);
+        assert_eq!(set(&mut c, "socket.nagle.disable", "true"), RD_KAFKA_CONF_OK);
+        assert_eq!(set(&mut c, "group.id", "g"), RD_KAFKA_CONF_OK);
+        assert_eq!(set(&mut c, "debug", "broker,msg"), RD_KAFKA_CONF_OK);
+        assert_eq!(set(&mut c, "debug", "nonsense"), RD_KAFKA_CONF_INVALID);
+        assert_eq!(set(&mut c, "no.such.thing", "1"), RD_KAFKA_CONF_UNKNOWN);
+        assert_eq!(set(&mut c, "linger.ms", "soon"), RD_KAFKA_CONF_INVALID);
+        assert_eq!(set(&mut c, "partitioner", "fnv1a"), RD_KAFKA_CONF_INVALID);
+        assert_eq!(set(&mut c, "enable.idempotence", "1"), RD_KAFKA_CONF_OK);
+        let (config, abi) = c.producer_config().unwrap();
+        assert_eq!(config.linger(), std::time::Duration::from_millis(20));
+        assert_eq!(abi.max_messages, 5000);
+        assert!(abi.debug);
+        assert!(config.enable_idempotence());
+        assert_eq!(config.partitioner(), kprod::PartitionerKind::ConsistentRandom);
+        assert_eq!(c.get("queue.buffering.max.ms").as_deref(), Some("20"));
+        assert_eq!(c.get("message.timeout.ms").as_deref(), Some("300000"));
+    }
+
+    #[test]
+    fn abi_defaults_are_librdkafkas() {
+        let mut c = rd_kafka_conf_s::new();
+        set(&mut c, "bootstrap.servers", "localhost:9092");
+        let (config, abi) = c.producer_config().unwrap();
+        assert!(!config.enable_idempotence());
+        assert_eq!(config.batch_size(), 1_000_000);
+        assert_eq!(config.delivery_timeout(), std::time::Duration::from_secs(300));
+        assert_eq!(abi.max_messages, 100_000);
+        // transactional.id implies idempotence, as in librdkafka.
+        set(&mut c, "transactional.id", "t");
+        let (config, _) = c.producer_config().unwrap();
+        assert!(config.enable_idempotence());
     }
 }
