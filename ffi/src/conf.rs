@@ -978,6 +978,16 @@ pub fn try_set(name: &str, value: &str, topic_level: bool) -> (rd_kafka_conf_res
     }
 }
 
+/// A copy of the handle's default topic configuration (or a new one).
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_default_topic_conf_dup(rk: *mut rd_kafka_t) -> *mut rd_kafka_topic_conf_t {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live handle.
+        let t = unsafe { crate::handle::handle_ref(rk) }.and_then(|h| h.conf.topic_conf.as_deref().cloned());
+        Box::into_raw(Box::new(t.unwrap_or_else(rd_kafka_topic_conf_s::new)))
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

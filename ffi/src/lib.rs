@@ -25,6 +25,7 @@ pub mod error;
 pub mod handle;
 pub mod headers;
 mod logger;
+pub mod partitioners;
 pub mod produce;
 pub mod stubs;
 pub mod tpl;
