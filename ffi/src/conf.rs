@@ -361,6 +361,18 @@ impl rd_kafka_conf_s {
                 SetOutcome::Unknown(e) | SetOutcome::Invalid(e) => return Err(e),
             }
         }
+        // librdkafka lets message.timeout.ms be shorter than a request's timeout; kprod requires
+        // delivery.timeout.ms >= linger.ms + request.timeout.ms. Unless the application set
+        // request.timeout.ms itself, shorten it to fit (the message timeout is what was asked for).
+        let timeout_set = set("message.timeout.ms") || set("delivery.timeout.ms");
+        if timeout_set && !set("request.timeout.ms") {
+            let delivery = config.delivery_timeout();
+            let linger = config.linger();
+            if delivery < linger + config.request_timeout() {
+                let fit = delivery.saturating_sub(linger).max(std::time::Duration::from_millis(1));
+                config.set("request.timeout.ms", &fit.as_millis().to_string()).map_err(|e| e.to_string())?;
+            }
+        }
         if let Some(level) = abi.compression_level {
             let key = match config.compression_type().name() {
                 "gzip" => Some("compression.gzip.level"),
@@ -1038,5 +1050,11 @@ mod tests {
         set(&mut c, "transactional.id", "t");
         let (config, _) = c.producer_config().unwrap();
         assert!(config.enable_idempotence());
+        // A message timeout shorter than a request's shortens the request timeout, as librdkafka
+        // allows; kprod's validation then passes.
+        set(&mut c, "message.timeout.ms", "3000");
+        let (mut config, _) = c.producer_config().unwrap();
+        assert_eq!(config.request_timeout(), std::time::Duration::from_millis(2995));
+        config.validate().unwrap();
     }
 }

@@ -75,7 +75,12 @@ unsafe impl Sync for rd_kafka_topic_s {}
 /// librdkafka's `rd_kafka_t`: a kprod producer and what the C API adds around it.
 pub struct rd_kafka_s {
     /// Taken by destroy.
-    pub(crate) producer: Option<Producer>,
+    pub(crate) producer: Option<Arc<Producer>>,
+    /// Messages waiting for their topic's metadata, and the thread that sends them.
+    pub(crate) ua: Arc<crate::ua::Ua>,
+    pub(crate) ua_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    pub(crate) outcomes: Option<crate::ua::Outcomes>,
+    pub(crate) delivery_timeout: Duration,
     pub(crate) name: CString,
     pub(crate) opaque: *mut c_void,
     pub(crate) cb: Callbacks,
@@ -111,7 +116,7 @@ static SEQ: AtomicUsize = AtomicUsize::new(0);
 
 impl rd_kafka_s {
     pub(crate) fn producer(&self) -> Option<&Producer> {
-        self.producer.as_ref()
+        self.producer.as_deref()
     }
 
     /// The topic object for `name`, created on first use.
@@ -247,24 +252,17 @@ pub(crate) use handle as handle_ref;
 
 /// Builds the producer of a new handle.
 fn start(rk: &mut rd_kafka_s, config: ProducerConfig) -> Result<Producer, Error> {
-    let tx = rk.events_tx.clone();
-    let outq = Arc::clone(&rk.outq);
-    let max = rk.abi.max_messages;
-    let wants_reports = rk.cb.dr_msg.is_some() || rk.cb.dr.is_some();
-    let only_errors = rk.abi.dr_only_error;
-    let rk_addr = std::ptr::from_ref::<rd_kafka_s>(rk) as usize;
-    let mut b = Producer::builder(config).on_delivery(move |opaque, result| {
-        if wants_reports && !(only_errors && result.is_ok()) {
-            // Served by rd_kafka_poll; the handle outlives its producer, so the channel is open.
-            let _ = tx.send(Event::Delivery(opaque, result));
-        } else {
-            crate::produce::discard(opaque);
-            // SAFETY: the handle is alive while its producer runs (destroy closes the producer
-            // before freeing the handle); only its lock and condvar are touched.
-            let rk = unsafe { (rk_addr as *const rd_kafka_s).as_ref() };
-            rd_kafka_s::release(&outq, max, rk);
-        }
-    });
+    let outcomes = crate::ua::Outcomes {
+        tx: rk.events_tx.clone(),
+        outq: Arc::clone(&rk.outq),
+        max: rk.abi.max_messages,
+        wants_reports: rk.cb.dr_msg.is_some() || rk.cb.dr.is_some(),
+        only_errors: rk.abi.dr_only_error,
+        rk: std::ptr::from_ref::<rd_kafka_s>(rk) as usize,
+    };
+    rk.outcomes = Some(outcomes.clone());
+    let rk_addr = outcomes.rk;
+    let mut b = Producer::builder(config).on_delivery(move |opaque, result| outcomes.deliver(opaque, result));
     let tx = rk.events_tx.clone();
     let slot = Arc::clone(&rk.fatal);
     b = b.on_error(move |e| {
@@ -352,6 +350,10 @@ pub unsafe extern "C" fn rd_kafka_new(
             space: Mutex::new(()),
             space_freed: Condvar::new(),
             fatal: Arc::default(),
+            ua: Arc::default(),
+            ua_thread: Mutex::new(None),
+            outcomes: None,
+            delivery_timeout: config.delivery_timeout(),
             topics: Mutex::new(HashMap::new()),
             purge_code: AtomicI32::new(RD_KAFKA_RESP_ERR__PURGE_QUEUE),
             conf,
@@ -359,7 +361,13 @@ pub unsafe extern "C" fn rd_kafka_new(
             log_sink: None,
         });
         rk.log_sink = crate::logger::register(&rk);
-        match start(&mut rk, config) {
+        let started = start(&mut rk, config).map(Arc::new).and_then(|p| {
+            let outcomes = rk.outcomes.clone().ok_or(Error::Closed)?;
+            let t = crate::ua::start(Arc::clone(&rk.ua), Arc::clone(&p), outcomes, rk.delivery_timeout)?;
+            *rk.ua_thread.lock() = Some(t);
+            Ok(p)
+        });
+        match started {
             Ok(p) => rk.producer = Some(p),
             Err(e) => {
                 if let Some(s) = rk.log_sink.take() {
@@ -389,6 +397,8 @@ pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
         // SAFETY: a handle this library boxed, destroyed once; no other thread uses it any more
         // (API contract).
         let mut rk = unsafe { Box::from_raw(rk) };
+        // Parked messages are not sent any more; one being sent is interrupted by the close below.
+        rk.ua.close();
         if let Some(p) = rk.producer.take() {
             let n = rk.outq.load(Ordering::Acquire);
             // With nothing outstanding, close waits for the sender to finish (at once); otherwise the
@@ -404,7 +414,14 @@ pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
                 Duration::ZERO
             };
             let _ = p.close(wait);
+            if let Some(t) = rk.ua_thread.lock().take() {
+                let _ = t.join();
+            }
             drop(p);
+        }
+        for opaque in rk.ua.take(true) {
+            crate::produce::discard(opaque);
+            rk.outq.fetch_sub(1, Ordering::AcqRel);
         }
         // Release what the reports still hold, without calling back (librdkafka does not either).
         while let Ok(ev) = rk.events.try_recv() {
@@ -494,6 +511,13 @@ pub unsafe extern "C" fn rd_kafka_purge(rk: *mut rd_kafka_t, purge_flags: c_int)
             RD_KAFKA_RESP_ERR__PURGE_QUEUE
         };
         h.purge_code.store(code, Ordering::Release);
+        if queued {
+            if let Some(o) = &h.outcomes {
+                for opaque in h.ua.take(false) {
+                    o.deliver(opaque, Err(Error::Purged));
+                }
+            }
+        }
         match h.producer().map(|p| p.purge(queued, in_flight)) {
             Some(Ok(())) => RD_KAFKA_RESP_ERR_NO_ERROR,
             Some(Err(e)) => code_of(&e),

@@ -30,6 +30,7 @@ pub mod produce;
 pub mod stubs;
 pub mod tpl;
 pub mod txn;
+mod ua;
 mod util;
 pub mod version;
 

@@ -19,7 +19,7 @@ use crate::err::*;
 use crate::error::{code_of, errno_of, rd_kafka_error_s, rd_kafka_error_t};
 use crate::handle::{handle_ref, rd_kafka_s, rd_kafka_t, rd_kafka_topic_s, rd_kafka_topic_t};
 use crate::headers::rd_kafka_headers_t;
-use crate::util::{guard, set_last_error, str_arg};
+use crate::util::{guard, guard_with, set_last_error, str_arg};
 
 /// librdkafka's `rd_kafka_message_t`, field for field.
 #[repr(C)]
@@ -299,40 +299,97 @@ pub(crate) fn produce(rk: &rd_kafka_s, m: Msg<'_>) -> Result<(), Refused> {
     }
     let opaque = pending as usize as u64;
     rk.outq.fetch_add(1, Ordering::AcqRel);
-    // Without F_BLOCK nothing waits for memory; only a topic's first metadata is waited for, up to
-    // max.block.ms (librdkafka would queue the message meanwhile).
-    let first = if block { rk.max_block } else { Duration::ZERO };
-    let mut sent = producer.send_reported_within(record, opaque, first).map(drop);
-    if let Err(SendError { error: Error::UnknownTopicOrPartition { waited, .. }, record }) = sent {
-        sent = if waited.is_zero() && !block {
+    let refuse = |error: Error| {
+        rk.outq.fetch_sub(1, Ordering::AcqRel);
+        // SAFETY: refused, so kprod never saw the opaque: the Pending is ours again. On failure
+        // the application keeps its payload and headers, as with librdkafka.
+        let mut p = unsafe { Box::from_raw(pending) };
+        p.free_payload = false;
+        let headers = p.headers.take();
+        drop(p);
+        Err(refused(code_of(&error), error.to_string(), headers))
+    };
+    let park = || {
+        // SAFETY: not handed to kprod: the Pending is still only ours. A parked message outlives this
+        // call, so it keeps its own copies of what the caller lent (F_COPY payload, key).
+        unsafe {
+            if copy && (*pending).copy.is_none() {
+                (*pending).copy = Some(value.unwrap_or_default().into());
+            }
+            if m.has_key && (*pending).key.is_none() {
+                (*pending).key = Some(m.key.into());
+            }
+        }
+        rk.ua.park(Arc::clone(&rkt.name), opaque)
+    };
+    // Behind a parked message of the same topic: park too, so the topic's order holds.
+    if rk.ua.has(topic) {
+        drop(record);
+        return if park() { Ok(()) } else { refuse(Error::Closed) };
+    }
+    // Never wait for metadata here (a topic not known yet is parked, as librdkafka queues it on its
+    // unassigned partition); with F_BLOCK, wait up to max.block.ms for batch memory.
+    let mut sent = producer.send_reported_within(record, opaque, Duration::ZERO).map(drop);
+    if let Err(SendError { error: Error::BufferExhausted { .. }, record }) = sent {
+        sent = if block {
             producer.send_reported_within(record, opaque, rk.max_block).map(drop)
         } else {
-            Err(SendError::new(
-                Error::UnknownTopicOrPartition {
-                    topic: topic.to_string(),
-                    partition: None,
-                    waited,
-                    cause: None,
-                },
-                record,
-            ))
+            Err(SendError::new(Error::BufferExhausted { size: 0, max_block: Duration::ZERO }, record))
         };
     }
     match sent {
         Ok(()) => Ok(()),
+        Err(SendError { error: Error::UnknownTopicOrPartition { waited, .. }, record })
+            if waited.is_zero() =>
+        {
+            drop(record);
+            if park() {
+                Ok(())
+            } else {
+                refuse(Error::Closed)
+            }
+        }
         Err(e) => {
             let error = e.error;
             drop(e.record);
-            rk.outq.fetch_sub(1, Ordering::AcqRel);
-            // SAFETY: refused, so kprod never saw the opaque: the Pending is ours again. On failure
-            // the application keeps its payload and headers, as with librdkafka.
-            let mut p = unsafe { Box::from_raw(pending) };
-            p.free_payload = false;
-            let headers = p.headers.take();
-            drop(p);
-            Err(refused(code_of(&error), error.to_string(), headers))
+            refuse(error)
         }
     }
+}
+
+/// Sends a parked message (the UA thread), waiting for its topic's metadata until its
+/// `message.timeout.ms` is up. On `Ok` the message is kprod's; on `Err` it is still the caller's.
+pub(crate) fn send_parked(producer: &kprod::Producer, opaque: u64, timeout: Duration) -> Result<(), Error> {
+    // SAFETY: a parked Pending belongs to the UA queue until this send hands it to kprod; nothing
+    // else reads or frees it meanwhile.
+    let p = unsafe { &*(opaque as usize as *const Pending) };
+    let left = (p.produced_at + timeout).saturating_duration_since(Instant::now());
+    let mut record = Record::new(&*p.rkt.name);
+    let value: Option<&[u8]> = match (&p.copy, p.payload.is_null()) {
+        (Some(c), _) => Some(c),
+        (None, true) => None,
+        // SAFETY: an F_FREE payload is ours; without a flag the application keeps it until the
+        // report (librdkafka's contract).
+        (None, false) => Some(unsafe { std::slice::from_raw_parts(p.payload.cast::<u8>(), p.len) }),
+    };
+    if let Some(v) = value {
+        record = record.value(v);
+    }
+    if let Some(k) = &p.key {
+        record = record.key(&k[..]);
+    }
+    if p.partition != RD_KAFKA_PARTITION_UA {
+        record = record.partition(p.partition);
+    }
+    if p.timestamp != 0 {
+        record = record.timestamp(p.timestamp);
+    }
+    if let Some(h) = &p.headers {
+        for (name, value) in h.iter() {
+            record = record.header(name, value);
+        }
+    }
+    producer.send_reported_within(record, opaque, left).map(drop).map_err(|e| e.error)
 }
 
 /// `rd_kafka_vtype_t`.
@@ -409,114 +466,117 @@ pub unsafe extern "C" fn rd_kafka_produceva(
     vus: *const rd_kafka_vu_t,
     cnt: usize,
 ) -> *mut rd_kafka_error_t {
-    guard(rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__FAIL, "panic in rd_kafka_produceva"), || {
-        // SAFETY: see handle_ref.
-        let Some(h) = (unsafe { handle_ref(rk) }) else {
-            return rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "rk is NULL");
-        };
-        let vus: &[rd_kafka_vu_t] = if cnt == 0 || vus.is_null() {
-            &[]
-        } else {
-            // SAFETY: the caller passes `cnt` vus (API contract).
-            unsafe { std::slice::from_raw_parts(vus, cnt) }
-        };
-        let mut rkt: Option<Arc<rd_kafka_topic_s>> = None;
-        let (mut partition, mut flags, mut timestamp) = (RD_KAFKA_PARTITION_UA, 0, 0);
-        let (mut payload, mut len) = (std::ptr::null_mut(), 0);
-        let (mut key, mut has_key): (&[u8], bool) = (&[], false);
-        let mut msg_opaque = std::ptr::null_mut();
-        let mut headers: Option<Box<rd_kafka_headers_t>> = None;
-        let mut given_headers: *mut rd_kafka_headers_t = std::ptr::null_mut();
-        let mut added: Vec<(String, Option<Vec<u8>>)> = Vec::new();
-        for vu in vus {
-            // SAFETY: each union member is read as the vtype says it was written (API contract).
-            unsafe {
-                match vu.vtype {
-                    vtype::END => break,
-                    vtype::TOPIC => match str_arg(vu.u.cstr) {
-                        Some(name) => rkt = Some(h.topic(name)),
-                        None => {
+    guard_with(
+        || rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__FAIL, "panic in rd_kafka_produceva"),
+        || {
+            // SAFETY: see handle_ref.
+            let Some(h) = (unsafe { handle_ref(rk) }) else {
+                return rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "rk is NULL");
+            };
+            let vus: &[rd_kafka_vu_t] = if cnt == 0 || vus.is_null() {
+                &[]
+            } else {
+                // SAFETY: the caller passes `cnt` vus (API contract).
+                unsafe { std::slice::from_raw_parts(vus, cnt) }
+            };
+            let mut rkt: Option<Arc<rd_kafka_topic_s>> = None;
+            let (mut partition, mut flags, mut timestamp) = (RD_KAFKA_PARTITION_UA, 0, 0);
+            let (mut payload, mut len) = (std::ptr::null_mut(), 0);
+            let (mut key, mut has_key): (&[u8], bool) = (&[], false);
+            let mut msg_opaque = std::ptr::null_mut();
+            let mut headers: Option<Box<rd_kafka_headers_t>> = None;
+            let mut given_headers: *mut rd_kafka_headers_t = std::ptr::null_mut();
+            let mut added: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+            for vu in vus {
+                // SAFETY: each union member is read as the vtype says it was written (API contract).
+                unsafe {
+                    match vu.vtype {
+                        vtype::END => break,
+                        vtype::TOPIC => match str_arg(vu.u.cstr) {
+                            Some(name) => rkt = Some(h.topic(name)),
+                            None => {
+                                return rd_kafka_error_s::boxed(
+                                    RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                    "RD_KAFKA_V_TOPIC: NULL or not UTF-8",
+                                )
+                            }
+                        },
+                        vtype::RKT => match (vu.u.rkt.cast_const()).as_ref() {
+                            Some(t) => rkt = Some(h.topic(&t.name)),
+                            None => {
+                                return rd_kafka_error_s::boxed(
+                                    RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                    "RD_KAFKA_V_RKT: NULL",
+                                )
+                            }
+                        },
+                        vtype::PARTITION => partition = vu.u.i32,
+                        vtype::VALUE => {
+                            payload = vu.u.mem.ptr;
+                            len = vu.u.mem.size;
+                        }
+                        vtype::KEY => {
+                            has_key = !vu.u.mem.ptr.is_null();
+                            if has_key {
+                                key = std::slice::from_raw_parts(vu.u.mem.ptr.cast::<u8>(), vu.u.mem.size);
+                            }
+                        }
+                        vtype::OPAQUE => msg_opaque = vu.u.ptr,
+                        vtype::MSGFLAGS => flags = vu.u.i,
+                        vtype::TIMESTAMP => timestamp = vu.u.i64,
+                        vtype::HEADER => {
+                            let Some(name) = str_arg(vu.u.header.name) else {
+                                return rd_kafka_error_s::boxed(
+                                    RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                    "RD_KAFKA_V_HEADER: NULL name",
+                                );
+                            };
+                            let value = crate::headers::value_arg(vu.u.header.val, vu.u.header.size);
+                            added.push((name.to_string(), value));
+                        }
+                        vtype::HEADERS => given_headers = vu.u.headers,
+                        other => {
                             return rd_kafka_error_s::boxed(
                                 RD_KAFKA_RESP_ERR__INVALID_ARG,
-                                "RD_KAFKA_V_TOPIC: NULL or not UTF-8",
+                                &format!("unknown vtype {other}"),
                             )
                         }
-                    },
-                    vtype::RKT => match (vu.u.rkt.cast_const()).as_ref() {
-                        Some(t) => rkt = Some(h.topic(&t.name)),
-                        None => {
-                            return rd_kafka_error_s::boxed(
-                                RD_KAFKA_RESP_ERR__INVALID_ARG,
-                                "RD_KAFKA_V_RKT: NULL",
-                            )
-                        }
-                    },
-                    vtype::PARTITION => partition = vu.u.i32,
-                    vtype::VALUE => {
-                        payload = vu.u.mem.ptr;
-                        len = vu.u.mem.size;
-                    }
-                    vtype::KEY => {
-                        has_key = !vu.u.mem.ptr.is_null();
-                        if has_key {
-                            key = std::slice::from_raw_parts(vu.u.mem.ptr.cast::<u8>(), vu.u.mem.size);
-                        }
-                    }
-                    vtype::OPAQUE => msg_opaque = vu.u.ptr,
-                    vtype::MSGFLAGS => flags = vu.u.i,
-                    vtype::TIMESTAMP => timestamp = vu.u.i64,
-                    vtype::HEADER => {
-                        let Some(name) = str_arg(vu.u.header.name) else {
-                            return rd_kafka_error_s::boxed(
-                                RD_KAFKA_RESP_ERR__INVALID_ARG,
-                                "RD_KAFKA_V_HEADER: NULL name",
-                            );
-                        };
-                        let value = crate::headers::value_arg(vu.u.header.val, vu.u.header.size);
-                        added.push((name.to_string(), value));
-                    }
-                    vtype::HEADERS => given_headers = vu.u.headers,
-                    other => {
-                        return rd_kafka_error_s::boxed(
-                            RD_KAFKA_RESP_ERR__INVALID_ARG,
-                            &format!("unknown vtype {other}"),
-                        )
                     }
                 }
             }
-        }
-        let Some(rkt) = rkt else {
-            return rd_kafka_error_s::boxed(
-                RD_KAFKA_RESP_ERR__INVALID_ARG,
-                "no topic given (RD_KAFKA_V_TOPIC or RD_KAFKA_V_RKT)",
-            );
-        };
-        if !given_headers.is_null() && !added.is_empty() {
-            return rd_kafka_error_s::boxed(
-                RD_KAFKA_RESP_ERR__CONFLICT,
-                "RD_KAFKA_V_HEADER and RD_KAFKA_V_HEADERS cannot be mixed",
-            );
-        }
-        let owned_given = !given_headers.is_null();
-        if owned_given {
-            // SAFETY: V_HEADERS passes a headers object the library takes over on success; on
-            // failure it is handed back (leaked out of the Box again below).
-            headers = Some(unsafe { Box::from_raw(given_headers) });
-        } else if !added.is_empty() {
-            headers = Some(Box::new(crate::headers::rd_kafka_headers_s::from_pairs(added)));
-        }
-        let m = Msg { rkt, partition, flags, payload, len, key, has_key, msg_opaque, timestamp, headers };
-        match produce(h, m) {
-            Ok(()) => std::ptr::null_mut(),
-            Err(r) => {
-                if owned_given {
-                    // The application still owns its headers object after a failure.
-                    let _ = r.headers.map(Box::into_raw);
-                }
-                rd_kafka_error_s::boxed(r.code, &r.message)
+            let Some(rkt) = rkt else {
+                return rd_kafka_error_s::boxed(
+                    RD_KAFKA_RESP_ERR__INVALID_ARG,
+                    "no topic given (RD_KAFKA_V_TOPIC or RD_KAFKA_V_RKT)",
+                );
+            };
+            if !given_headers.is_null() && !added.is_empty() {
+                return rd_kafka_error_s::boxed(
+                    RD_KAFKA_RESP_ERR__CONFLICT,
+                    "RD_KAFKA_V_HEADER and RD_KAFKA_V_HEADERS cannot be mixed",
+                );
             }
-        }
-    })
+            let owned_given = !given_headers.is_null();
+            if owned_given {
+                // SAFETY: V_HEADERS passes a headers object the library takes over on success; on
+                // failure it is handed back (leaked out of the Box again below).
+                headers = Some(unsafe { Box::from_raw(given_headers) });
+            } else if !added.is_empty() {
+                headers = Some(Box::new(crate::headers::rd_kafka_headers_s::from_pairs(added)));
+            }
+            let m = Msg { rkt, partition, flags, payload, len, key, has_key, msg_opaque, timestamp, headers };
+            match produce(h, m) {
+                Ok(()) => std::ptr::null_mut(),
+                Err(r) => {
+                    if owned_given {
+                        // The application still owns its headers object after a failure.
+                        let _ = r.headers.map(Box::into_raw);
+                    }
+                    rd_kafka_error_s::boxed(r.code, &r.message)
+                }
+            }
+        },
+    )
 }
 
 /// The legacy produce call: 0, or -1 with `errno` and `rd_kafka_last_error()` set.

@@ -12,31 +12,34 @@ use crate::err::*;
 use crate::error::{rd_kafka_error_s, rd_kafka_error_t};
 use crate::handle::{handle_ref, rd_kafka_s, rd_kafka_t, timeout_of};
 use crate::tpl::{offsets_of, rd_kafka_topic_partition_list_t};
-use crate::util::{cstring, guard, str_arg, write_cstr};
+use crate::util::{cstring, guard, guard_with, str_arg, write_cstr};
 
 fn txn_call(
     rk: *mut rd_kafka_t,
     f: impl FnOnce(&rd_kafka_s, &kprod::Producer) -> Result<(), kprod::Error>,
 ) -> *mut rd_kafka_error_t {
-    guard(rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__FAIL, "panic in a transaction call"), || {
-        // SAFETY: see handle_ref.
-        let Some(h) = (unsafe { handle_ref(rk) }) else {
-            return rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "rk is NULL");
-        };
-        let Some(p) = h.producer() else {
-            return rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__DESTROY, "destroyed");
-        };
-        if h.conf.all_props().iter().all(|(k, _)| k != "transactional.id") {
-            return rd_kafka_error_s::boxed(
-                RD_KAFKA_RESP_ERR__NOT_CONFIGURED,
-                "the transactional producer requires transactional.id to be configured",
-            );
-        }
-        match f(h, p) {
-            Ok(()) => std::ptr::null_mut(),
-            Err(e) => rd_kafka_error_s::from_error(&e),
-        }
-    })
+    guard_with(
+        || rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__FAIL, "panic in a transaction call"),
+        || {
+            // SAFETY: see handle_ref.
+            let Some(h) = (unsafe { handle_ref(rk) }) else {
+                return rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "rk is NULL");
+            };
+            let Some(p) = h.producer() else {
+                return rd_kafka_error_s::boxed(RD_KAFKA_RESP_ERR__DESTROY, "destroyed");
+            };
+            if h.conf.all_props().iter().all(|(k, _)| k != "transactional.id") {
+                return rd_kafka_error_s::boxed(
+                    RD_KAFKA_RESP_ERR__NOT_CONFIGURED,
+                    "the transactional producer requires transactional.id to be configured",
+                );
+            }
+            match f(h, p) {
+                Ok(()) => std::ptr::null_mut(),
+                Err(e) => rd_kafka_error_s::from_error(&e),
+            }
+        },
+    )
 }
 
 fn txn_timeout(h: &rd_kafka_s, ms: c_int) -> Duration {

@@ -36,6 +36,11 @@ pub(crate) fn cstring(s: &str) -> CString {
 
 /// Runs `f`, returning `fallback` if it panics (a panic must not unwind into C).
 pub(crate) fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    guard_with(|| fallback, f)
+}
+
+/// As [`guard`], the fallback built only on a panic (for fallbacks that allocate).
+pub(crate) fn guard_with<R>(fallback: impl FnOnce() -> R, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(p) => {
@@ -45,7 +50,7 @@ pub(crate) fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             log::error!("kprod C ABI: caught a panic at the boundary: {what}");
-            fallback
+            fallback()
         }
     }
 }
