@@ -100,14 +100,19 @@ fn consume(topic: &str, n: usize, extra: &[&str]) -> Vec<(String, String, String
         .collect()
 }
 
+/// A delivery report: error, msg_opaque, payload, offset, the thread it ran on.
+type Report = (rd_kafka_resp_err_t, usize, Vec<u8>, i64, ThreadId);
+/// One message's headers as (name, value).
+type Headers = Vec<(String, Vec<u8>)>;
+
 /// What the callbacks saw (the configuration's opaque points at one).
 #[derive(Default)]
 struct Seen {
-    reports: Mutex<Vec<(rd_kafka_resp_err_t, usize, Vec<u8>, i64, ThreadId)>>,
+    reports: Mutex<Vec<Report>>,
     legacy: Mutex<Vec<(rd_kafka_resp_err_t, Vec<u8>, usize)>>,
     errors: Mutex<Vec<(c_int, String, ThreadId)>>,
     stats: Mutex<Vec<String>>,
-    headers: Mutex<Vec<Vec<(String, Vec<u8>)>>>,
+    headers: Mutex<Vec<Headers>>,
 }
 
 unsafe fn seen<'a>(opaque: *mut c_void) -> &'a Seen {
