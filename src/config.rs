@@ -241,9 +241,9 @@ pub static PROPERTIES: &[PropertyDef] = &[
     prop("metadata.max.idle.ms", T::Long, Some("300000"), AtLeast(5000), Low, Support::Yes,
         "A topic not produced to for this long is dropped from the metadata cache."),
     prop("partitioner.class", T::Class, Some("default"),
-        Described("default, murmur2, consistent_random, round_robin"), Medium,
+        Described("default, murmur2, round_robin; librdkafka's random, consistent, consistent_random, murmur2_librdkafka, murmur2_random, fnv1a, fnv1a_random"), Medium,
         Support::Partly("custom partitioners are installed with the producer builder; of Java's classes only RoundRobinPartitioner is recognised"),
-        "How records get partitions: default/murmur2 is Java's (murmur2 of the key, else sticky), consistent_random is librdkafka's (CRC32 of the key, else random), round_robin cycles."),
+        "How records get partitions: default/murmur2 is Java's (murmur2 of the key, else sticky), round_robin cycles; the others are librdkafka's partitioners with librdkafka's hashes (its `murmur2`, which sends null keys to one partition, is murmur2_librdkafka here)."),
     prop("partitioner.adaptive.partitioning.enable", T::Boolean, Some("true"), Validity::Any, Low, Support::Yes,
         "Keyless records favour partitions whose brokers keep up; false picks sticky partitions uniformly."),
     prop("partitioner.availability.timeout.ms", T::Long, Some("0"), AtLeast(0), Low, Support::Yes,
@@ -437,11 +437,9 @@ pub enum AliasKind {
     KibibytesTo(&'static str),
     /// As [`To`](Self::To), except that librdkafka's 0 ("off" or "the OS default") is kprod's -1.
     ZeroIsOffTo(&'static str),
-    /// librdkafka's `partitioner` values: `consistent_random`, `murmur2_random` (Java's murmur2 of the
-    /// key; keyless records go to the sticky partitioner rather than a random partition each) and
-    /// `random` (consistent_random ignoring keys). `consistent`, `murmur2`, `fnv1a` and
-    /// `fnv1a_random` send keyless records to one fixed partition or hash with FNV-1a: not
-    /// implemented, an [`Error::Unsupported`].
+    /// librdkafka's `partitioner` values, each its librdkafka partitioner: `random`, `consistent`,
+    /// `consistent_random`, `murmur2` (`partitioner.class=murmur2_librdkafka`: kprod's `murmur2` is
+    /// Java's), `murmur2_random`, `fnv1a`, `fnv1a_random`.
     Partitioner,
     /// Accepted with no effect; the text says why that is safe.
     NoEffect(&'static str),
@@ -596,6 +594,18 @@ pub enum PartitionerKind {
     ConsistentRandom,
     /// Java's `RoundRobinPartitioner`: each record goes to the next partition.
     RoundRobin,
+    /// librdkafka's `random`: a random partition for every record.
+    Random,
+    /// librdkafka's `consistent`: CRC32 of the key (a null key hashes as empty).
+    Consistent,
+    /// librdkafka's `murmur2`: Java's murmur2 of the key, a null key hashing as empty (one partition).
+    Murmur2Librdkafka,
+    /// librdkafka's `murmur2_random`: Java's murmur2 of the key, else a random partition.
+    Murmur2Random,
+    /// librdkafka's `fnv1a`: FNV-1a of the key (a null key hashes as empty).
+    Fnv1a,
+    /// librdkafka's `fnv1a_random`: FNV-1a of the key, else a random partition.
+    Fnv1aRandom,
     /// A user partitioner supplied to the producer builder.
     Custom,
 }
@@ -607,6 +617,12 @@ impl PartitionerKind {
             PartitionerKind::Default => "default",
             PartitionerKind::ConsistentRandom => "consistent_random",
             PartitionerKind::RoundRobin => "round_robin",
+            PartitionerKind::Random => "random",
+            PartitionerKind::Consistent => "consistent",
+            PartitionerKind::Murmur2Librdkafka => "murmur2_librdkafka",
+            PartitionerKind::Murmur2Random => "murmur2_random",
+            PartitionerKind::Fnv1a => "fnv1a",
+            PartitionerKind::Fnv1aRandom => "fnv1a_random",
             PartitionerKind::Custom => "custom",
         }
     }
@@ -1000,15 +1016,10 @@ impl ProducerConfig {
                 self.set(target, &bytes.to_string()).map_err(rename)
             }
             AliasKind::Partitioner => match v {
-                "consistent_random" => self.set("partitioner.class", "consistent_random"),
-                "murmur2_random" => self.set("partitioner.class", "default"),
-                "random" => {
-                    self.set("partitioner.class", "consistent_random")?;
-                    self.set("partitioner.ignore.keys", "true")
+                "murmur2" => self.set("partitioner.class", "murmur2_librdkafka"),
+                "random" | "consistent" | "consistent_random" | "murmur2_random" | "fnv1a" | "fnv1a_random" => {
+                    self.set("partitioner.class", v)
                 }
-                "consistent" | "murmur2" | "fnv1a" | "fnv1a_random" => Err(Error::Unsupported(format!(
-                    "partitioner={v}: not implemented by kprod (consistent_random, murmur2_random and random are)"
-                ))),
                 other => Err(Error::config(
                     a.name,
                     format!("'{other}' is not one of random, consistent, consistent_random, murmur2, murmur2_random, fnv1a, fnv1a_random"),
@@ -1242,13 +1253,19 @@ fn parse_partitioner(key: &str, v: &str) -> Result<PartitionerKind, Error> {
     match v {
         "" | "default" | "murmur2" => Ok(PartitionerKind::Default),
         "consistent_random" => Ok(PartitionerKind::ConsistentRandom),
+        "random" => Ok(PartitionerKind::Random),
+        "consistent" => Ok(PartitionerKind::Consistent),
+        "murmur2_librdkafka" => Ok(PartitionerKind::Murmur2Librdkafka),
+        "murmur2_random" => Ok(PartitionerKind::Murmur2Random),
+        "fnv1a" => Ok(PartitionerKind::Fnv1a),
+        "fnv1a_random" => Ok(PartitionerKind::Fnv1aRandom),
         "round_robin" | "org.apache.kafka.clients.producer.RoundRobinPartitioner" => {
             Ok(PartitionerKind::RoundRobin)
         }
         "custom" => Err(Error::config(key, "a custom partitioner is given to the producer builder, not as a property")),
         other => Err(Error::config(
             key,
-            format!("'{other}' is not one of default, murmur2, consistent_random, round_robin (Java classes cannot be loaded)"),
+            format!("'{other}' is not one of default, murmur2, round_robin, or librdkafka's random, consistent, consistent_random, murmur2_librdkafka, murmur2_random, fnv1a, fnv1a_random (Java classes cannot be loaded)"),
         )),
     }
 }
@@ -1457,12 +1474,9 @@ pub fn configuration_markdown() -> String {
             AliasKind::To(t) => format!("`{t}`"),
             AliasKind::KibibytesTo(t) => format!("`{t}` (KiB times 1024)"),
             AliasKind::ZeroIsOffTo(t) => format!("`{t}` (0, the OS default, is -1)"),
-            AliasKind::Partitioner => {
-                "`partitioner.class`: consistent_random; murmur2_random is `default` (Java's \
-                murmur2; keyless records sticky, not random each); random is consistent_random with \
-                `partitioner.ignore.keys=true`; consistent, murmur2, fnv1a, fnv1a_random are unsupported"
-                    .to_string()
-            }
+            AliasKind::Partitioner => "`partitioner.class` of the same name (librdkafka's partitioners and \
+                hashes; its `murmur2` is `murmur2_librdkafka`)"
+                .to_string(),
             AliasKind::NoEffect(why) => format!("no effect: {why}"),
         };
         let _ = writeln!(out, "| `{}` | {} |", a.name, markdown_cell(&what));
@@ -1648,10 +1662,13 @@ mod tests {
         c.set("partitioner", "consistent_random").unwrap();
         assert_eq!(c.partitioner(), PartitionerKind::ConsistentRandom);
         c.set("partitioner", "murmur2_random").unwrap();
-        assert_eq!(c.partitioner(), PartitionerKind::Default);
+        assert_eq!(c.partitioner(), PartitionerKind::Murmur2Random);
+        c.set("partitioner", "murmur2").unwrap();
+        assert_eq!(c.partitioner(), PartitionerKind::Murmur2Librdkafka);
         c.set("partitioner", "random").unwrap();
-        assert!(c.partitioner_ignore_keys());
-        assert!(matches!(c.set("partitioner", "fnv1a"), Err(Error::Unsupported(_))));
+        assert_eq!(c.partitioner(), PartitionerKind::Random);
+        c.set("partitioner", "fnv1a").unwrap();
+        assert_eq!(c.partitioner(), PartitionerKind::Fnv1a);
         let e = c.set("partitioner", "bogus").unwrap_err();
         assert_eq!(config_key(&e), "partitioner");
         // A bad value names the librdkafka key, and the kprod one it became.

@@ -235,6 +235,40 @@ impl Partitioner for Murmur2Random {
     }
 }
 
+/// FNV-1a 32 of `data` as librdkafka computes it: the hash as a signed 32-bit value, made
+/// non-negative (Sarama's `NewHashPartitioner`).
+pub fn fnv1a(data: &[u8]) -> u32 {
+    let mut h: u32 = 0x811C_9DC5;
+    for &b in data {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    (h as i32).wrapping_abs() as u32
+}
+
+/// librdkafka's `fnv1a`: `fnv1a(key) % partitions`; a null key hashes as empty.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fnv1a;
+
+impl Partitioner for Fnv1a {
+    fn partition(&self, _: &str, key: Option<&[u8]>, _: Option<&[u8]>, p: &TopicPartitions<'_>) -> i32 {
+        (fnv1a(key.unwrap_or_default()) % p.num_partitions.max(1) as u32) as i32
+    }
+}
+
+/// librdkafka's `fnv1a_random`: [`Fnv1a`] for a non-null key, [`Random`] for a null key.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fnv1aRandom;
+
+impl Partitioner for Fnv1aRandom {
+    fn partition(&self, _: &str, key: Option<&[u8]>, _: Option<&[u8]>, p: &TopicPartitions<'_>) -> i32 {
+        match key {
+            Some(k) => (fnv1a(k) % p.num_partitions.max(1) as u32) as i32,
+            None => librdkafka_random(p),
+        }
+    }
+}
+
 /// Java's `RoundRobinPartitioner`: ignores keys; a per-topic counter walks the available partitions
 /// (all partitions when none has a leader).
 #[derive(Debug, Default)]
@@ -660,6 +694,24 @@ mod tests {
 
     fn unhex(s: &str) -> Vec<u8> {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn fnv1a_matches_librdkafkas_vectors() {
+        // librdkafka's unit test vectors (from Go's hash/fnv).
+        let cases: [(&[u8], u32); 6] = [
+            (b"kafka", 0x0d33_c4e1),
+            (b"giberish123456789", 0x77a5_8295),
+            (b"1234", 0x023b_dd03),
+            (b"PreAmbleWillBeRemoved,ThePrePartThatIs", 0x65cb_d69c),
+            (b"4", 0x310c_a263),
+            (b"", 0x7ee3_623b),
+        ];
+        for (k, want) in cases {
+            assert_eq!(fnv1a(k), want, "{:?}", String::from_utf8_lossy(k));
+        }
+        let p = TopicPartitions::new(7, &[]);
+        assert_eq!(Fnv1a.partition("t", None, None, &p), (0x7ee3_623b_u32 % 7) as i32);
     }
 
     #[test]

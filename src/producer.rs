@@ -603,6 +603,18 @@ impl Producer {
             (None, PartitionerKind::RoundRobin) => {
                 PartitionerChoice::User(Arc::new(partitioner::RoundRobin::new()))
             }
+            (None, PartitionerKind::Random) => PartitionerChoice::User(Arc::new(partitioner::Random)),
+            (None, PartitionerKind::Consistent) => PartitionerChoice::User(Arc::new(partitioner::Consistent)),
+            (None, PartitionerKind::Murmur2Librdkafka) => {
+                PartitionerChoice::User(Arc::new(partitioner::Murmur2))
+            }
+            (None, PartitionerKind::Murmur2Random) => {
+                PartitionerChoice::User(Arc::new(partitioner::Murmur2Random))
+            }
+            (None, PartitionerKind::Fnv1a) => PartitionerChoice::User(Arc::new(partitioner::Fnv1a)),
+            (None, PartitionerKind::Fnv1aRandom) => {
+                PartitionerChoice::User(Arc::new(partitioner::Fnv1aRandom))
+            }
             (None, PartitionerKind::Custom) => {
                 return Err(Error::config(
                     "partitioner.class",

@@ -637,7 +637,7 @@ pub unsafe extern "C" fn rd_kafka_conf_properties_show(fp: *mut libc::FILE) {
                     format!("librdkafka's name for {t}")
                 }
                 AliasKind::Partitioner => {
-                    "librdkafka's partitioner (consistent_random, murmur2_random, random)".into()
+                    "librdkafka's partitioners (random, consistent, consistent_random, murmur2, murmur2_random, fnv1a, fnv1a_random)".into()
                 }
                 AliasKind::NoEffect(why) => format!("accepted, no effect: {why}"),
             };
@@ -954,7 +954,7 @@ pub fn property_mapping(name: &str) -> String {
         }
         Some(AliasKind::KibibytesTo(t)) => format!("kprod's `{t}` in bytes (KiB × 1024; this ABI's default: 1048576 KiB)"),
         Some(AliasKind::ZeroIsOffTo(t)) => format!("kprod's `{t}` (0, the OS default, is -1)"),
-        Some(AliasKind::Partitioner) => "kprod's `partitioner.class`: consistent_random (this ABI's default), murmur2_random (Java's murmur2; keyless records sticky), random; consistent, murmur2, fnv1a, fnv1a_random are RD_KAFKA_CONF_INVALID".into(),
+        Some(AliasKind::Partitioner) => "kprod's `partitioner.class`: librdkafka's random, consistent, consistent_random (this ABI's default), murmur2, murmur2_random, fnv1a, fnv1a_random, with librdkafka's hashes".into(),
         Some(AliasKind::NoEffect(why)) => format!("accepted, no effect: {why}"),
         None => "not supported: RD_KAFKA_CONF_UNKNOWN".into(),
     }
@@ -1025,7 +1025,9 @@ mod tests {
         assert_eq!(set(&mut c, "debug", "nonsense"), RD_KAFKA_CONF_INVALID);
         assert_eq!(set(&mut c, "no.such.thing", "1"), RD_KAFKA_CONF_UNKNOWN);
         assert_eq!(set(&mut c, "linger.ms", "soon"), RD_KAFKA_CONF_INVALID);
-        assert_eq!(set(&mut c, "partitioner", "fnv1a"), RD_KAFKA_CONF_INVALID);
+        assert_eq!(set(&mut c, "partitioner", "fnv1a"), RD_KAFKA_CONF_OK);
+        assert_eq!(set(&mut c, "partitioner", "fnv2"), RD_KAFKA_CONF_INVALID);
+        assert_eq!(set(&mut c, "partitioner", "consistent_random"), RD_KAFKA_CONF_OK);
         assert_eq!(set(&mut c, "enable.idempotence", "1"), RD_KAFKA_CONF_OK);
         let (config, abi) = c.producer_config().unwrap();
         assert_eq!(config.linger(), std::time::Duration::from_millis(20));

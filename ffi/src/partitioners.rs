@@ -38,14 +38,7 @@ unsafe fn key_bytes<'a>(key: *const c_void, keylen: usize) -> &'a [u8] {
     unsafe { std::slice::from_raw_parts(key.cast::<u8>(), keylen) }
 }
 
-fn fnv1a(data: &[u8]) -> u32 {
-    let mut h: i32 = 0x811C_9DC5_u32 as i32;
-    for &b in data {
-        h ^= i32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h.wrapping_abs() as u32
-}
+use kprod::partitioner::fnv1a;
 
 fn modulo(h: u32, cnt: i32) -> i32 {
     if cnt <= 0 {
