@@ -290,6 +290,7 @@ pub struct ProducerBuilder {
     partitioner: Option<Arc<dyn Partitioner>>,
     interceptors: Vec<Arc<dyn ProducerInterceptor>>,
     on_delivery: Option<DeliveryHandler>,
+    on_delivery_batch: Option<BatchDeliveryHandler>,
     token_provider: Option<crate::security::sasl::oauthbearer::TokenCallback>,
     on_error: Option<ErrorHandler>,
     on_statistics: Option<StatisticsHandler>,
@@ -319,10 +320,14 @@ const HOOK_QUEUE: usize = 1024;
 /// A producer-wide handler for the outcomes of [`Producer::send_reported`].
 type DeliveryHandler = Arc<dyn Fn(u64, Result<RecordMetadata, Error>) + Send + Sync>;
 
+/// The same, called once per batch with the batch's outcomes.
+type BatchDeliveryHandler = Arc<dyn Fn(Vec<(u64, Result<RecordMetadata, Error>)>) + Send + Sync>;
+
 /// Where the outcomes of [`Producer::send_reported`] go: the builder's handler, else the report channel.
 #[derive(Clone)]
 enum ReportSink {
     Handler(DeliveryHandler),
+    Batch(BatchDeliveryHandler),
     Channel(ChannelSender<DeliveryReport>),
 }
 
@@ -330,6 +335,7 @@ impl ReportSink {
     fn deliver(&self, opaque: u64, result: Result<RecordMetadata, Error>) {
         match self {
             ReportSink::Handler(h) => h(opaque, result),
+            ReportSink::Batch(h) => h(vec![(opaque, result)]),
             ReportSink::Channel(tx) => {
                 // The receiver lives in the producer; it is gone only after close.
                 let _ = tx.send(DeliveryReport { opaque, result });
@@ -434,6 +440,19 @@ impl ProducerBuilder {
         handler: impl Fn(u64, Result<RecordMetadata, Error>) + Send + Sync + 'static,
     ) -> Self {
         self.on_delivery = Some(Arc::new(handler));
+        self
+    }
+
+    /// As [`on_delivery`](Self::on_delivery), called once per batch with the outcomes of its
+    /// records sent with [`Producer::send_reported`], in order, after the batch's closure callbacks
+    /// (for hosts that hand outcomes to another thread: one hand-over per batch, not per record). It
+    /// replaces an `on_delivery` handler.
+    #[must_use = "the builder does nothing until build()"]
+    pub fn on_delivery_batch(
+        mut self,
+        handler: impl Fn(Vec<(u64, Result<RecordMetadata, Error>)>) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_delivery_batch = Some(Arc::new(handler));
         self
     }
 
@@ -570,6 +589,7 @@ impl Producer {
             partitioner: None,
             interceptors: Vec::new(),
             on_delivery: None,
+            on_delivery_batch: None,
             token_provider: None,
             on_error: None,
             on_statistics: None,
@@ -638,9 +658,10 @@ impl Producer {
         let callback_panics = Arc::new(AtomicU64::new(0));
         let panics = Arc::clone(&callback_panics);
         let (reports_tx, reports) = crossbeam_channel::unbounded();
-        let report_sink = match b.on_delivery {
-            Some(h) => ReportSink::Handler(h),
-            None => ReportSink::Channel(reports_tx),
+        let report_sink = match (b.on_delivery_batch, b.on_delivery) {
+            (Some(h), _) => ReportSink::Batch(h),
+            (None, Some(h)) => ReportSink::Handler(h),
+            (None, None) => ReportSink::Channel(reports_tx),
         };
         let sink = report_sink.clone();
         let id = send_cache::next_producer_id();
@@ -1463,12 +1484,22 @@ fn run_callbacks(batches: impl Iterator<Item = Completions>, reports: &ReportSin
     for completions in batches {
         // The outer guard covers the completion's own code (outcome per record, settling on drop).
         let all = catch_unwind(AssertUnwindSafe(|| {
+            // A batch handler gets the batch's opaque outcomes in one call, after its closures.
+            let mut batch = Vec::new();
             for (callback, outcome) in completions {
-                let run = move || match callback {
+                let run = || match callback {
                     Callback::Fn(f) => f(outcome),
+                    Callback::Opaque(opaque) if matches!(reports, ReportSink::Batch(_)) => {
+                        batch.push((opaque, outcome))
+                    }
                     Callback::Opaque(opaque) => reports.deliver(opaque, outcome),
                 };
                 if let Err(p) = catch_unwind(AssertUnwindSafe(run)) {
+                    caught(p);
+                }
+            }
+            if let (ReportSink::Batch(h), false) = (reports, batch.is_empty()) {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| h(batch))) {
                     caught(p);
                 }
             }

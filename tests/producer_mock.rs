@@ -469,6 +469,30 @@ fn on_delivery_handler_gets_opaques_and_failures_on_the_callback_thread() {
 }
 
 #[test]
+fn on_delivery_batch_gets_each_batchs_outcomes_in_one_call_in_order() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    let calls = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let c = Arc::clone(&calls);
+    let p = Producer::builder(config(&cluster, &[("linger.ms", "50")]))
+        .on_delivery_batch(move |batch: Vec<(u64, Result<RecordMetadata, Error>)>| {
+            let name = std::thread::current().name().map(str::to_owned);
+            c.lock().push((batch.into_iter().map(|(o, r)| (o, r.unwrap().offset)).collect::<Vec<_>>(), name));
+        })
+        .build()
+        .unwrap();
+    for i in 0..500u64 {
+        p.send_reported(Record::new("t").value(i.to_be_bytes().to_vec()), 9000 + i).unwrap();
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+    let calls = calls.lock().clone();
+    let all: Vec<(u64, i64)> = calls.iter().flat_map(|(b, _)| b.iter().copied()).collect();
+    assert_eq!(all, (0..500).map(|i| (9000 + i as u64, i as i64)).collect::<Vec<_>>(), "each once, in order");
+    assert!(calls.len() < 50, "one call per batch, not per record: {} calls", calls.len());
+    assert!(calls.iter().all(|(_, t)| t.as_deref() == Some("kprod-callbacks")));
+}
+
+#[test]
 fn sends_through_the_per_thread_cache_see_added_partitions_and_close() {
     let l = Ledger::new();
     let cluster = MockCluster::new(1).unwrap();

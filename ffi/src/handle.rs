@@ -45,6 +45,8 @@ pub const RD_KAFKA_PURGE_F_NON_BLOCKING: c_int = 0x4;
 pub(crate) enum Event {
     /// A message's outcome (`opaque` is its `Pending`).
     Delivery(u64, Result<RecordMetadata, Error>),
+    /// The outcomes of one batch's messages, in order.
+    Deliveries(Vec<(u64, Result<RecordMetadata, Error>)>),
     /// For `error_cb`.
     Error(rd_kafka_resp_err_t, String),
     /// For `stats_cb`.
@@ -94,7 +96,7 @@ pub struct rd_kafka_s {
     pub(crate) space: Mutex<()>,
     pub(crate) space_freed: Condvar,
     pub(crate) fatal: Arc<Mutex<Option<(rd_kafka_resp_err_t, String)>>>,
-    pub(crate) topics: Mutex<HashMap<Arc<str>, Arc<rd_kafka_topic_s>>>,
+    pub(crate) topics: parking_lot::RwLock<HashMap<Arc<str>, Arc<rd_kafka_topic_s>>>,
     /// The code delivery reports of purged messages carry (`__PURGE_QUEUE` or `__PURGE_INFLIGHT`).
     pub(crate) purge_code: AtomicI32,
     pub(crate) conf: Box<rd_kafka_conf_t>,
@@ -119,9 +121,17 @@ impl rd_kafka_s {
         self.producer.as_deref()
     }
 
+    /// The address of the topic object for `name` (created on first use), valid as long as the handle.
+    pub(crate) fn topic_ptr(&self, name: &str) -> *const rd_kafka_topic_s {
+        if let Some(t) = self.topics.read().get(name) {
+            return Arc::as_ptr(t);
+        }
+        Arc::as_ptr(&self.topic(name))
+    }
+
     /// The topic object for `name`, created on first use.
     pub(crate) fn topic(&self, name: &str) -> Arc<rd_kafka_topic_s> {
-        let mut topics = self.topics.lock();
+        let mut topics = self.topics.write();
         if let Some(t) = topics.get(name) {
             return Arc::clone(t);
         }
@@ -152,6 +162,11 @@ impl rd_kafka_s {
         let rk = std::ptr::from_ref(self).cast_mut();
         match ev {
             Event::Delivery(opaque, result) => crate::produce::report(self, opaque, result),
+            Event::Deliveries(batch) => {
+                for (opaque, result) in batch {
+                    crate::produce::report(self, opaque, result);
+                }
+            }
             Event::Error(code, reason) => match self.cb.error {
                 Some(cb) => {
                     let reason = cstring(&reason);
@@ -262,7 +277,7 @@ fn start(rk: &mut rd_kafka_s, config: ProducerConfig) -> Result<Producer, Error>
     };
     rk.outcomes = Some(outcomes.clone());
     let rk_addr = outcomes.rk;
-    let mut b = Producer::builder(config).on_delivery(move |opaque, result| outcomes.deliver(opaque, result));
+    let mut b = Producer::builder(config).on_delivery_batch(move |batch| outcomes.deliver_batch(batch));
     let tx = rk.events_tx.clone();
     let slot = Arc::clone(&rk.fatal);
     b = b.on_error(move |e| {
@@ -354,7 +369,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             ua_thread: Mutex::new(None),
             outcomes: None,
             delivery_timeout: config.delivery_timeout(),
-            topics: Mutex::new(HashMap::new()),
+            topics: parking_lot::RwLock::new(HashMap::new()),
             purge_code: AtomicI32::new(RD_KAFKA_RESP_ERR__PURGE_QUEUE),
             conf,
             oauth: Arc::default(),
@@ -425,7 +440,12 @@ pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
         }
         // Release what the reports still hold, without calling back (librdkafka does not either).
         while let Ok(ev) = rk.events.try_recv() {
-            if let Event::Delivery(opaque, _) = ev {
+            let opaques: Vec<u64> = match ev {
+                Event::Delivery(opaque, _) => vec![opaque],
+                Event::Deliveries(batch) => batch.into_iter().map(|(o, _)| o).collect(),
+                _ => Vec::new(),
+            };
+            for opaque in opaques {
                 crate::produce::discard(opaque);
                 rk.outq.fetch_sub(1, Ordering::AcqRel);
             }
@@ -434,7 +454,7 @@ pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
             crate::logger::unregister(&s);
         }
         // Topic objects the application did not destroy are freed with the handle.
-        rk.topics.lock().clear();
+        rk.topics.write().clear();
         LIVE.fetch_sub(1, Ordering::AcqRel);
     })
 }

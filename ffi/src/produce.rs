@@ -65,7 +65,8 @@ const PERSISTED: c_int = 2;
 
 /// One accepted message until its report is served.
 pub(crate) struct Pending {
-    rkt: Arc<rd_kafka_topic_s>,
+    /// The handle's topic object (alive as long as the handle, which outlives every message).
+    rkt: *const rd_kafka_topic_s,
     partition: i32,
     /// What the report shows as the payload: the application's pointer (F_FREE, or no flag: it
     /// promised to keep it), or our copy (F_COPY).
@@ -78,7 +79,8 @@ pub(crate) struct Pending {
     msg_opaque: *mut c_void,
     headers: Option<Box<rd_kafka_headers_t>>,
     timestamp: i64,
-    produced_at: Instant,
+    /// `util::coarse_ns` when produced (latency, and the UA queue's deadline).
+    produced_at: u64,
 }
 
 impl Drop for Pending {
@@ -97,7 +99,7 @@ struct DrMessage {
     magic: u64,
     timestamp: i64,
     status: c_int,
-    latency_us: i64,
+    produced_at: u64,
     errstr: Option<CString>,
     headers: *mut rd_kafka_headers_t,
 }
@@ -158,7 +160,7 @@ pub(crate) fn report(rk: &rd_kafka_s, opaque: u64, result: Result<RecordMetadata
     let m = DrMessage {
         msg: rd_kafka_message_t {
             err,
-            rkt: Arc::as_ptr(&p.rkt).cast_mut(),
+            rkt: p.rkt.cast_mut(),
             partition,
             payload,
             len: p.len,
@@ -170,7 +172,7 @@ pub(crate) fn report(rk: &rd_kafka_s, opaque: u64, result: Result<RecordMetadata
         magic: MAGIC,
         timestamp,
         status: status_of(&result),
-        latency_us: i64::try_from(p.produced_at.elapsed().as_micros()).unwrap_or(i64::MAX),
+        produced_at: p.produced_at,
         errstr: result.as_ref().err().map(|e| crate::util::cstring(&e.to_string())),
         headers,
     };
@@ -189,7 +191,8 @@ pub(crate) fn report(rk: &rd_kafka_s, opaque: u64, result: Result<RecordMetadata
 
 /// One message to produce, as the C calls describe it.
 pub(crate) struct Msg<'a> {
-    pub rkt: Arc<rd_kafka_topic_s>,
+    /// The handle's topic object.
+    pub rkt: *const rd_kafka_topic_s,
     pub partition: i32,
     pub flags: c_int,
     pub payload: *mut c_void,
@@ -260,9 +263,10 @@ pub(crate) fn produce(rk: &rd_kafka_s, m: Msg<'_>) -> Result<(), Refused> {
     };
     let copy = m.flags & RD_KAFKA_MSG_F_COPY != 0;
     let free = m.flags & RD_KAFKA_MSG_F_FREE != 0 && !copy;
-    let rkt = Arc::clone(&m.rkt);
+    // SAFETY: the handle's topic objects live as long as the handle (see Pending::rkt).
+    let rkt = unsafe { &*m.rkt };
     let pending = Box::into_raw(Box::new(Pending {
-        rkt: Arc::clone(&m.rkt),
+        rkt: m.rkt,
         partition: m.partition,
         payload: m.payload,
         len: m.len,
@@ -272,7 +276,7 @@ pub(crate) fn produce(rk: &rd_kafka_s, m: Msg<'_>) -> Result<(), Refused> {
         msg_opaque: m.msg_opaque,
         headers: m.headers,
         timestamp: m.timestamp,
-        produced_at: Instant::now(),
+        produced_at: crate::util::coarse_ns(),
     }));
     // SAFETY: the Pending is fully built before the send, because its outcome may be served (and the
     // Pending freed) on another thread as soon as kprod has encoded the record. The headers are only
@@ -363,8 +367,10 @@ pub(crate) fn send_parked(producer: &kprod::Producer, opaque: u64, timeout: Dura
     // SAFETY: a parked Pending belongs to the UA queue until this send hands it to kprod; nothing
     // else reads or frees it meanwhile.
     let p = unsafe { &*(opaque as usize as *const Pending) };
-    let left = (p.produced_at + timeout).saturating_duration_since(Instant::now());
-    let mut record = Record::new(&*p.rkt.name);
+    let deadline = p.produced_at.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
+    let left = Duration::from_nanos(deadline.saturating_sub(crate::util::coarse_ns()));
+    // SAFETY: see Pending::rkt.
+    let mut record = Record::new(&*unsafe { &*p.rkt }.name);
     let value: Option<&[u8]> = match (&p.copy, p.payload.is_null()) {
         (Some(c), _) => Some(c),
         (None, true) => None,
@@ -479,7 +485,7 @@ pub unsafe extern "C" fn rd_kafka_produceva(
                 // SAFETY: the caller passes `cnt` vus (API contract).
                 unsafe { std::slice::from_raw_parts(vus, cnt) }
             };
-            let mut rkt: Option<Arc<rd_kafka_topic_s>> = None;
+            let mut rkt: Option<*const rd_kafka_topic_s> = None;
             let (mut partition, mut flags, mut timestamp) = (RD_KAFKA_PARTITION_UA, 0, 0);
             let (mut payload, mut len) = (std::ptr::null_mut(), 0);
             let (mut key, mut has_key): (&[u8], bool) = (&[], false);
@@ -493,7 +499,7 @@ pub unsafe extern "C" fn rd_kafka_produceva(
                     match vu.vtype {
                         vtype::END => break,
                         vtype::TOPIC => match str_arg(vu.u.cstr) {
-                            Some(name) => rkt = Some(h.topic(name)),
+                            Some(name) => rkt = Some(h.topic_ptr(name)),
                             None => {
                                 return rd_kafka_error_s::boxed(
                                     RD_KAFKA_RESP_ERR__INVALID_ARG,
@@ -502,7 +508,7 @@ pub unsafe extern "C" fn rd_kafka_produceva(
                             }
                         },
                         vtype::RKT => match (vu.u.rkt.cast_const()).as_ref() {
-                            Some(t) => rkt = Some(h.topic(&t.name)),
+                            Some(t) => rkt = Some(h.topic_ptr(&t.name)),
                             None => {
                                 return rd_kafka_error_s::boxed(
                                     RD_KAFKA_RESP_ERR__INVALID_ARG,
@@ -593,8 +599,7 @@ pub unsafe extern "C" fn rd_kafka_produce(
 ) -> c_int {
     guard(-1, || {
         // SAFETY: NULL or a live topic object; its handle outlives it (API contract).
-        let Some((t, h)) = (unsafe { rkt.as_ref() }).and_then(|t| unsafe { t.rk.as_ref() }.map(|h| (t, h)))
-        else {
+        let Some(h) = (unsafe { rkt.as_ref() }).and_then(|t| unsafe { t.rk.as_ref() }) else {
             set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, libc::EINVAL);
             return -1;
         };
@@ -605,7 +610,7 @@ pub unsafe extern "C" fn rd_kafka_produce(
             (unsafe { std::slice::from_raw_parts(key.cast::<u8>(), keylen) }, true)
         };
         let m = Msg {
-            rkt: h.topic(&t.name),
+            rkt: rkt.cast_const(),
             partition,
             flags: msgflags,
             payload,
@@ -640,8 +645,7 @@ pub unsafe extern "C" fn rd_kafka_produce_batch(
 ) -> c_int {
     guard(0, || {
         // SAFETY: NULL or a live topic object; its handle outlives it.
-        let Some((t, h)) = (unsafe { rkt.as_ref() }).and_then(|t| unsafe { t.rk.as_ref() }.map(|h| (t, h)))
-        else {
+        let Some(h) = (unsafe { rkt.as_ref() }).and_then(|t| unsafe { t.rk.as_ref() }) else {
             set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, libc::EINVAL);
             return 0;
         };
@@ -651,7 +655,7 @@ pub unsafe extern "C" fn rd_kafka_produce_batch(
         }
         // SAFETY: the caller's array of message_cnt messages, ours for the call.
         let msgs = unsafe { std::slice::from_raw_parts_mut(rkmessages, n) };
-        let topic = h.topic(&t.name);
+        let topic = rkt.cast_const();
         let mut ok = 0;
         for m in msgs.iter_mut() {
             let (key, has_key): (&[u8], bool) = if m.key.is_null() {
@@ -662,7 +666,7 @@ pub unsafe extern "C" fn rd_kafka_produce_batch(
             };
             let p = if msgflags & RD_KAFKA_MSG_F_PARTITION != 0 { m.partition } else { partition };
             let msg = Msg {
-                rkt: Arc::clone(&topic),
+                rkt: topic,
                 partition: p,
                 flags: msgflags & !RD_KAFKA_MSG_F_PARTITION,
                 payload: m.payload,
@@ -707,7 +711,9 @@ pub unsafe extern "C" fn rd_kafka_message_timestamp(
 #[no_mangle]
 pub unsafe extern "C" fn rd_kafka_message_latency(rkmessage: *const rd_kafka_message_t) -> i64 {
     // SAFETY: see dr().
-    unsafe { dr(rkmessage) }.map_or(-1, |d| d.latency_us)
+    unsafe { dr(rkmessage) }.map_or(-1, |d| {
+        i64::try_from(crate::util::coarse_ns().saturating_sub(d.produced_at) / 1000).unwrap_or(i64::MAX)
+    })
 }
 
 /// -1: kprod does not report which broker wrote a record.

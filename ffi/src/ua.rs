@@ -33,6 +33,24 @@ pub(crate) struct Outcomes {
 }
 
 impl Outcomes {
+    /// A batch's outcomes (kprod's callback thread): one hand-over to the polling thread.
+    pub(crate) fn deliver_batch(&self, mut batch: Vec<(u64, Result<RecordMetadata, Error>)>) {
+        if !self.wants_reports || self.only_errors {
+            let mut keep = Vec::new();
+            for (opaque, result) in batch {
+                if self.wants_reports && result.is_err() {
+                    keep.push((opaque, result));
+                } else {
+                    self.deliver(opaque, result);
+                }
+            }
+            batch = keep;
+        }
+        if !batch.is_empty() {
+            let _ = self.tx.send(Event::Deliveries(batch));
+        }
+    }
+
     pub(crate) fn deliver(&self, opaque: u64, result: Result<RecordMetadata, Error>) {
         if self.wants_reports && !(self.only_errors && result.is_ok()) {
             // Served by rd_kafka_poll; the handle (and so the receiver) outlives every sender.

@@ -106,3 +106,15 @@ pub(crate) fn malloc_cstr(s: &[u8]) -> *mut c_char {
         p.cast()
     }
 }
+
+/// A monotonic clock in nanoseconds at the kernel tick's resolution (CLOCK_MONOTONIC_COARSE: a few
+/// nanoseconds to read, versus tens for the precise clock); per message, for latency and deadlines.
+pub(crate) fn coarse_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into the one we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    u64::try_from(ts.tv_sec)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(ts.tv_nsec).unwrap_or(0))
+}
