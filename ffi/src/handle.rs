@@ -96,6 +96,8 @@ pub struct rd_kafka_s {
     pub(crate) space: Mutex<()>,
     pub(crate) space_freed: Condvar,
     pub(crate) fatal: Arc<Mutex<Option<(rd_kafka_resp_err_t, String)>>>,
+    /// Set once `fatal` is: produce reads it instead of taking the lock per message.
+    pub(crate) has_fatal: Arc<std::sync::atomic::AtomicBool>,
     pub(crate) topics: parking_lot::RwLock<HashMap<Arc<str>, Arc<rd_kafka_topic_s>>>,
     /// The code delivery reports of purged messages carry (`__PURGE_QUEUE` or `__PURGE_INFLIGHT`).
     pub(crate) purge_code: AtomicI32,
@@ -280,10 +282,12 @@ fn start(rk: &mut rd_kafka_s, config: ProducerConfig) -> Result<Producer, Error>
     let mut b = Producer::builder(config).on_delivery_batch(move |batch| outcomes.deliver_batch(batch));
     let tx = rk.events_tx.clone();
     let slot = Arc::clone(&rk.fatal);
+    let has_fatal = Arc::clone(&rk.has_fatal);
     b = b.on_error(move |e| {
         let code = if e.is_fatal() { RD_KAFKA_RESP_ERR__FATAL } else { code_of(e) };
         if e.is_fatal() {
             slot.lock().get_or_insert_with(|| (code_of(e), e.to_string()));
+            has_fatal.store(true, Ordering::Release);
         }
         let _ = tx.send(Event::Error(code, e.to_string()));
     });
@@ -365,6 +369,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             space: Mutex::new(()),
             space_freed: Condvar::new(),
             fatal: Arc::default(),
+            has_fatal: Arc::default(),
             ua: Arc::default(),
             ua_thread: Mutex::new(None),
             outcomes: None,
@@ -617,6 +622,7 @@ pub unsafe extern "C" fn rd_kafka_test_fatal_error(
         }
         *fatal = Some((err, text.clone()));
         drop(fatal);
+        h.has_fatal.store(true, Ordering::Release);
         let _ =
             h.events_tx.send(Event::Error(RD_KAFKA_RESP_ERR__FATAL, format!("Fatal error: {desc}: {text}")));
         // As librdkafka does on a fatal error: queued messages are purged, in-flight ones complete.

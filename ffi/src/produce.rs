@@ -236,7 +236,8 @@ pub(crate) fn produce(rk: &rd_kafka_s, m: Msg<'_>) -> Result<(), Refused> {
     let Some(producer) = rk.producer() else {
         return Err(refused(RD_KAFKA_RESP_ERR__DESTROY, "the handle is being destroyed", m.headers));
     };
-    if let Some((_, reason)) = rk.fatal.lock().clone() {
+    if rk.has_fatal.load(Ordering::Acquire) {
+        let reason = rk.fatal.lock().clone().map(|(_, r)| r).unwrap_or_default();
         return Err(refused(RD_KAFKA_RESP_ERR__FATAL, reason, m.headers));
     }
     let block = m.flags & RD_KAFKA_MSG_F_BLOCK != 0;

@@ -30,6 +30,7 @@ const NOTES: &[(&str, &str)] = &[
     ("rd_kafka_conf_set_rebalance_cb", "consumer: accepted, never called"),
     ("rd_kafka_conf_set_consume_cb", "consumer: accepted, never called"),
     ("rd_kafka_message_broker_id", "always -1"),
+    ("rd_kafka_message_latency", "microseconds from produce to the report, at the kernel tick's resolution (CLOCK_MONOTONIC_COARSE)"),
     ("rd_kafka_message_leader_epoch", "always -1"),
     ("rd_kafka_message_timestamp", "the broker's timestamp of the write; type CREATE_TIME"),
     ("rd_kafka_message_detach_headers", "hands over a copy"),
