@@ -156,20 +156,20 @@ unsafe fn put_value(x: &Header, valuep: *mut *const c_void, sizep: *mut usize) {
     }
 }
 
-/// The last header named `name`.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_header_get_last(
+/// The header of `hdrs` named `name` that `pick` chooses among those so named, into the out-pointers.
+unsafe fn named<'a>(
     hdrs: *const rd_kafka_headers_t,
     name: *const c_char,
     valuep: *mut *const c_void,
     sizep: *mut usize,
+    pick: impl FnOnce(&mut dyn DoubleEndedIterator<Item = &'a Header>) -> Option<&'a Header>,
 ) -> rd_kafka_resp_err_t {
     guard(RD_KAFKA_RESP_ERR__FAIL, || {
         // SAFETY: see hdrs_ref and str_arg.
         let (Some(h), Some(n)) = (unsafe { hdrs_ref(hdrs) }, unsafe { crate::util::str_arg(name) }) else {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
-        match h.list.iter().rev().find(|x| x.name == n) {
+        match pick(&mut h.list.iter().filter(|x| x.name == n)) {
             Some(x) => {
                 // SAFETY: the caller's out-pointers.
                 unsafe { put_value(x, valuep, sizep) };
@@ -178,6 +178,18 @@ pub unsafe extern "C" fn rd_kafka_header_get_last(
             None => RD_KAFKA_RESP_ERR__NOENT,
         }
     })
+}
+
+/// The last header named `name`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_header_get_last(
+    hdrs: *const rd_kafka_headers_t,
+    name: *const c_char,
+    valuep: *mut *const c_void,
+    sizep: *mut usize,
+) -> rd_kafka_resp_err_t {
+    // SAFETY: the caller's contract is named()'s.
+    unsafe { named(hdrs, name, valuep, sizep, |it| it.next_back()) }
 }
 
 /// The `idx`-th header named `name`.
@@ -189,20 +201,8 @@ pub unsafe extern "C" fn rd_kafka_header_get(
     valuep: *mut *const c_void,
     sizep: *mut usize,
 ) -> rd_kafka_resp_err_t {
-    guard(RD_KAFKA_RESP_ERR__FAIL, || {
-        // SAFETY: see hdrs_ref and str_arg.
-        let (Some(h), Some(n)) = (unsafe { hdrs_ref(hdrs) }, unsafe { crate::util::str_arg(name) }) else {
-            return RD_KAFKA_RESP_ERR__INVALID_ARG;
-        };
-        match h.list.iter().filter(|x| x.name == n).nth(idx) {
-            Some(x) => {
-                // SAFETY: the caller's out-pointers.
-                unsafe { put_value(x, valuep, sizep) };
-                RD_KAFKA_RESP_ERR_NO_ERROR
-            }
-            None => RD_KAFKA_RESP_ERR__NOENT,
-        }
-    })
+    // SAFETY: the caller's contract is named()'s.
+    unsafe { named(hdrs, name, valuep, sizep, |it| it.nth(idx)) }
 }
 
 /// The `idx`-th header.
