@@ -93,3 +93,26 @@ fn throttle_and_log_callbacks_run_on_the_polling_thread() {
         rd_kafka_destroy(rk);
     }
 }
+
+#[test]
+fn a_consumer_handle_is_refused_with_an_errstr_and_the_conf_stays_the_callers() {
+    let conf = rd_kafka_conf_new();
+    set(conf, "group.id", "g");
+    let mut err = [0 as c_char; 256];
+    let rk = unsafe { rd_kafka_new(RD_KAFKA_CONSUMER, conf, err.as_mut_ptr(), err.len()) };
+    assert!(rk.is_null());
+    let msg = unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy().into_owned();
+    assert!(msg.contains("producer API only") && msg.contains("RD_KAFKA_CONSUMER"), "{msg}");
+    // On failure the configuration is still the caller's (as in librdkafka): it can be destroyed.
+    unsafe { rd_kafka_conf_destroy(conf) };
+    // A bad value is refused at rd_kafka_new with the reason, too.
+    let conf = rd_kafka_conf_new();
+    set(conf, "bootstrap.servers", "127.0.0.1:9");
+    set(conf, "enable.idempotence", "true");
+    set(conf, "acks", "1");
+    let rk = unsafe { rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.as_mut_ptr(), err.len()) };
+    assert!(rk.is_null());
+    let msg = unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy().into_owned();
+    assert!(msg.contains("acks"), "{msg}");
+    unsafe { rd_kafka_conf_destroy(conf) };
+}
