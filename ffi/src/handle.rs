@@ -280,6 +280,11 @@ fn start(rk: &mut rd_kafka_s, config: ProducerConfig) -> Result<Producer, Error>
     rk.outcomes = Some(outcomes.clone());
     let rk_addr = outcomes.rk;
     let mut b = Producer::builder(config).on_delivery_batch(move |batch| outcomes.deliver_batch(batch));
+    if let Some((cb, opaque)) =
+        rk.conf.topic_conf.as_ref().and_then(|t| t.partitioner.map(|cb| (cb, t.opaque as usize)))
+    {
+        b = b.partitioner(crate::partitioners::CPartitioner { cb, rk: rk_addr, opaque });
+    }
     let tx = rk.events_tx.clone();
     let slot = Arc::clone(&rk.fatal);
     let has_fatal = Arc::clone(&rk.has_fatal);
@@ -724,8 +729,13 @@ pub unsafe extern "C" fn rd_kafka_topic_new(
                     return std::ptr::null_mut();
                 }
             }
-            if t.partitioner.is_some() {
-                log::error!("rd_kafka_topic_new({name}): partitioner_cb is not supported by kprod; use the partitioner property");
+            let producer_wide = h.conf.topic_conf.as_ref().and_then(|d| d.partitioner);
+            if t.partitioner.is_some()
+                && t.partitioner.map(|f| f as usize) != producer_wide.map(|f| f as usize)
+            {
+                log::error!(
+                    "rd_kafka_topic_new({name}): a partitioner_cb other than the default topic configuration's; kprod has one partitioner per producer (set it with rd_kafka_conf_set_default_topic_conf)"
+                );
                 set_last_error(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, libc::EINVAL);
                 return std::ptr::null_mut();
             }

@@ -139,3 +139,35 @@ mod tests {
         }
     }
 }
+
+/// A `partitioner_cb` of the default topic configuration, as kprod's partitioner: called on the
+/// producing thread with the topic object, the key, the partition count and the topic's opaque;
+/// `msg_opaque` is NULL (kprod's partitioner does not see it).
+pub(crate) struct CPartitioner {
+    pub cb: crate::conf::PartitionerCb,
+    /// The handle (alive while its producer runs).
+    pub rk: usize,
+    /// The default topic configuration's opaque, for topics without their own.
+    pub opaque: usize,
+}
+
+impl kprod::partitioner::Partitioner for CPartitioner {
+    fn partition(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        _value: Option<&[u8]>,
+        partitions: &kprod::partitioner::TopicPartitions<'_>,
+    ) -> i32 {
+        // SAFETY: the handle outlives its producer, which is what calls this.
+        let Some(rk) = (unsafe { (self.rk as *const crate::handle::rd_kafka_s).as_ref() }) else { return -1 };
+        let rkt = rk.topic_ptr(topic);
+        // SAFETY: topic objects live as long as the handle.
+        let topic_opaque = unsafe { &*rkt }.opaque.load(std::sync::atomic::Ordering::Acquire);
+        let opaque = if topic_opaque.is_null() { self.opaque as *mut c_void } else { topic_opaque };
+        let (kp, kl) = key.map_or((std::ptr::null(), 0), |k| (k.as_ptr().cast::<c_void>(), k.len()));
+        // SAFETY: the application's partitioner with librdkafka's arguments; the key lives for the
+        // call. A panic cannot come out of C code; the result is range-checked by kprod.
+        unsafe { (self.cb)(rkt, kp, kl, partitions.num_partitions(), opaque, std::ptr::null_mut()) }
+    }
+}

@@ -116,3 +116,75 @@ fn a_consumer_handle_is_refused_with_an_errstr_and_the_conf_stays_the_callers() 
     assert!(msg.contains("acks"), "{msg}");
     unsafe { rd_kafka_conf_destroy(conf) };
 }
+
+static PARTITIONED: Mutex<Vec<(String, usize, i32, usize)>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn by_key_length(
+    rkt: *const rd_kafka_topic_t,
+    _key: *const c_void,
+    keylen: usize,
+    cnt: i32,
+    rkt_opaque: *mut c_void,
+    _msg_opaque: *mut c_void,
+) -> i32 {
+    let name = unsafe { CStr::from_ptr(rd_kafka_topic_name(rkt)) }.to_string_lossy().into_owned();
+    PARTITIONED.lock().unwrap().push((name, keylen, cnt, rkt_opaque as usize));
+    (keylen % cnt as usize) as i32
+}
+
+static REPORTED: Mutex<Vec<(i32, usize)>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn dr(_rk: *mut rd_kafka_t, m: *const rd_kafka_message_t, _o: *mut c_void) {
+    let m = unsafe { &*m };
+    assert_eq!(m.err, 0);
+    REPORTED.lock().unwrap().push((m.partition, m.key_len));
+}
+
+#[test]
+fn the_default_topic_confs_partitioner_cb_places_records() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("pt", 3, 1).unwrap();
+    let conf = rd_kafka_conf_new();
+    set(conf, "bootstrap.servers", &cluster.bootstrap_servers());
+    let tconf = rd_kafka_topic_conf_new();
+    unsafe {
+        rd_kafka_topic_conf_set_partitioner_cb(tconf, Some(by_key_length));
+        rd_kafka_topic_conf_set_opaque(tconf, 4242 as *mut c_void);
+        rd_kafka_conf_set_default_topic_conf(conf, tconf);
+        rd_kafka_conf_set_dr_msg_cb(conf, Some(dr));
+    }
+    let rk = unsafe { rd_kafka_new(RD_KAFKA_PRODUCER, conf, std::ptr::null_mut(), 0) };
+    assert!(!rk.is_null());
+    let topic = CString::new("pt").unwrap();
+    let rkt = unsafe { rd_kafka_topic_new(rk, topic.as_ptr(), std::ptr::null_mut()) };
+    for len in 1..=9usize {
+        let key = vec![b'k'; len];
+        let r = unsafe {
+            rd_kafka_produce(
+                rkt,
+                -1,
+                RD_KAFKA_MSG_F_COPY,
+                b"v".as_ptr().cast_mut().cast(),
+                1,
+                key.as_ptr().cast(),
+                len,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(r, 0);
+    }
+    assert_eq!(unsafe { rd_kafka_flush(rk, 10_000) }, 0);
+    let mut reported = REPORTED.lock().unwrap().clone();
+    reported.sort_by_key(|r| r.1);
+    assert_eq!(
+        reported,
+        (1..=9usize).map(|l| ((l % 3) as i32, l)).collect::<Vec<_>>(),
+        "placed by the callback"
+    );
+    let calls = PARTITIONED.lock().unwrap().clone();
+    assert!(calls.iter().all(|(t, _, cnt, opaque)| t == "pt" && *cnt == 3 && *opaque == 4242), "{calls:?}");
+    unsafe {
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+    }
+}

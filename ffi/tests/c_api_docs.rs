@@ -19,8 +19,8 @@ const NOTES: &[(&str, &str)] = &[
     ("rd_kafka_producev", "variadic: a C shim reads the list and calls rd_kafka_produceva"),
     ("rd_kafka_produce", "without RD_KAFKA_MSG_F_BLOCK only a topic's first metadata is waited for (up to max.block.ms); F_BLOCK waits up to max.block.ms for queue space"),
     ("rd_kafka_produce_batch", "each message's err set; RD_KAFKA_MSG_F_PARTITION honoured"),
-    ("rd_kafka_topic_new", "one object per name; a topic conf may only repeat the producer's topic-level settings (kprod applies them producer-wide); partitioner_cb is refused"),
-    ("rd_kafka_topic_conf_set_partitioner_cb", "accepted, but rd_kafka_topic_new refuses a topic with one: not implemented"),
+    ("rd_kafka_topic_new", "one object per name; a topic conf may only repeat the producer's topic-level settings and partitioner_cb (kprod applies them producer-wide)"),
+    ("rd_kafka_topic_conf_set_partitioner_cb", "the default topic configuration's is the producer's partitioner, called on the producing thread with msg_opaque NULL; a different one per topic is refused"),
     ("rd_kafka_conf_set_log_cb", "log lines reach it through rd_kafka_poll (librdkafka: from its threads unless log.queue)"),
     ("rd_kafka_conf_set_oauthbearer_token_refresh_cb", "called on kprod's token thread (librdkafka's background-callback mode); answer with rd_kafka_oauthbearer_set_token within 30 s"),
     ("rd_kafka_oauthbearer_set_token", "per-token extensions are not sent (use sasl.oauthbearer.extensions)"),
@@ -47,7 +47,7 @@ const NOTES: &[(&str, &str)] = &[
     ("rd_kafka_version", "0x020c01ff (librdkafka 2.12.1's API level)"),
     ("rd_kafka_version_str", "2.12.1-kprod-<version>"),
     ("rd_kafka_commit_transaction", "flushes (serving reports) first, as librdkafka's"),
-    ("rd_kafka_msg_partitioner_random", "for partitioner_cb, which is not implemented"),
+    ("rd_kafka_topic_partition_available", "always 1"),
 ];
 
 /// Every function the header declares, in order.
