@@ -109,37 +109,6 @@ pub unsafe extern "C" fn rd_kafka_topic_partition_available(
     1
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hashes_are_librdkafkas() {
-        // FNV-1a 32 of "kafka" (offset basis 2166136261, prime 16777619), absolute value as i32.
-        let mut h: u32 = 0x811C_9DC5;
-        for b in b"kafka" {
-            h ^= u32::from(*b);
-            h = h.wrapping_mul(0x0100_0193);
-        }
-        assert_eq!(fnv1a(b"kafka"), (h as i32).wrapping_abs() as u32);
-        // SAFETY: a valid key pointer and length.
-        let p = unsafe {
-            rd_kafka_msg_partitioner_consistent(
-                std::ptr::null(),
-                b"key".as_ptr().cast(),
-                3,
-                7,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        };
-        assert_eq!(p, (kprod::partitioner::crc32(b"key") % 7) as i32);
-        for _ in 0..1000 {
-            assert!((0..7).contains(&random(7)));
-        }
-    }
-}
-
 /// A `partitioner_cb` of the default topic configuration, as kprod's partitioner: called on the
 /// producing thread with the topic object, the key, the partition count and the topic's opaque;
 /// `msg_opaque` is NULL (kprod's partitioner does not see it).
@@ -169,5 +138,36 @@ impl kprod::partitioner::Partitioner for CPartitioner {
         // SAFETY: the application's partitioner with librdkafka's arguments; the key lives for the
         // call. A panic cannot come out of C code; the result is range-checked by kprod.
         unsafe { (self.cb)(rkt, kp, kl, partitions.num_partitions(), opaque, std::ptr::null_mut()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_librdkafkas() {
+        // FNV-1a 32 of "kafka" (offset basis 2166136261, prime 16777619), absolute value as i32.
+        let mut h: u32 = 0x811C_9DC5;
+        for b in b"kafka" {
+            h ^= u32::from(*b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+        assert_eq!(fnv1a(b"kafka"), (h as i32).wrapping_abs() as u32);
+        // SAFETY: a valid key pointer and length.
+        let p = unsafe {
+            rd_kafka_msg_partitioner_consistent(
+                std::ptr::null(),
+                b"key".as_ptr().cast(),
+                3,
+                7,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(p, (kprod::partitioner::crc32(b"key") % 7) as i32);
+        for _ in 0..1000 {
+            assert!((0..7).contains(&random(7)));
+        }
     }
 }
