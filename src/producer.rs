@@ -1485,13 +1485,12 @@ fn run_callbacks(batches: impl Iterator<Item = Completions>, reports: &ReportSin
         // The outer guard covers the completion's own code (outcome per record, settling on drop).
         let all = catch_unwind(AssertUnwindSafe(|| {
             // A batch handler gets the batch's opaque outcomes in one call, after its closures.
+            let batching = matches!(reports, ReportSink::Batch(_));
             let mut batch = Vec::new();
             for (callback, outcome) in completions {
                 let run = || match callback {
                     Callback::Fn(f) => f(outcome),
-                    Callback::Opaque(opaque) if matches!(reports, ReportSink::Batch(_)) => {
-                        batch.push((opaque, outcome))
-                    }
+                    Callback::Opaque(opaque) if batching => batch.push((opaque, outcome)),
                     Callback::Opaque(opaque) => reports.deliver(opaque, outcome),
                 };
                 if let Err(p) = catch_unwind(AssertUnwindSafe(run)) {

@@ -193,6 +193,29 @@ const TOPIC_PROPERTIES: &[&str] = &[
     "consume.callback.max.messages",
 ];
 
+/// Topic-level properties that only consumers read (or that a producer honours anyway): accepted,
+/// and free to differ between a topic's configuration and the producer's.
+pub(crate) fn no_effect_on_topic(name: &str) -> bool {
+    matches!(name, "produce.offset.report" | "queuing.strategy" | "consume.callback.max.messages")
+        || name.starts_with("offset.store")
+        || CONSUMER_PROPERTIES.contains(&name)
+}
+
+/// Checks one topic-level property, as `rd_kafka_topic_conf_set` must.
+fn topic_set_one(check: &mut ProducerConfig, abi: &mut AbiProps, name: &str, value: &str) -> SetOutcome {
+    if !TOPIC_PROPERTIES.contains(&name) {
+        return SetOutcome::Unknown(format!("No such configuration property: \"{name}\""));
+    }
+    match name {
+        "queuing.strategy" if value == "fifo" => SetOutcome::Ok,
+        "queuing.strategy" => SetOutcome::Invalid(format!(
+            "Invalid value \"{value}\" for configuration property \"queuing.strategy\": kprod keeps records in order (fifo)"
+        )),
+        n if no_effect_on_topic(n) => SetOutcome::Ok,
+        _ => set_one(check, abi, name, value),
+    }
+}
+
 /// The application's properties, in the order set (a later set of a key replaces it in place).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Props {
@@ -833,19 +856,7 @@ pub unsafe extern "C" fn rd_kafka_topic_conf_set(
                 errstr_size,
             );
         };
-        if !TOPIC_PROPERTIES.contains(&name) {
-            return answer(
-                SetOutcome::Unknown(format!("No such configuration property: \"{name}\"")),
-                errstr,
-                errstr_size,
-            );
-        }
-        let out = match name {
-            "queuing.strategy" if value == "fifo" => SetOutcome::Ok,
-            "queuing.strategy" => SetOutcome::Invalid(format!("Invalid value \"{value}\" for configuration property \"queuing.strategy\": kprod keeps records in order (fifo)")),
-            n if CONSUMER_PROPERTIES.contains(&n) || n.starts_with("offset.store") || n == "consume.callback.max.messages" => SetOutcome::Ok,
-            _ => set_one(&mut c.check, &mut c.abi, name, value),
-        };
+        let out = topic_set_one(&mut c.check, &mut c.abi, name, value);
         if let SetOutcome::Ok = out {
             c.props.put(name, value);
         }
@@ -964,22 +975,7 @@ pub fn property_mapping(name: &str) -> String {
 /// set to `value`, with the errstr (docs/c-api.md's property table).
 pub fn try_set(name: &str, value: &str, topic_level: bool) -> (rd_kafka_conf_res_t, String) {
     let out = if topic_level {
-        if !TOPIC_PROPERTIES.contains(&name) {
-            SetOutcome::Unknown(format!("No such configuration property: \"{name}\""))
-        } else if name == "queuing.strategy" {
-            if value == "fifo" {
-                SetOutcome::Ok
-            } else {
-                SetOutcome::Invalid("fifo only".into())
-            }
-        } else if CONSUMER_PROPERTIES.contains(&name)
-            || name.starts_with("offset.store")
-            || name == "consume.callback.max.messages"
-        {
-            SetOutcome::Ok
-        } else {
-            set_one(&mut ProducerConfig::default(), &mut AbiProps::default(), name, value)
-        }
+        topic_set_one(&mut ProducerConfig::default(), &mut AbiProps::default(), name, value)
     } else {
         rd_kafka_conf_s::new().set(name, value)
     };

@@ -231,20 +231,22 @@ pub extern "C" fn rd_kafka_last_error() -> rd_kafka_resp_err_t {
     crate::util::last_error()
 }
 
+/// The legacy API's errno values and their codes, both ways (`rd_kafka_errno2err`, `errno_of`).
+const ERRNO_CODES: &[(i32, rd_kafka_resp_err_t)] = &[
+    (libc::EINVAL, RD_KAFKA_RESP_ERR__INVALID_ARG),
+    (libc::EBUSY, RD_KAFKA_RESP_ERR__CONFLICT),
+    (libc::ENOENT, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC),
+    (libc::ESRCH, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION),
+    (libc::ETIMEDOUT, RD_KAFKA_RESP_ERR__TIMED_OUT),
+    (libc::EMSGSIZE, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE),
+    (libc::ENOBUFS, RD_KAFKA_RESP_ERR__QUEUE_FULL),
+    (libc::ECANCELED, RD_KAFKA_RESP_ERR__FATAL),
+];
+
 /// The code for an errno value of the legacy API.
 #[no_mangle]
 pub extern "C" fn rd_kafka_errno2err(errnox: c_int) -> rd_kafka_resp_err_t {
-    match errnox {
-        libc::EINVAL => RD_KAFKA_RESP_ERR__INVALID_ARG,
-        libc::EBUSY => RD_KAFKA_RESP_ERR__CONFLICT,
-        libc::ENOENT => RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
-        libc::ESRCH => RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
-        libc::ETIMEDOUT => RD_KAFKA_RESP_ERR__TIMED_OUT,
-        libc::EMSGSIZE => RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
-        libc::ENOBUFS => RD_KAFKA_RESP_ERR__QUEUE_FULL,
-        libc::ECANCELED => RD_KAFKA_RESP_ERR__FATAL,
-        _ => RD_KAFKA_RESP_ERR__FAIL,
-    }
+    ERRNO_CODES.iter().find(|(e, _)| *e == errnox).map_or(RD_KAFKA_RESP_ERR__FAIL, |(_, c)| *c)
 }
 
 /// This thread's errno.
@@ -253,17 +255,9 @@ pub extern "C" fn rd_kafka_errno() -> c_int {
     crate::util::errno()
 }
 
-/// The errno the legacy API sets for a code.
+/// The errno the legacy API sets for a code (EINVAL for the codes without one).
 pub(crate) fn errno_of(code: rd_kafka_resp_err_t) -> i32 {
-    match code {
-        RD_KAFKA_RESP_ERR__QUEUE_FULL => libc::ENOBUFS,
-        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE => libc::EMSGSIZE,
-        RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION => libc::ESRCH,
-        RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC => libc::ENOENT,
-        RD_KAFKA_RESP_ERR__FATAL => libc::ECANCELED,
-        RD_KAFKA_RESP_ERR__TIMED_OUT => libc::ETIMEDOUT,
-        _ => libc::EINVAL,
-    }
+    ERRNO_CODES.iter().find(|(_, c)| *c == code).map_or(libc::EINVAL, |(e, _)| *e)
 }
 
 #[cfg(test)]

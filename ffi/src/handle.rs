@@ -92,7 +92,7 @@ pub struct rd_kafka_s {
     pub(crate) events: Receiver<Event>,
     pub(crate) events_tx: Sender<Event>,
     /// Messages produced and not yet released (librdkafka's `rd_kafka_outq_len`).
-    pub(crate) outq: Arc<AtomicUsize>,
+    pub(crate) outq: AtomicUsize,
     pub(crate) space: Mutex<()>,
     pub(crate) space_freed: Condvar,
     pub(crate) fatal: Arc<Mutex<Option<(rd_kafka_resp_err_t, String)>>>,
@@ -149,13 +149,11 @@ impl rd_kafka_s {
     }
 
     /// Releases a message (after its report, or without one) and wakes a produce waiting for space.
-    pub(crate) fn release(outq: &AtomicUsize, max: usize, rk: Option<&rd_kafka_s>) {
-        let before = outq.fetch_sub(1, Ordering::AcqRel);
-        if before >= max {
-            if let Some(rk) = rk {
-                let _g = rk.space.lock();
-                rk.space_freed.notify_all();
-            }
+    pub(crate) fn release(&self) {
+        let before = self.outq.fetch_sub(1, Ordering::AcqRel);
+        if before >= self.abi.max_messages {
+            let _g = self.space.lock();
+            self.space_freed.notify_all();
         }
     }
 
@@ -271,8 +269,6 @@ pub(crate) use handle as handle_ref;
 fn start(rk: &mut rd_kafka_s, config: ProducerConfig) -> Result<Producer, Error> {
     let outcomes = crate::ua::Outcomes {
         tx: rk.events_tx.clone(),
-        outq: Arc::clone(&rk.outq),
-        max: rk.abi.max_messages,
         wants_reports: rk.cb.dr_msg.is_some() || rk.cb.dr.is_some(),
         only_errors: rk.abi.dr_only_error,
         rk: std::ptr::from_ref::<rd_kafka_s>(rk) as usize,
@@ -370,7 +366,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             tx_timeout,
             events,
             events_tx,
-            outq: Arc::new(AtomicUsize::new(0)),
+            outq: AtomicUsize::new(0),
             space: Mutex::new(()),
             space_freed: Condvar::new(),
             fatal: Arc::default(),
@@ -385,7 +381,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             oauth: Arc::default(),
             log_sink: None,
         });
-        rk.log_sink = crate::logger::register(&rk);
+        rk.log_sink = Some(crate::logger::register(&rk));
         let started = start(&mut rk, config).map(Arc::new).and_then(|p| {
             let outcomes = rk.outcomes.clone().ok_or(Error::Closed)?;
             let t = crate::ua::start(Arc::clone(&rk.ua), Arc::clone(&p), outcomes, rk.delivery_timeout)?;
@@ -446,7 +442,7 @@ pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
         }
         for opaque in rk.ua.take(true) {
             crate::produce::discard(opaque);
-            rk.outq.fetch_sub(1, Ordering::AcqRel);
+            rk.release();
         }
         // Release what the reports still hold, without calling back (librdkafka does not either).
         while let Ok(ev) = rk.events.try_recv() {
@@ -457,7 +453,7 @@ pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
             };
             for opaque in opaques {
                 crate::produce::discard(opaque);
-                rk.outq.fetch_sub(1, Ordering::AcqRel);
+                rk.release();
             }
         }
         if let Some(s) = rk.log_sink.take() {
@@ -715,13 +711,10 @@ pub unsafe extern "C" fn rd_kafka_topic_new(
             Some(unsafe { Box::from_raw(conf) })
         };
         if let Some(t) = &tconf {
+            let producer_props = h.conf.all_props();
             for (k, v) in &t.props.list {
-                let same = h.conf.all_props().iter().any(|(pk, pv)| pk == k && pv == v);
-                let harmless = matches!(k.as_str(), "produce.offset.report" | "queuing.strategy")
-                    || CONSUMER_PROPERTIES.contains(&k.as_str())
-                    || k.starts_with("offset.store")
-                    || k == "consume.callback.max.messages";
-                if !same && !harmless {
+                let same = producer_props.iter().any(|(pk, pv)| pk == k && pv == v);
+                if !same && !crate::conf::no_effect_on_topic(k) {
                     log::error!(
                         "rd_kafka_topic_new({name}): topic property {k}={v} differs from the producer's; kprod applies topic-level properties producer-wide (set it on the rd_kafka_conf_t)"
                     );

@@ -99,7 +99,7 @@ impl log::Log for Logger {
 }
 
 /// Registers a new handle's sink (and installs the logger on first use).
-pub(crate) fn register(rk: &rd_kafka_s) -> Option<Arc<Sink>> {
+pub(crate) fn register(rk: &rd_kafka_s) -> Arc<Sink> {
     INSTALL.call_once(|| {
         let _ = log::set_logger(&LOGGER);
     });
@@ -111,7 +111,7 @@ pub(crate) fn register(rk: &rd_kafka_s) -> Option<Arc<Sink>> {
     });
     SINKS.write().push(Arc::clone(&sink));
     update_max();
-    Some(sink)
+    sink
 }
 
 /// Removes a destroyed handle's sink.

@@ -1,54 +1,32 @@
 //! librdkafka's exported partitioner functions (for `partitioner_cb` callers) and
-//! `rd_kafka_topic_partition_available`. The hashes are librdkafka's: CRC32 (`consistent`),
-//! Java's murmur2 with the sign bit cleared (`murmur2`), FNV-1a with its absolute value (`fnv1a`).
+//! `rd_kafka_topic_partition_available`: each is kprod's partitioner of the same name
+//! (`kprod::partitioner`, librdkafka's hashes), over a topic of `partition_cnt` partitions.
 
-use std::cell::Cell;
 use std::ffi::{c_int, c_void};
+
+use kprod::partitioner::{self as p, Partitioner, TopicPartitions};
 
 use crate::handle::rd_kafka_topic_t;
 
-thread_local! {
-    static RNG: Cell<u64> = Cell::new({
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
-        seed ^ (std::ptr::addr_of!(seed) as u64) | 1
-    });
-}
-
-/// A uniform partition in `0..cnt` (xorshift64*: cheap, per thread, not for secrets).
-fn random(cnt: i32) -> i32 {
+/// `partitioner`'s choice for the C key (NULL: no key; a length of 0: an empty key); -1 for a
+/// partition count that is not positive.
+unsafe fn partition_with(partitioner: &dyn Partitioner, key: *const c_void, keylen: usize, cnt: i32) -> i32 {
     if cnt <= 0 {
         return -1;
     }
-    let r = RNG.with(|s| {
-        let mut x = s.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.set(x);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    });
-    (r % cnt as u64) as i32
-}
-
-unsafe fn key_bytes<'a>(key: *const c_void, keylen: usize) -> &'a [u8] {
-    if key.is_null() || keylen == 0 {
-        return &[];
-    }
-    // SAFETY: the caller's key of keylen bytes (API contract).
-    unsafe { std::slice::from_raw_parts(key.cast::<u8>(), keylen) }
-}
-
-use kprod::partitioner::fnv1a;
-
-fn modulo(h: u32, cnt: i32) -> i32 {
-    if cnt <= 0 {
-        return -1;
-    }
-    (h % cnt as u32) as i32
+    let key = if key.is_null() {
+        None
+    } else if keylen == 0 {
+        Some(&[][..])
+    } else {
+        // SAFETY: the caller's key of keylen bytes (API contract).
+        Some(unsafe { std::slice::from_raw_parts(key.cast::<u8>(), keylen) })
+    };
+    partitioner.partition("", key, None, &TopicPartitions::new(cnt, &[]))
 }
 
 macro_rules! partitioner {
-    ($(#[$doc:meta])* $name:ident, |$key:ident, $null:ident, $cnt:ident| $body:expr) => {
+    ($(#[$doc:meta])* $name:ident, $partitioner:expr) => {
         $(#[$doc])*
         #[no_mangle]
         pub unsafe extern "C" fn $name(
@@ -61,43 +39,32 @@ macro_rules! partitioner {
         ) -> i32 {
             let _ = (rkt, rkt_opaque, msg_opaque);
             // SAFETY: the caller's key of keylen bytes.
-            let $key = unsafe { key_bytes(key, keylen) };
-            let $null = key.is_null();
-            let $cnt = partition_cnt;
-            $body
+            unsafe { partition_with(&$partitioner, key, keylen, partition_cnt) }
         }
     };
 }
 
 partitioner!(
     /// A random partition.
-    rd_kafka_msg_partitioner_random, |_k, _null, cnt| random(cnt));
+    rd_kafka_msg_partitioner_random, p::Random);
 partitioner!(
     /// CRC32 of the key.
-    rd_kafka_msg_partitioner_consistent, |k, _null, cnt| modulo(kprod::partitioner::crc32(k), cnt));
+    rd_kafka_msg_partitioner_consistent, p::Consistent);
 partitioner!(
-/// CRC32 of the key; a random partition for an empty key.
-rd_kafka_msg_partitioner_consistent_random, |k, _null, cnt| if k.is_empty() {
-    random(cnt)
-} else {
-    modulo(kprod::partitioner::crc32(k), cnt)
-});
+    /// CRC32 of the key; a random partition for a NULL or empty key.
+    rd_kafka_msg_partitioner_consistent_random, p::ConsistentRandom);
 partitioner!(
     /// Java's murmur2 of the key (sign bit cleared).
-    rd_kafka_msg_partitioner_murmur2, |k, _null, cnt| modulo((kprod::partitioner::murmur2(k) & 0x7fff_ffff) as u32, cnt));
+    rd_kafka_msg_partitioner_murmur2, p::Murmur2);
 partitioner!(
-/// Java's murmur2 of the key; a random partition for a NULL key.
-rd_kafka_msg_partitioner_murmur2_random, |k, null, cnt| if null {
-    random(cnt)
-} else {
-    modulo((kprod::partitioner::murmur2(k) & 0x7fff_ffff) as u32, cnt)
-});
+    /// Java's murmur2 of the key; a random partition for a NULL key.
+    rd_kafka_msg_partitioner_murmur2_random, p::Murmur2Random);
 partitioner!(
     /// FNV-1a of the key.
-    rd_kafka_msg_partitioner_fnv1a, |k, _null, cnt| modulo(fnv1a(k), cnt));
+    rd_kafka_msg_partitioner_fnv1a, p::Fnv1a);
 partitioner!(
     /// FNV-1a of the key; a random partition for a NULL key.
-    rd_kafka_msg_partitioner_fnv1a_random, |k, null, cnt| if null { random(cnt) } else { modulo(fnv1a(k), cnt) });
+    rd_kafka_msg_partitioner_fnv1a_random, p::Fnv1aRandom);
 
 /// 1: kprod's partitioners consult leadership themselves; a custom partitioner is not supported.
 #[no_mangle]
@@ -146,14 +113,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_are_librdkafkas() {
-        // FNV-1a 32 of "kafka" (offset basis 2166136261, prime 16777619), absolute value as i32.
-        let mut h: u32 = 0x811C_9DC5;
-        for b in b"kafka" {
-            h ^= u32::from(*b);
-            h = h.wrapping_mul(0x0100_0193);
-        }
-        assert_eq!(fnv1a(b"kafka"), (h as i32).wrapping_abs() as u32);
+    fn the_exported_functions_are_kprods_partitioners() {
         // SAFETY: a valid key pointer and length.
         let p = unsafe {
             rd_kafka_msg_partitioner_consistent(
@@ -166,8 +126,45 @@ mod tests {
             )
         };
         assert_eq!(p, (kprod::partitioner::crc32(b"key") % 7) as i32);
+        // SAFETY: a NULL key is allowed.
+        let p = unsafe {
+            rd_kafka_msg_partitioner_fnv1a(
+                std::ptr::null(),
+                std::ptr::null(),
+                0,
+                7,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(p, (kprod::partitioner::fnv1a(b"") % 7) as i32);
         for _ in 0..1000 {
-            assert!((0..7).contains(&random(7)));
+            // SAFETY: as above.
+            let r = unsafe {
+                rd_kafka_msg_partitioner_random(
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    0,
+                    7,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            };
+            assert!((0..7).contains(&r));
         }
+        assert_eq!(
+            // SAFETY: as above.
+            unsafe {
+                rd_kafka_msg_partitioner_random(
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    0,
+                    0,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            },
+            -1
+        );
     }
 }

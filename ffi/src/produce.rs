@@ -186,7 +186,7 @@ pub(crate) fn report(rk: &rd_kafka_s, opaque: u64, result: Result<RecordMetadata
     }
     drop(m);
     drop(p);
-    rd_kafka_s::release(&rk.outq, rk.abi.max_messages, Some(rk));
+    rk.release();
 }
 
 /// One message to produce, as the C calls describe it.
@@ -284,24 +284,7 @@ pub(crate) fn produce(rk: &rd_kafka_s, m: Msg<'_>) -> Result<(), Refused> {
     // read while the record is encoded, inside the send, before any outcome can exist.
     let headers = unsafe { (*pending).headers.as_deref() };
     let topic: &str = &rkt.name;
-    let mut record = Record::new(topic);
-    if let Some(v) = value {
-        record = record.value(v);
-    }
-    if m.has_key {
-        record = record.key(m.key);
-    }
-    if m.partition != RD_KAFKA_PARTITION_UA {
-        record = record.partition(m.partition);
-    }
-    if m.timestamp != 0 {
-        record = record.timestamp(m.timestamp);
-    }
-    if let Some(h) = headers {
-        for (name, value) in h.iter() {
-            record = record.header(name, value);
-        }
-    }
+    let record = record_of(topic, value, m.has_key.then_some(m.key), m.partition, m.timestamp, headers);
     let opaque = pending as usize as u64;
     rk.outq.fetch_add(1, Ordering::AcqRel);
     let refuse = |error: Error| {
@@ -362,6 +345,37 @@ pub(crate) fn produce(rk: &rd_kafka_s, m: Msg<'_>) -> Result<(), Refused> {
     }
 }
 
+/// The record of a message: librdkafka's NULL payload is no value, `RD_KAFKA_PARTITION_UA` no
+/// partition, timestamp 0 none.
+fn record_of<'a>(
+    topic: &'a str,
+    value: Option<&'a [u8]>,
+    key: Option<&'a [u8]>,
+    partition: i32,
+    timestamp: i64,
+    headers: Option<&'a rd_kafka_headers_t>,
+) -> Record<'a> {
+    let mut record = Record::new(topic);
+    if let Some(v) = value {
+        record = record.value(v);
+    }
+    if let Some(k) = key {
+        record = record.key(k);
+    }
+    if partition != RD_KAFKA_PARTITION_UA {
+        record = record.partition(partition);
+    }
+    if timestamp != 0 {
+        record = record.timestamp(timestamp);
+    }
+    if let Some(h) = headers {
+        for (name, value) in h.iter() {
+            record = record.header(name, value);
+        }
+    }
+    record
+}
+
 /// Sends a parked message (the UA thread), waiting for its topic's metadata until its
 /// `message.timeout.ms` is up. On `Ok` the message is kprod's; on `Err` it is still the caller's.
 pub(crate) fn send_parked(producer: &kprod::Producer, opaque: u64, timeout: Duration) -> Result<(), Error> {
@@ -371,7 +385,6 @@ pub(crate) fn send_parked(producer: &kprod::Producer, opaque: u64, timeout: Dura
     let deadline = p.produced_at.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
     let left = Duration::from_nanos(deadline.saturating_sub(crate::util::coarse_ns()));
     // SAFETY: see Pending::rkt.
-    let mut record = Record::new(&*unsafe { &*p.rkt }.name);
     let value: Option<&[u8]> = match (&p.copy, p.payload.is_null()) {
         (Some(c), _) => Some(c),
         (None, true) => None,
@@ -379,23 +392,9 @@ pub(crate) fn send_parked(producer: &kprod::Producer, opaque: u64, timeout: Dura
         // report (librdkafka's contract).
         (None, false) => Some(unsafe { std::slice::from_raw_parts(p.payload.cast::<u8>(), p.len) }),
     };
-    if let Some(v) = value {
-        record = record.value(v);
-    }
-    if let Some(k) = &p.key {
-        record = record.key(&k[..]);
-    }
-    if p.partition != RD_KAFKA_PARTITION_UA {
-        record = record.partition(p.partition);
-    }
-    if p.timestamp != 0 {
-        record = record.timestamp(p.timestamp);
-    }
-    if let Some(h) = &p.headers {
-        for (name, value) in h.iter() {
-            record = record.header(name, value);
-        }
-    }
+    // SAFETY: see Pending::rkt.
+    let topic = &*unsafe { &*p.rkt }.name;
+    let record = record_of(topic, value, p.key.as_deref(), p.partition, p.timestamp, p.headers.as_deref());
     producer.send_reported_within(record, opaque, left).map(drop).map_err(|e| e.error)
 }
 

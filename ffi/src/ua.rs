@@ -24,8 +24,6 @@ use crate::handle::{rd_kafka_s, Event};
 #[derive(Clone)]
 pub(crate) struct Outcomes {
     pub tx: Sender<Event>,
-    pub outq: Arc<AtomicUsize>,
-    pub max: usize,
     pub wants_reports: bool,
     pub only_errors: bool,
     /// The handle (alive while its producer and UA thread run: destroy stops both first).
@@ -33,16 +31,17 @@ pub(crate) struct Outcomes {
 }
 
 impl Outcomes {
+    /// Whether the application reads this outcome's report.
+    fn reported(&self, result: &Result<RecordMetadata, Error>) -> bool {
+        self.wants_reports && !(self.only_errors && result.is_ok())
+    }
+
     /// A batch's outcomes (kprod's callback thread): one hand-over to the polling thread.
     pub(crate) fn deliver_batch(&self, mut batch: Vec<(u64, Result<RecordMetadata, Error>)>) {
-        if !self.wants_reports || self.only_errors {
-            let mut keep = Vec::new();
-            for (opaque, result) in batch {
-                if self.wants_reports && result.is_err() {
-                    keep.push((opaque, result));
-                } else {
-                    self.deliver(opaque, result);
-                }
+        if !batch.iter().all(|(_, r)| self.reported(r)) {
+            let (keep, release): (Vec<_>, Vec<_>) = batch.into_iter().partition(|(_, r)| self.reported(r));
+            for (opaque, result) in release {
+                self.deliver(opaque, result);
             }
             batch = keep;
         }
@@ -52,14 +51,15 @@ impl Outcomes {
     }
 
     pub(crate) fn deliver(&self, opaque: u64, result: Result<RecordMetadata, Error>) {
-        if self.wants_reports && !(self.only_errors && result.is_ok()) {
+        if self.reported(&result) {
             // Served by rd_kafka_poll; the handle (and so the receiver) outlives every sender.
             let _ = self.tx.send(Event::Delivery(opaque, result));
         } else {
             crate::produce::discard(opaque);
-            // SAFETY: see `rk`; only the handle's lock and condvar are touched.
-            let rk = unsafe { (self.rk as *const rd_kafka_s).as_ref() };
-            rd_kafka_s::release(&self.outq, self.max, rk);
+            // SAFETY: see `rk`; only the handle's counter, lock and condvar are touched.
+            if let Some(rk) = unsafe { (self.rk as *const rd_kafka_s).as_ref() } {
+                rk.release();
+            }
         }
     }
 }
@@ -102,15 +102,20 @@ impl Ua {
         true
     }
 
+    /// Counts one message of `topic` out of the queue.
+    fn forget(&self, s: &mut State, topic: &str) {
+        self.parked.fetch_sub(1, Ordering::AcqRel);
+        if let Some(n) = s.per_topic.get_mut(topic) {
+            *n -= 1;
+            if *n == 0 {
+                s.per_topic.remove(topic);
+            }
+        }
+    }
+
     fn pop_front(&self, s: &mut State) {
         if let Some((topic, _)) = s.queue.pop_front() {
-            self.parked.fetch_sub(1, Ordering::AcqRel);
-            if let Some(n) = s.per_topic.get_mut(&topic) {
-                *n -= 1;
-                if *n == 0 {
-                    s.per_topic.remove(&topic);
-                }
-            }
+            self.forget(s, &topic);
         }
     }
 
@@ -119,14 +124,8 @@ impl Ua {
         let mut s = self.state.lock();
         let keep = usize::from(!all && !s.queue.is_empty());
         let taken: Vec<(Arc<str>, u64)> = s.queue.drain(keep..).collect();
-        self.parked.fetch_sub(taken.len(), Ordering::AcqRel);
         for (topic, _) in &taken {
-            if let Some(n) = s.per_topic.get_mut(topic) {
-                *n -= 1;
-                if *n == 0 {
-                    s.per_topic.remove(topic);
-                }
-            }
+            self.forget(&mut s, topic);
         }
         taken.into_iter().map(|(_, o)| o).collect()
     }
