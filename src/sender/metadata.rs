@@ -11,6 +11,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::error::Error;
 use crate::protocol::messages::metadata::MetadataResponse;
+use crate::protocol::messages::produce::NodeEndpoint;
 use crate::protocol::primitives::Uuid;
 use crate::protocol::ErrorCode;
 
@@ -31,6 +32,19 @@ pub struct PartitionLeader {
     /// The leader's node id, or -1 when the partition has none.
     pub leader: i32,
     /// The leader epoch (-1 when unknown).
+    pub leader_epoch: i32,
+}
+
+/// A partition's new leader as a Produce response names it (KIP-951's `current_leader`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderUpdate {
+    /// The topic.
+    pub topic: Arc<str>,
+    /// The partition index.
+    pub partition: i32,
+    /// The new leader's node id.
+    pub leader: i32,
+    /// The new leader's epoch.
     pub leader_epoch: i32,
 }
 
@@ -310,7 +324,19 @@ impl Metadata {
                     let leader =
                         if p.error_code == ErrorCode::LEADER_NOT_AVAILABLE { -1 } else { p.leader_id };
                     *slot = PartitionLeader { leader, leader_epoch: p.leader_epoch };
-                    missing_leader |= leader < 0;
+                    // A broker that lags behind (or this producer's own KIP-951 update) can make the
+                    // cache newer than the answer: an older leader epoch of the same topic never wins
+                    // (Java's `Metadata.updateLatestMetadata`).
+                    if let Some(old) = s.cluster.topics.get(&key).filter(|o| o.topic_id == t.topic_id) {
+                        if let Some(o) =
+                            old.partitions.get(usize::try_from(p.partition_index).unwrap_or(usize::MAX))
+                        {
+                            if p.leader_epoch >= 0 && o.leader_epoch > p.leader_epoch && o.leader >= 0 {
+                                *slot = *o;
+                            }
+                        }
+                    }
+                    missing_leader |= slot.leader < 0;
                 }
             }
             retry_soon |= missing_leader;
@@ -335,6 +361,65 @@ impl Metadata {
         drop(s);
         self.updated.notify_all();
         cluster
+    }
+
+    /// KIP-951: installs the leaders that Produce responses named for partitions that failed with
+    /// NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH, with the endpoints of those leaders, so their
+    /// batches go to the new leader without waiting for a Metadata round trip. An update applies only
+    /// when its leader epoch is newer than the cached one and its leader's address is known. Returns the
+    /// partitions whose leader changed.
+    ///
+    /// # Thread
+    /// The sender thread.
+    pub fn update_leadership(
+        &self,
+        updates: &[LeaderUpdate],
+        endpoints: &[NodeEndpoint],
+    ) -> Vec<(Arc<str>, i32)> {
+        let mut moved = Vec::new();
+        if updates.is_empty() {
+            return moved;
+        }
+        let mut s = self.state.lock();
+        let mut cluster = Cluster::clone(&s.cluster);
+        for e in endpoints {
+            if let Ok(port) = u16::try_from(e.port) {
+                cluster
+                    .brokers
+                    .insert(e.node_id, BrokerAddress { node_id: e.node_id, host: e.host.clone(), port });
+            }
+        }
+        for u in updates {
+            if u.leader < 0 || u.leader_epoch < 0 || !cluster.brokers.contains_key(&u.leader) {
+                continue;
+            }
+            let Some(info) = cluster.topics.get_mut(&u.topic) else { continue };
+            let Some(i) = usize::try_from(u.partition).ok().filter(|&i| i < info.partitions.len()) else {
+                continue;
+            };
+            let known = info.partitions.get(i).copied();
+            if known.is_some_and(|k| k.leader_epoch >= u.leader_epoch) {
+                continue;
+            }
+            let info = Arc::make_mut(info);
+            if let Some(slot) = info.partitions.get_mut(i) {
+                *slot = PartitionLeader { leader: u.leader, leader_epoch: u.leader_epoch };
+            }
+            info.available = (0..info.partitions.len())
+                .filter(|&i| info.partitions.get(i).is_some_and(|p| p.leader >= 0))
+                .filter_map(|i| i32::try_from(i).ok())
+                .collect();
+            moved.push((Arc::clone(&u.topic), u.partition));
+        }
+        if moved.is_empty() {
+            return moved;
+        }
+        s.cluster = Arc::new(cluster);
+        s.version = s.version.wrapping_add(1);
+        self.generation.store(s.version, Ordering::Release);
+        drop(s);
+        self.updated.notify_all();
+        moved
     }
 
     /// Marks a refresh attempt as failed: keeps the request pending (the sender backs off).
@@ -577,6 +662,37 @@ mod tests {
         m.update(&response("t", &[1], ErrorCode::NONE), &wanted, now);
         assert_eq!(m.missing_cause("t", None), None);
         assert!(m.missing_cause("t", Some(4)).unwrap().contains("has 1 partitions"));
+    }
+
+    #[test]
+    fn an_older_leader_epoch_never_replaces_a_newer_one_unless_the_topic_is_new() {
+        let m = Metadata::new(Duration::from_secs(300), Duration::from_secs(300));
+        let now = Instant::now();
+        let _ = m.lookup("t", now);
+        let wanted = m.due(now).unwrap();
+        m.update(&response("t", &[1], ErrorCode::NONE), &wanted, now);
+        let moved = m.update_leadership(
+            &[LeaderUpdate { topic: Arc::from("t"), partition: 0, leader: 2, leader_epoch: 7 }],
+            &[NodeEndpoint { node_id: 2, host: "h2".into(), port: 1, rack: None }],
+        );
+        assert_eq!(moved, vec![(Arc::<str>::from("t"), 0)]);
+        // A lagging broker still reports leader 1 at epoch 3: the cache keeps epoch 7's leader.
+        m.update(&response("t", &[1], ErrorCode::NONE), &wanted, now);
+        assert_eq!(m.cluster().topics["t"].leader(0), Some(2));
+        // Updates for unknown nodes, unknown partitions or old epochs are ignored.
+        for u in [
+            LeaderUpdate { topic: Arc::from("t"), partition: 0, leader: 9, leader_epoch: 8 },
+            LeaderUpdate { topic: Arc::from("t"), partition: 4, leader: 1, leader_epoch: 8 },
+            LeaderUpdate { topic: Arc::from("t"), partition: 0, leader: 1, leader_epoch: 7 },
+            LeaderUpdate { topic: Arc::from("u"), partition: 0, leader: 1, leader_epoch: 8 },
+        ] {
+            assert!(m.update_leadership(&[u.clone()], &[]).is_empty(), "{u:?}");
+        }
+        // The topic recreated (a new id): its first answer is taken whatever the epochs.
+        let mut r = response("t", &[1], ErrorCode::NONE);
+        r.topics[0].topic_id = Uuid([5; 16]);
+        m.update(&r, &wanted, now);
+        assert_eq!(m.cluster().topics["t"].leader(0), Some(1));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::backoff::{Backoff, Jitter};
 use super::driver::{Links, Outbox, TxnContext};
-use super::metadata::Cluster;
+use super::metadata::{Cluster, LeaderUpdate};
 use super::request::{Outgoing, Request};
 use super::shared::SenderShared;
 use crate::accumulator::{BatchAck, ProducerBatch, TopicPartition};
@@ -62,6 +62,9 @@ pub(crate) struct ProduceDriver {
     /// The purge marker: while set, a lost Produce request's batches fail with [`Error::Purged`]
     /// instead of being retried (the sender closed their connections to purge them).
     purging: bool,
+    /// Partitions whose new leader the Produce response being handled named (KIP-951); empty between
+    /// responses.
+    leader_moved: HashSet<TopicPartition>,
 }
 
 impl std::fmt::Debug for ProduceDriver {
@@ -88,6 +91,7 @@ impl ProduceDriver {
             last_load_stats: now,
             started: now,
             purging: false,
+            leader_moved: HashSet::new(),
         }
     }
 
@@ -387,12 +391,20 @@ impl ProduceDriver {
     ) {
         let cluster = self.shared.metadata.cluster();
         let mut slots: Vec<Option<ProducerBatch>> = batches.into_iter().map(Some).collect();
-        for t in &resp.responses {
-            let name: Option<Arc<str>> = if t.topic_id != Uuid::ZERO {
-                cluster.topics.iter().find(|(_, i)| i.topic_id == t.topic_id).map(|(n, _)| Arc::clone(n))
-            } else {
-                None
-            };
+        let names: Vec<Option<Arc<str>>> = resp
+            .responses
+            .iter()
+            .map(|t| {
+                if t.topic_id != Uuid::ZERO {
+                    cluster.topics.iter().find(|(_, i)| i.topic_id == t.topic_id).map(|(n, _)| Arc::clone(n))
+                } else {
+                    cluster.topics.get_key_value(t.name.as_str()).map(|(n, _)| Arc::clone(n))
+                }
+            })
+            .collect();
+        self.learn_leaders(&resp, &names);
+        for (t, name) in resp.responses.iter().zip(&names) {
+            let name = if t.topic_id != Uuid::ZERO { name.clone() } else { None };
             for p in &t.partition_responses {
                 let pos = slots.iter().position(|s| {
                     s.as_ref().is_some_and(|b| {
@@ -420,6 +432,35 @@ impl ProduceDriver {
             // A partition the broker did not answer for: treat as a lost answer.
             let lost = Err((ErrorCode::NETWORK_EXCEPTION, Some("no response for partition".into())));
             self.complete(b, lost, now, tm.as_deref_mut(), out);
+        }
+        self.leader_moved.clear();
+    }
+
+    /// KIP-951: the leaders a response names for partitions that failed because leadership moved go
+    /// into the metadata at once; their batches are then retried on the new leader without a backoff
+    /// or a Metadata round trip (see [`complete`](Self::complete)).
+    fn learn_leaders(&mut self, resp: &ProduceResponse, names: &[Option<Arc<str>>]) {
+        let mut updates = Vec::new();
+        for (t, name) in resp.responses.iter().zip(names) {
+            let Some(name) = name else { continue };
+            for p in &t.partition_responses {
+                let moved = matches!(
+                    p.error_code,
+                    ErrorCode::NOT_LEADER_OR_FOLLOWER | ErrorCode::FENCED_LEADER_EPOCH
+                );
+                if moved && p.current_leader.leader_id >= 0 && p.current_leader.leader_epoch >= 0 {
+                    updates.push(LeaderUpdate {
+                        topic: Arc::clone(name),
+                        partition: p.index,
+                        leader: p.current_leader.leader_id,
+                        leader_epoch: p.current_leader.leader_epoch,
+                    });
+                }
+            }
+        }
+        for (topic, partition) in self.shared.metadata.update_leadership(&updates, &resp.node_endpoints) {
+            log::debug!("{topic}-{partition}: new leader from a Produce response (KIP-951)");
+            self.leader_moved.insert(TopicPartition { topic, partition });
         }
     }
 
@@ -532,10 +573,13 @@ impl ProduceDriver {
             && batch.attempts() < self.config.retries
             && !batch.has_reached_delivery_timeout(now, self.config.delivery_timeout);
         let mut can_retry = code.is_retriable() && generic;
-        if code.invalidates_metadata() {
+        // KIP-951: a partition whose new leader the response named needs neither a refresh nor a
+        // backoff (Java skips the backoff when the leader changed since the last attempt).
+        let moved = self.leader_moved.contains(batch.topic_partition());
+        if code.invalidates_metadata() && !moved {
             self.shared.metadata.request_update();
         }
-        let mut backoff = true;
+        let mut backoff = !moved;
         if let Some(tm) = tm.as_deref_mut() {
             // OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID are not retriable in Kafka's table,
             // but the idempotent producer recovers from them (retry in order, or bump the epoch).
@@ -734,6 +778,42 @@ mod tests {
         b.driver.on_response(1, frame, batches, &body, v, c, b.now, None, &mut out);
         assert_eq!(h.get(Some(Duration::ZERO)).unwrap().unwrap().offset, 42);
         assert!(!b.acc.has_incomplete());
+    }
+
+    #[test]
+    fn a_new_leader_named_by_the_answer_takes_the_retry_at_once_without_a_refresh() {
+        use crate::protocol::messages::produce::{LeaderIdAndEpoch, NodeEndpoint};
+        let mut b = bed(3, -1);
+        b.append();
+        let (frame, batches, v, c) = parts(b.poll(b.now, &mut FakeLinks::ready(&[1])).expect("sent"));
+        assert!(v >= 10, "KIP-951 fields need Produce v10+ (got v{v})");
+        assert!(b.metadata.due(b.now).is_none(), "no refresh pending before the answer");
+        let not_leader = |epoch: i32| {
+            let mut a = answer(vec![PartitionProduceResponse {
+                index: 0,
+                error_code: ErrorCode::NOT_LEADER_OR_FOLLOWER,
+                current_leader: LeaderIdAndEpoch { leader_id: 2, leader_epoch: epoch },
+                ..Default::default()
+            }]);
+            a.node_endpoints = vec![NodeEndpoint { node_id: 2, host: "h2".into(), port: 9093, rack: None }];
+            a
+        };
+        let mut out = Outbox::default();
+        b.driver.on_response(1, frame, batches, &response(v, c, &not_leader(5)), v, c, b.now, None, &mut out);
+        let cluster = b.metadata.cluster();
+        assert_eq!(cluster.topics["t"].leader(0), Some(2), "the answer's leader is installed");
+        assert_eq!(cluster.brokers[&2].port, 9093, "with its endpoint");
+        assert!(b.metadata.due(b.now).is_none(), "no Metadata round trip is asked for");
+        // Retried at once (no retry.backoff.ms) on the new leader.
+        let o = b.poll(b.now, &mut FakeLinks::ready(&[1, 2])).expect("retried at once");
+        assert_eq!(o.node, 2);
+        // An answer naming an older or equal epoch changes nothing, and the usual refresh is asked for.
+        let (frame, batches, v, c) = parts(o);
+        let mut stale = not_leader(5);
+        stale.responses[0].partition_responses[0].current_leader.leader_id = 1;
+        b.driver.on_response(2, frame, batches, &response(v, c, &stale), v, c, b.now, None, &mut out);
+        assert_eq!(b.metadata.cluster().topics["t"].leader(0), Some(2));
+        assert!(b.metadata.due(b.now).is_some(), "no usable leader in the answer: refresh");
     }
 
     #[test]
