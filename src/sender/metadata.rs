@@ -686,7 +686,7 @@ mod tests {
             LeaderUpdate { topic: Arc::from("t"), partition: 0, leader: 1, leader_epoch: 7 },
             LeaderUpdate { topic: Arc::from("u"), partition: 0, leader: 1, leader_epoch: 8 },
         ] {
-            assert!(m.update_leadership(&[u.clone()], &[]).is_empty(), "{u:?}");
+            assert!(m.update_leadership(std::slice::from_ref(&u), &[]).is_empty(), "{u:?}");
         }
         // The topic recreated (a new id): its first answer is taken whatever the epochs.
         let mut r = response("t", &[1], ErrorCode::NONE);
