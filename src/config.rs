@@ -395,11 +395,11 @@ pub static PROPERTIES: &[PropertyDef] = &[
         Support::No("kprod always tries every address a host name resolves to"),
         "How host names are resolved to addresses."),
     prop("metadata.recovery.strategy", T::String, Some("rebootstrap"), Described("rebootstrap, none (case-insensitive)"),
-        Low, Support::No("re-bootstrapping is not configurable yet"),
-        "What to do when no known broker is reachable."),
+        Low, Support::Yes,
+        "What to do when no broker of the last metadata is reachable (KIP-899): `rebootstrap` forgets them and starts again from `bootstrap.servers` (also after `metadata.recovery.rebootstrap.trigger.ms` without metadata, and on REBOOTSTRAP_REQUIRED); `none` keeps trying them."),
     prop("metadata.recovery.rebootstrap.trigger.ms", T::Long, Some("300000"), AtLeast(0), Low,
-        Support::No("re-bootstrapping is not configurable yet"),
-        "How long without usable metadata before re-bootstrapping."),
+        Support::Yes,
+        "How long a wanted metadata refresh may go unanswered before the producer re-bootstraps (KIP-1102)."),
     prop("metric.reporters", T::List, Some("org.apache.kafka.common.metrics.JmxReporter"), Validity::Any, Low,
         Support::No(NO_METRICS), "Java classes that receive metrics."),
     prop("statistics.interval.ms", T::Int, Some("0"), Between(0, 86_400_000), Low, Support::Yes,
@@ -678,6 +678,8 @@ pub struct ProducerConfig {
     metrics_num_samples: usize,
     metrics_sample_window: Duration,
     statistics_interval: Duration,
+    metadata_recovery_rebootstrap: bool,
+    metadata_recovery_rebootstrap_trigger: Duration,
     /// The `ssl.*` and `sasl.*` properties as given (secrets redacted in `Debug`).
     security: Props,
     /// Keys set by the user; Java's adjustments depend on whether a key was given, not on its value.
@@ -728,6 +730,8 @@ impl Default for ProducerConfig {
             metrics_num_samples: 2,
             metrics_sample_window: ms(30_000),
             statistics_interval: Duration::ZERO,
+            metadata_recovery_rebootstrap: true,
+            metadata_recovery_rebootstrap_trigger: ms(300_000),
             security: Props::default(),
             explicit: BTreeSet::new(),
         }
@@ -780,6 +784,10 @@ getters! {
     metadata_max_age: Duration;
     /// `metadata.max.idle.ms`.
     metadata_max_idle: Duration;
+    /// `metadata.recovery.strategy` is `rebootstrap`.
+    metadata_recovery_rebootstrap: bool;
+    /// `metadata.recovery.rebootstrap.trigger.ms`.
+    metadata_recovery_rebootstrap_trigger: Duration;
     /// `partitioner.class`.
     partitioner: PartitionerKind;
     /// `partitioner.adaptive.partitioning.enable`.
@@ -966,6 +974,14 @@ impl ProducerConfig {
             "max.request.size" => self.max_request_size = size(),
             "metadata.max.age.ms" => self.metadata_max_age = ms(),
             "metadata.max.idle.ms" => self.metadata_max_idle = ms(),
+            "metadata.recovery.strategy" => {
+                self.metadata_recovery_rebootstrap = match v.to_ascii_lowercase().as_str() {
+                    "rebootstrap" => true,
+                    "none" => false,
+                    _ => return Err(Error::config(key, format!("'{v}' is not one of: rebootstrap, none"))),
+                }
+            }
+            "metadata.recovery.rebootstrap.trigger.ms" => self.metadata_recovery_rebootstrap_trigger = ms(),
             "partitioner.class" => self.partitioner = parse_partitioner(key, v)?,
             "partitioner.adaptive.partitioning.enable" => {
                 self.partitioner_adaptive_partitioning = parse_bool(key, v)?

@@ -1376,6 +1376,9 @@ impl Parts {
             idempotence: config.enable_idempotence(),
             transaction_timeout: config.transaction_timeout(),
             security: None,
+            rebootstrap_trigger: config
+                .metadata_recovery_rebootstrap()
+                .then(|| config.metadata_recovery_rebootstrap_trigger()),
         };
         Parts { accumulator, metadata, sender }
     }

@@ -422,6 +422,23 @@ impl Metadata {
         moved
     }
 
+    /// Re-bootstraps (KIP-899): forgets every broker and topic of the last metadata, so the next
+    /// connection goes to `bootstrap.servers` (resolved afresh) and sends wait for the metadata that
+    /// answer brings. Batches already queued stay queued; they drain once their leaders are known again.
+    ///
+    /// # Thread
+    /// The sender thread.
+    pub fn rebootstrap(&self, why: &str) {
+        log::info!("re-bootstrapping from bootstrap.servers: {why}");
+        let mut s = self.state.lock();
+        s.cluster = Arc::new(Cluster::default());
+        s.need_update = true;
+        s.version = s.version.wrapping_add(1);
+        self.generation.store(s.version, Ordering::Release);
+        drop(s);
+        self.updated.notify_all();
+    }
+
     /// Marks a refresh attempt as failed: keeps the request pending (the sender backs off).
     pub fn failed_update(&self) {
         let mut s = self.state.lock();

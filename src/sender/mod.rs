@@ -85,6 +85,9 @@ pub(crate) struct SenderConfig {
     pub transaction_timeout: Duration,
     /// TLS and SASL of the broker connections (`None`: PLAINTEXT).
     pub security: Option<Arc<crate::security::Security>>,
+    /// `metadata.recovery.rebootstrap.trigger.ms` when `metadata.recovery.strategy=rebootstrap`;
+    /// `None` for `none`.
+    pub rebootstrap_trigger: Option<Duration>,
 }
 
 /// The sender thread's state (Java's `Sender` with its `NetworkClient`).
@@ -134,6 +137,7 @@ pub(crate) fn net_config(config: &SenderConfig) -> NetConfig {
         idle: config.connections_max_idle,
         socket: config.socket,
         security: config.security.clone(),
+        rebootstrap: config.rebootstrap_trigger.is_some(),
     }
 }
 
@@ -180,7 +184,8 @@ impl<I: Io> Sender<I> {
             retry,
             config.retry_backoff,
             now,
-        );
+        )
+        .with_rebootstrap(config.rebootstrap_trigger);
         Sender {
             shared,
             net,
@@ -733,6 +738,7 @@ pub(crate) mod fake {
             idle: None,
             socket: Default::default(),
             security: None,
+            rebootstrap: false,
         };
         #[allow(clippy::expect_used)]
         let (_net, wake) =

@@ -11,7 +11,7 @@ use super::metadata::Metadata;
 use super::request::{Outgoing, Request};
 use crate::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
 use crate::protocol::primitives::Uuid;
-use crate::protocol::{decode_response, Message};
+use crate::protocol::{decode_response, ErrorCode, Message};
 
 /// The metadata driver.
 #[derive(Debug)]
@@ -25,6 +25,10 @@ pub(crate) struct MetadataDriver {
     failures: u32,
     next_attempt: Instant,
     jitter: Jitter,
+    /// `metadata.recovery.rebootstrap.trigger.ms` (KIP-1102), when re-bootstrapping is on.
+    rebootstrap_trigger: Option<Duration>,
+    /// Since when a wanted refresh has gone unanswered (`None`: the last one was answered).
+    unanswered_since: Option<Instant>,
 }
 
 impl MetadataDriver {
@@ -49,7 +53,15 @@ impl MetadataDriver {
             failures: 0,
             next_attempt: now,
             jitter: Jitter::from_entropy(),
+            rebootstrap_trigger: None,
+            unanswered_since: None,
         }
+    }
+
+    /// Turns re-bootstrapping on (`metadata.recovery.strategy=rebootstrap`) with its trigger time.
+    pub(crate) fn with_rebootstrap(mut self, trigger: Option<Duration>) -> Self {
+        self.rebootstrap_trigger = trigger;
+        self
     }
 
     /// Sends a Metadata request when one is due and none is in flight, to the least loaded ready
@@ -62,6 +74,16 @@ impl MetadataDriver {
         if due_in > Duration::ZERO {
             out.wake_in(due_in);
             return;
+        }
+        // KIP-1102: a wanted refresh unanswered for the trigger time re-bootstraps.
+        let since = *self.unanswered_since.get_or_insert(now);
+        if let Some(trigger) = self.rebootstrap_trigger {
+            if now.saturating_duration_since(since) >= trigger {
+                self.metadata.rebootstrap("no metadata for metadata.recovery.rebootstrap.trigger.ms");
+                self.unanswered_since = Some(now);
+            } else {
+                out.wake_in(trigger - now.saturating_duration_since(since));
+            }
         }
         if now < self.next_attempt {
             out.wake_in(self.next_attempt - now);
@@ -118,8 +140,21 @@ impl MetadataDriver {
         now: Instant,
     ) {
         match decode_response::<MetadataRequest>(body, version, correlation_id) {
+            Ok(resp)
+                if resp.error_code == ErrorCode::REBOOTSTRAP_REQUIRED
+                    && self.rebootstrap_trigger.is_some() =>
+            {
+                // KIP-1102: the cluster tells us our bootstrap view is wrong.
+                self.metadata.rebootstrap(&format!("node {node} answered REBOOTSTRAP_REQUIRED"));
+                self.unanswered_since = Some(now);
+            }
+            Ok(resp) if resp.error_code != ErrorCode::NONE => {
+                log::warn!("Metadata response from node {node}: {}", resp.error_code);
+                self.on_lost(now);
+            }
             Ok(resp) => {
                 self.failures = 0;
+                self.unanswered_since = None;
                 let cluster = self.metadata.update(&resp, topics, now);
                 log::debug!("metadata: {} brokers, {} topics", cluster.brokers.len(), cluster.topics.len());
             }
@@ -228,6 +263,65 @@ mod tests {
         let mut out = Outbox::default();
         d.poll(now + Duration::from_millis(300), &mut links, &mut out);
         assert!(sent(&out).is_some(), "asked again");
+    }
+
+    #[test]
+    fn rebootstraps_after_the_trigger_time_without_an_answer_and_on_rebootstrap_required() {
+        let now = Instant::now();
+        let (d, metadata) = driver(now);
+        let mut d = d.with_rebootstrap(Some(Duration::from_secs(5)));
+        let _ = metadata.lookup("t", now);
+        let mut links = FakeLinks::ready(&[1]);
+        let mut out = Outbox::default();
+        d.poll(now, &mut links, &mut out);
+        let (o, topics) = sent(&out).unwrap();
+        let (version, corr) = (o.version, o.correlation_id);
+        d.on_response(1, &topics, &response(version, corr, &one_topic("t")), version, corr, now);
+        assert_eq!(metadata.broker_ids(), vec![1]);
+        // A refresh is wanted but no broker answers: at 5 s the producer starts again from bootstrap.
+        metadata.request_update();
+        let later = now + Duration::from_secs(1);
+        d.poll(later, &mut FakeLinks::default(), &mut Outbox::default());
+        d.poll(later + Duration::from_secs(4), &mut FakeLinks::default(), &mut Outbox::default());
+        assert_eq!(metadata.broker_ids(), vec![1], "not yet");
+        d.poll(later + Duration::from_secs(5), &mut FakeLinks::default(), &mut Outbox::default());
+        assert!(metadata.broker_ids().is_empty(), "re-bootstrapped");
+        assert!(matches!(metadata.lookup("t", now), Ok(Lookup::Missing(_))), "sends wait for metadata");
+        // An answer brings the brokers back; REBOOTSTRAP_REQUIRED clears them again.
+        let at = later + Duration::from_secs(6);
+        let mut out = Outbox::default();
+        d.poll(at, &mut links, &mut out);
+        let (o, topics) = sent(&out).unwrap();
+        let (version, corr) = (o.version, o.correlation_id);
+        assert!(version >= 13, "REBOOTSTRAP_REQUIRED comes in Metadata v13");
+        d.on_response(1, &topics, &response(version, corr, &one_topic("t")), version, corr, at);
+        assert_eq!(metadata.broker_ids(), vec![1]);
+        metadata.request_update();
+        let mut out = Outbox::default();
+        d.poll(at + Duration::from_secs(1), &mut links, &mut out);
+        let (o, topics) = sent(&out).unwrap();
+        let (version, corr) = (o.version, o.correlation_id);
+        let required = MetadataResponse { error_code: ErrorCode::REBOOTSTRAP_REQUIRED, ..one_topic("t") };
+        d.on_response(1, &topics, &response(version, corr, &required), version, corr, at);
+        assert!(metadata.broker_ids().is_empty(), "REBOOTSTRAP_REQUIRED re-bootstraps");
+    }
+
+    #[test]
+    fn without_rebootstrap_the_known_brokers_stay() {
+        let now = Instant::now();
+        let (mut d, metadata) = driver(now);
+        let _ = metadata.lookup("t", now);
+        let mut links = FakeLinks::ready(&[1]);
+        let mut out = Outbox::default();
+        d.poll(now, &mut links, &mut out);
+        let (o, topics) = sent(&out).unwrap();
+        let (version, corr) = (o.version, o.correlation_id);
+        d.on_response(1, &topics, &response(version, corr, &one_topic("t")), version, corr, now);
+        metadata.request_update();
+        for s in [1, 400, 900] {
+            d.poll(now + Duration::from_secs(s), &mut FakeLinks::default(), &mut Outbox::default());
+        }
+        assert_eq!(metadata.broker_ids(), vec![1]);
     }
 
     #[test]

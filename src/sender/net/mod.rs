@@ -53,6 +53,9 @@ pub(crate) struct NetConfig {
     pub socket: SocketOptions,
     /// TLS and SASL (`None`: PLAINTEXT).
     pub security: Option<Arc<Security>>,
+    /// `metadata.recovery.strategy=rebootstrap`: when every broker of the metadata is backing off,
+    /// start again from `bootstrap.servers` (KIP-899).
+    pub rebootstrap: bool,
 }
 
 /// What happened on the network, for the sender to hand to the driver that owns the request.
@@ -753,21 +756,35 @@ impl<I: Io> Network<I> {
         {
             return; // one is on its way
         }
-        let mut candidates = self.metadata.broker_ids();
-        candidates.sort_unstable();
-        if candidates.is_empty() {
-            candidates = (0..self.config.bootstrap.len()).map(|i| -(i as i32) - 1).collect();
-        }
-        let n = candidates.len();
-        for i in 0..n {
-            let node = candidates[(self.next_candidate + i) % n];
-            let b = self.brokers.get(&node);
-            if b.is_some_and(|b| b.conn.is_some() || b.next_attempt.is_some_and(|t| now < t)) {
-                continue;
+        for attempt in 0..2 {
+            let mut candidates = self.metadata.broker_ids();
+            candidates.sort_unstable();
+            let known = !candidates.is_empty();
+            if !known {
+                candidates = (0..self.config.bootstrap.len()).map(|i| -(i as i32) - 1).collect();
             }
-            self.next_candidate = (self.next_candidate + i + 1) % n;
-            self.connect(node, now, timeout);
-            return;
+            let n = candidates.len();
+            for i in 0..n {
+                let node = candidates[(self.next_candidate + i) % n];
+                let b = self.brokers.get(&node);
+                if b.is_some_and(|b| b.conn.is_some() || b.next_attempt.is_some_and(|t| now < t)) {
+                    continue;
+                }
+                self.next_candidate = (self.next_candidate + i + 1) % n;
+                self.connect(node, now, timeout);
+                return;
+            }
+            // Java's rebootstrap trigger: no broker of the metadata can be tried. The bootstrap
+            // servers (which a load balancer or DNS name may now point elsewhere) are tried at once.
+            if !(known && self.config.rebootstrap && attempt == 0) {
+                break;
+            }
+            self.metadata.rebootstrap("no broker of the last metadata is reachable");
+            for i in 0..self.config.bootstrap.len() {
+                if let Some(b) = self.brokers.get_mut(&(-(i as i32) - 1)) {
+                    b.next_attempt = None;
+                }
+            }
         }
         // Everyone is backing off: come back when the first may be tried.
         if let Some(t) = self.brokers.values().filter_map(|b| b.next_attempt).filter(|&t| t > now).min() {
