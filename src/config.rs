@@ -417,7 +417,9 @@ pub static PROPERTIES: &[PropertyDef] = &[
         Support::No("Java config providers cannot be loaded; resolve values before passing them"),
         "Java classes that expand variables in property values."),
     prop("transaction.two.phase.commit.enable", T::Boolean, Some("false"), Validity::Any, Low,
-        Support::No("two-phase commit (KIP-939) is not supported"),
+        Support::No("two-phase commit (KIP-939) is unfinished in Kafka 4.4.0: its broker answers InitProducerId v6 \
+            with KeepPreparedTxn UNSUPPORTED_VERSION, so a restarted producer cannot complete its prepared \
+            transaction (docs/protocol.md)"),
         "Let an external coordinator complete transactions."),
     prop("security.providers", T::String, Some("null"), Validity::Any, Low, Support::No(NO_JVM_TLS),
         "Java security provider classes."),
