@@ -1698,6 +1698,16 @@ mod tests {
     }
 
     #[test]
+    fn two_phase_commit_is_refused_with_the_brokers_reason() {
+        let mut c = base();
+        let e = c.set("transaction.two.phase.commit.enable", "true").unwrap_err();
+        let Error::Unsupported(m) = &e else { panic!("{e:?}") };
+        assert!(m.starts_with("transaction.two.phase.commit.enable: "), "{m}");
+        assert!(m.contains("KeepPreparedTxn UNSUPPORTED_VERSION") && m.contains("4.4.0"), "{m}");
+        c.set("transaction.two.phase.commit.enable", "false").unwrap();
+    }
+
+    #[test]
     fn unsupported_java_keys() {
         let mut c = base();
         let e = c.set("key.serializer", "org.example.Ser").unwrap_err();

@@ -28,8 +28,10 @@
 // What it shows against Kafka 4.4.0 (docs/protocol.md, "Two-phase commit"): commit, inproc and prepare
 // work, but keep prints `nothing kept`: kafka-clients 4.4.0 builds InitProducerId without Enable2Pc or
 // KeepPreparedTxn (it only logs them), so the broker sees a plain InitProducerId and aborts the
-// prepared transaction. Sent on the wire (tests/transactions_2pc_kafka.rs), KeepPreparedTxn is
-// refused by the 4.4.0 broker with UNSUPPORTED_VERSION.
+// prepared transaction. Nor does it send Enable2Pc: `kafka-transactions.sh describe` shows a
+// prepared transaction's TransactionTimeoutMs as 60000 (the default), and the coordinator aborts it
+// after that. Sent on the wire (tests/transactions_2pc_kafka.rs), KeepPreparedTxn is refused by the
+// 4.4.0 broker with UNSUPPORTED_VERSION.
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
