@@ -5,7 +5,7 @@
 //! "Two-phase commit").
 //!
 //! The cluster (`KAFKA_BOOTSTRAP_2PC`, scripts/kafka name `KPROD_KAFKA_NAME_2PC`) is one Kafka 4.4.0
-//! broker started with `transaction.two.phase.commit.enable=true` (the broker side of 2PC) and
+//! broker (4.3.1 behaves the same) started with `transaction.two.phase.commit.enable=true` (the broker side of 2PC) and
 //! `unstable.api.versions.enable=true` (InitProducerId v6 is `latestVersionUnstable` in 4.4.0, so the
 //! broker advertises only v0–5 without it). One broker, so it is every transaction coordinator.
 //!
@@ -25,6 +25,7 @@ use common::client::{batch, produce_req, Client, Producer as Pid};
 use common::*;
 use kprod::protocol::messages::add_partitions_to_txn::{AddPartitionsToTxnRequest, AddPartitionsToTxnTopic};
 use kprod::protocol::messages::end_txn::EndTxnRequest;
+use kprod::protocol::messages::find_coordinator::FindCoordinatorRequest;
 use kprod::protocol::messages::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use kprod::protocol::messages::ApiVersionsRequest;
 use kprod::protocol::{ApiKey, ErrorCode};
@@ -35,6 +36,23 @@ fn connect() -> (Client, String) {
     let bs = bootstrap("KAFKA_BOOTSTRAP_2PC");
     let first = bs.split(',').next().unwrap().to_string();
     (Client::connect(&first), cluster_name("KPROD_KAFKA_NAME_2PC"))
+}
+
+/// Asks for `tid`'s transaction coordinator until there is one (the first lookup on a new cluster
+/// creates `__transaction_state`), for at most `T`; it must be the one broker `c` talks to.
+fn find_coordinator(c: &mut Client, tid: &str) {
+    let deadline = Instant::now() + T;
+    loop {
+        let r = c.call(4, &FindCoordinatorRequest::single(1, tid));
+        let found = r.coordinator(4, tid).expect("an answer for the transactional id");
+        if found.error_code == ErrorCode::NONE {
+            let addr = c.stream.peer_addr().unwrap();
+            assert_eq!(found.port, i32::from(addr.port()), "the coordinator is the broker connected to");
+            return;
+        }
+        assert!(Instant::now() < deadline, "FindCoordinator for {tid}: {:?}", found.error_code);
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Sends `req` at `version` until the answer is not a transient coordinator error (loading, moving,
@@ -119,6 +137,7 @@ fn keep_prepared_txn_is_refused_and_the_prepared_transaction_aborts() {
     let topic = unique_topic("tpc");
     create_topic(&cluster, &topic, 1, 1);
     let tid = unique_topic("tpc-tid");
+    find_coordinator(&mut c, &tid);
 
     // The first producer instance: 2PC on, one record, then "prepare" (nothing on the wire: the
     // producer stops sending and hands its producer id and epoch to the external coordinator).
