@@ -417,7 +417,9 @@ pub static PROPERTIES: &[PropertyDef] = &[
         Support::No("Java config providers cannot be loaded; resolve values before passing them"),
         "Java classes that expand variables in property values."),
     prop("transaction.two.phase.commit.enable", T::Boolean, Some("false"), Validity::Any, Low,
-        Support::No("two-phase commit (KIP-939) is not supported"),
+        Support::No("two-phase commit (KIP-939) is unfinished in Kafka 4.4.0: its broker answers InitProducerId v6 \
+            with KeepPreparedTxn UNSUPPORTED_VERSION, so a restarted producer cannot complete its prepared \
+            transaction (docs/protocol.md)"),
         "Let an external coordinator complete transactions."),
     prop("security.providers", T::String, Some("null"), Validity::Any, Low, Support::No(NO_JVM_TLS),
         "Java security provider classes."),
@@ -1709,6 +1711,16 @@ mod tests {
         assert!(e.to_string().contains("did you mean linger.ms?"), "{e}");
         let e = ProducerConfig::default().set("completely.different", "5").unwrap_err();
         assert!(!e.to_string().contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn two_phase_commit_is_refused_with_the_brokers_reason() {
+        let mut c = base();
+        let e = c.set("transaction.two.phase.commit.enable", "true").unwrap_err();
+        let Error::Unsupported(m) = &e else { panic!("{e:?}") };
+        assert!(m.starts_with("transaction.two.phase.commit.enable: "), "{m}");
+        assert!(m.contains("KeepPreparedTxn UNSUPPORTED_VERSION") && m.contains("4.4.0"), "{m}");
+        c.set("transaction.two.phase.commit.enable", "false").unwrap();
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! What changes between versions: v1 only changes throttling behaviour; v2 is the first flexible version;
 //! v3 adds the current producer id and epoch to the request, so a producer can bump its epoch after an
 //! error instead of getting a new id (KIP-360); v4 adds PRODUCER_FENCED and v5 TRANSACTION_ABORTABLE as
-//! possible errors; v6 adds two-phase commit (KIP-939). The 4.3.1 schema marks v6 as not yet stable
-//! (`latestVersionUnstable`): brokers only advertise it when unstable versions are enabled, so version
-//! negotiation normally stops at v5.
+//! possible errors; v6 adds two-phase commit (KIP-939). The 4.3.1 and 4.4.0 schemas (identical) mark v6
+//! as not yet stable (`latestVersionUnstable`): brokers only advertise it when unstable versions are
+//! enabled (`unstable.api.versions.enable`), so version negotiation normally stops at v5. kprod always
+//! sends `enable_2pc` and `keep_prepared_txn` false, so v6 means the same as v5; a 4.4.0 broker refuses
+//! `keep_prepared_txn` (docs/protocol.md, "Two-phase commit").
 
 use crate::protocol::{ApiKey, ErrorCode, Request};
 
