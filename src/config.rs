@@ -392,8 +392,8 @@ pub static PROPERTIES: &[PropertyDef] = &[
         "Java class creating SSLEngines."),
     prop("client.dns.lookup", T::String, Some("use_all_dns_ips"),
         OneOf(&["use_all_dns_ips", "resolve_canonical_bootstrap_servers_only"]), Medium,
-        Support::No("kprod always tries every address a host name resolves to"),
-        "How host names are resolved to addresses."),
+        Support::Yes,
+        "`use_all_dns_ips`: a host name's addresses are tried in turn, each failed attempt moving to the next, and the name is resolved again once all have failed. `resolve_canonical_bootstrap_servers_only`: the same, but a bootstrap server's addresses are first replaced by those of their canonical host names (reverse lookup; TLS still checks the name as given)."),
     prop("metadata.recovery.strategy", T::String, Some("rebootstrap"), Described("rebootstrap, none (case-insensitive)"),
         Low, Support::Yes,
         "What to do when no broker of the last metadata is reachable (KIP-899): `rebootstrap` forgets them and starts again from `bootstrap.servers` (also after `metadata.recovery.rebootstrap.trigger.ms` without metadata, and on REBOOTSTRAP_REQUIRED); `none` keeps trying them."),
@@ -682,6 +682,7 @@ pub struct ProducerConfig {
     statistics_interval: Duration,
     metadata_recovery_rebootstrap: bool,
     metadata_recovery_rebootstrap_trigger: Duration,
+    client_dns_lookup_canonical: bool,
     /// The `ssl.*` and `sasl.*` properties as given (secrets redacted in `Debug`).
     security: Props,
     /// Keys set by the user; Java's adjustments depend on whether a key was given, not on its value.
@@ -734,6 +735,7 @@ impl Default for ProducerConfig {
             statistics_interval: Duration::ZERO,
             metadata_recovery_rebootstrap: true,
             metadata_recovery_rebootstrap_trigger: ms(300_000),
+            client_dns_lookup_canonical: false,
             security: Props::default(),
             explicit: BTreeSet::new(),
         }
@@ -790,6 +792,8 @@ getters! {
     metadata_recovery_rebootstrap: bool;
     /// `metadata.recovery.rebootstrap.trigger.ms`.
     metadata_recovery_rebootstrap_trigger: Duration;
+    /// `client.dns.lookup` is `resolve_canonical_bootstrap_servers_only`.
+    client_dns_lookup_canonical: bool;
     /// `partitioner.class`.
     partitioner: PartitionerKind;
     /// `partitioner.adaptive.partitioning.enable`.
@@ -984,6 +988,9 @@ impl ProducerConfig {
                 }
             }
             "metadata.recovery.rebootstrap.trigger.ms" => self.metadata_recovery_rebootstrap_trigger = ms(),
+            "client.dns.lookup" => {
+                self.client_dns_lookup_canonical = v == "resolve_canonical_bootstrap_servers_only"
+            }
             "partitioner.class" => self.partitioner = parse_partitioner(key, v)?,
             "partitioner.adaptive.partitioning.enable" => {
                 self.partitioner_adaptive_partitioning = parse_bool(key, v)?

@@ -1379,6 +1379,7 @@ impl Parts {
             rebootstrap_trigger: config
                 .metadata_recovery_rebootstrap()
                 .then(|| config.metadata_recovery_rebootstrap_trigger()),
+            canonical_bootstrap: config.client_dns_lookup_canonical(),
         };
         Parts { accumulator, metadata, sender }
     }

@@ -12,55 +12,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::net::TcpStream;
+use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::forward::Forwarder;
 use common::ledger::{Expect, Ledger};
 use kprod::{Error, Producer, ProducerConfig, Record};
-use parking_lot::Mutex;
-
-/// A TCP forwarder: each accepted connection is piped to the address `target` holds at accept time.
-struct Forwarder {
-    address: String,
-    target: Arc<Mutex<String>>,
-    accepted: Arc<AtomicUsize>,
-}
-
-impl Forwarder {
-    fn start(target: &str) -> Forwarder {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        let target = Arc::new(Mutex::new(target.to_string()));
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let (t, a) = (Arc::clone(&target), Arc::clone(&accepted));
-        thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                a.fetch_add(1, Ordering::SeqCst);
-                let to = t.lock().clone();
-                let Ok(server) = TcpStream::connect(&to) else { continue };
-                for (mut from, mut into) in
-                    [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
-                {
-                    thread::spawn(move || {
-                        let mut buf = [0u8; 64 * 1024];
-                        while let Ok(n) = from.read(&mut buf) {
-                            if n == 0 || into.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                        let _ = into.shutdown(Shutdown::Both);
-                        let _ = from.shutdown(Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Forwarder { address, target, accepted }
-    }
-}
 
 fn producer(bootstrap: &str, strategy: &str, delivery_timeout_ms: &str) -> Producer {
     let config = ProducerConfig::from_properties([

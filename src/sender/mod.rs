@@ -88,6 +88,8 @@ pub(crate) struct SenderConfig {
     /// `metadata.recovery.rebootstrap.trigger.ms` when `metadata.recovery.strategy=rebootstrap`;
     /// `None` for `none`.
     pub rebootstrap_trigger: Option<Duration>,
+    /// `client.dns.lookup=resolve_canonical_bootstrap_servers_only`.
+    pub canonical_bootstrap: bool,
 }
 
 /// The sender thread's state (Java's `Sender` with its `NetworkClient`).
@@ -138,6 +140,7 @@ pub(crate) fn net_config(config: &SenderConfig) -> NetConfig {
         socket: config.socket,
         security: config.security.clone(),
         rebootstrap: config.rebootstrap_trigger.is_some(),
+        canonical_bootstrap: config.canonical_bootstrap,
     }
 }
 
@@ -739,6 +742,7 @@ pub(crate) mod fake {
             socket: Default::default(),
             security: None,
             rebootstrap: false,
+            canonical_bootstrap: false,
         };
         #[allow(clippy::expect_used)]
         let (_net, wake) =

@@ -461,9 +461,14 @@ impl Io for SimIo {
         Ok(())
     }
 
-    fn resolve(&mut self, host: &str, port: u16) -> Option<Result<SocketAddr, String>> {
+    fn resolve(
+        &mut self,
+        host: &str,
+        port: u16,
+        _canonical: bool,
+    ) -> Option<Result<Vec<SocketAddr>, String>> {
         Some(match host.parse::<Ipv4Addr>() {
-            Ok(ip) => Ok(SocketAddr::new(IpAddr::V4(ip), port)),
+            Ok(ip) => Ok(vec![SocketAddr::new(IpAddr::V4(ip), port)]),
             Err(_) => Err("simulated: cannot resolve the host".into()),
         })
     }

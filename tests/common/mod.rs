@@ -6,6 +6,7 @@
 
 #[cfg(feature = "unstable")]
 pub mod client;
+pub mod forward;
 pub mod ledger;
 
 use std::net::{TcpStream, ToSocketAddrs};

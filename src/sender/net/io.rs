@@ -62,9 +62,9 @@ pub(crate) trait Io {
     fn close(&mut self, stream: &mut Self::Stream);
     /// Waits up to `timeout` for readiness, appended to `ready`.
     fn poll(&mut self, timeout: Duration, ready: &mut Vec<Readiness>) -> io::Result<()>;
-    /// Resolves `host:port`: an answer now, or `None` when it arrives later through
-    /// [`answers`](Self::answers).
-    fn resolve(&mut self, host: &str, port: u16) -> Option<Result<SocketAddr, String>>;
+    /// Resolves `host:port` to every address it has (`canonical`: through the canonical host names of
+    /// its addresses): an answer now, or `None` when it arrives later through [`answers`](Self::answers).
+    fn resolve(&mut self, host: &str, port: u16, canonical: bool) -> Option<Result<Vec<SocketAddr>, String>>;
     /// Name lookups finished since the last call.
     fn answers(&mut self) -> Vec<dns::Answer>;
 }
@@ -168,8 +168,8 @@ impl Io for MioIo {
         Ok(())
     }
 
-    fn resolve(&mut self, host: &str, port: u16) -> Option<Result<SocketAddr, String>> {
-        self.dns.resolve(host, port)
+    fn resolve(&mut self, host: &str, port: u16, canonical: bool) -> Option<Result<Vec<SocketAddr>, String>> {
+        self.dns.resolve(host, port, canonical)
     }
 
     fn answers(&mut self) -> Vec<dns::Answer> {

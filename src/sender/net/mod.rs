@@ -56,6 +56,8 @@ pub(crate) struct NetConfig {
     /// `metadata.recovery.strategy=rebootstrap`: when every broker of the metadata is backing off,
     /// start again from `bootstrap.servers` (KIP-899).
     pub rebootstrap: bool,
+    /// `client.dns.lookup=resolve_canonical_bootstrap_servers_only`.
+    pub canonical_bootstrap: bool,
 }
 
 /// What happened on the network, for the sender to hand to the driver that owns the request.
@@ -113,6 +115,11 @@ struct Broker<S> {
     next_attempt: Option<Instant>,
     /// A name lookup for this broker is under way.
     resolving: Option<(String, u16)>,
+    /// What its host name last resolved to, for which `host:port`, and the index of the address the
+    /// next attempt uses (`client.dns.lookup=use_all_dns_ips`: a failed attempt moves to the next
+    /// address; once all have failed the name is resolved again).
+    addresses: Option<((String, u16), Vec<SocketAddr>)>,
+    next_address: usize,
     /// The set-up timeout of the connection being set up.
     setup_timeout: Duration,
     /// Its failure was reported (the `on_error` hook, a warning) since it was last up: a broker's
@@ -127,6 +134,8 @@ impl<S> Default for Broker<S> {
             failures: 0,
             next_attempt: None,
             resolving: None,
+            addresses: None,
+            next_address: 0,
             setup_timeout: Duration::ZERO,
             reported: false,
         }
@@ -301,8 +310,20 @@ impl<I: Io> Network<I> {
             self.metadata.request_update();
             return;
         };
-        match self.io.resolve(&host, port) {
-            Some(Ok(addr)) => self.open(node, &host, port, addr, now, timeout),
+        // The next address of the last lookup, while one is left.
+        let cached = b
+            .addresses
+            .as_ref()
+            .filter(|(hp, _)| hp.0 == host && hp.1 == port)
+            .and_then(|(_, addrs)| addrs.get(b.next_address))
+            .copied();
+        if let Some(addr) = cached {
+            self.open(node, &host, port, addr, now, timeout);
+            return;
+        }
+        let canonical = node < 0 && self.config.canonical_bootstrap;
+        match self.io.resolve(&host, port, canonical) {
+            Some(Ok(addrs)) => self.resolved(node, &host, port, addrs, now, timeout),
             Some(Err(why)) => self.connect_failed(node, &format!("{host}:{port}"), &why, now, timeout),
             None => {
                 log::debug!("resolving {host}:{port} (node {node})");
@@ -328,7 +349,7 @@ impl<I: Io> Network<I> {
                 }
                 let mut ignored = Duration::MAX;
                 match &result {
-                    Ok(addr) => self.open(node, &host, port, *addr, now, &mut ignored),
+                    Ok(addrs) => self.resolved(node, &host, port, addrs.clone(), now, &mut ignored),
                     Err(why) => {
                         log::debug!("cannot resolve {host}:{port} (node {node}): {why}");
                         self.connect_failed(node, &format!("{host}:{port}"), why, now, &mut ignored);
@@ -336,6 +357,29 @@ impl<I: Io> Network<I> {
                 }
             }
         }
+    }
+
+    /// A lookup for `node` answered: its first address is tried now, the others after failures.
+    fn resolved(
+        &mut self,
+        node: i32,
+        host: &str,
+        port: u16,
+        addrs: Vec<SocketAddr>,
+        now: Instant,
+        timeout: &mut Duration,
+    ) {
+        let Some(&first) = addrs.first() else {
+            self.connect_failed(node, &format!("{host}:{port}"), "no address for the host", now, timeout);
+            return;
+        };
+        if addrs.len() > 1 {
+            log::debug!("{host}:{port} (node {node}) resolves to {addrs:?}");
+        }
+        let b = self.brokers.entry(node).or_default();
+        b.addresses = Some(((host.to_owned(), port), addrs));
+        b.next_address = 0;
+        self.open(node, host, port, first, now, timeout);
     }
 
     fn open(
@@ -443,6 +487,7 @@ impl<I: Io> Network<I> {
         let b = self.brokers.entry(node).or_default();
         let wait = self.config.reconnect.after(b.failures, &mut self.jitter);
         b.failures = b.failures.saturating_add(1);
+        b.next_address = b.next_address.saturating_add(1);
         b.next_attempt = Some(now + wait);
         *timeout = (*timeout).min(wait);
         let first = !std::mem::replace(&mut b.reported, true);
