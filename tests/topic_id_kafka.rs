@@ -106,7 +106,7 @@ fn topic_recreated_while_producing() {
     let deleted_at = start.elapsed();
     std::thread::sleep(Duration::from_millis(500));
     // The producer's own metadata requests may have auto-created it again already.
-    kafka(&[
+    let created = kafka(&[
         "topics",
         "--name",
         &cluster,
@@ -119,6 +119,7 @@ fn topic_recreated_while_producing() {
         "--replication-factor",
         "1",
     ]);
+    let auto_created = !String::from_utf8_lossy(&created.stdout).contains("Created topic");
     let recreated_at = start.elapsed();
     let new_id = topic_id(&cluster, &topic);
     assert_ne!(old_id, new_id, "the recreated topic has a new id");
@@ -174,10 +175,11 @@ fn topic_recreated_while_producing() {
         assert!(in_new.contains_key(v.as_str()), "{v} (sent after the recreation) is not in the new topic");
     }
     eprintln!(
-        "sent {} (before the delete {before_delete}); acknowledged {}, of them in the new topic {}; failed {failed_during}: {errors:?}",
+        "sent {} (before the delete {before_delete}); acknowledged {}, of them in the new topic {}; failed {failed_during}: {errors:?}; recreated by {}",
         total,
         ok.len(),
-        in_new.len()
+        in_new.len(),
+        if auto_created { "the producer's metadata request (auto-creation)" } else { "the test" }
     );
 
     let lines = CAPTURE.0.lock().unwrap().clone();
