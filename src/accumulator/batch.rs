@@ -399,6 +399,10 @@ pub struct ProducerBatch {
     /// (`Incomplete::records_out`, for `Producer::in_flight_count`) when it was drained; 0 while it
     /// was never drained (its records are counted in its queue).
     pub(crate) counted: usize,
+    /// The topic id the batch's latest Produce request named it by (v13+; zero below). A v13 answer
+    /// names topics by id only and is matched against this, not against the id the metadata cache
+    /// holds when it arrives (a topic deleted and recreated meanwhile has a new one).
+    pub(crate) sent_topic_id: crate::protocol::primitives::Uuid,
 }
 
 impl ProducerBatch {
@@ -436,6 +440,7 @@ impl ProducerBatch {
             result,
             thunks: Vec::new(),
             counted: 0,
+            sent_topic_id: crate::protocol::primitives::Uuid::ZERO,
         }
     }
 

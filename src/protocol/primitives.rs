@@ -491,6 +491,15 @@ impl Uuid {
     pub const ZERO: Uuid = Uuid([0; 16]);
 }
 
+/// Kafka's text form (Java's `Uuid.toString`): URL-safe base64 without padding, 22 characters, as
+/// `kafka-topics --describe` prints a `TopicId`.
+impl std::fmt::Display for Uuid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use base64::Engine;
+        f.write_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
 impl Wire for Uuid {
     fn encode(&self, out: &mut Vec<u8>, _cx: Ctx) -> Result<(), ProtocolError> {
         out.extend_from_slice(&self.0);
@@ -615,6 +624,14 @@ impl<T: Wire> Wire for Option<Vec<T>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn uuid_displays_as_kafka_prints_it() {
+        let counting: [u8; 16] = std::array::from_fn(|i| i as u8);
+        assert_eq!(super::Uuid(counting).to_string(), "AAECAwQFBgcICQoLDA0ODw");
+        assert_eq!(super::Uuid([0xff; 16]).to_string(), "_____________________w");
+        assert_eq!(super::Uuid::ZERO.to_string(), "AAAAAAAAAAAAAAAAAAAAAA");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -267,6 +267,9 @@ impl ProduceDriver {
             version = version.min(t.max_version);
             t.transactional_id.as_str()
         });
+        for b in &mut batches {
+            b.sent_topic_id = if version >= 13 { id_of(&b.topic_partition().topic) } else { Uuid::ZERO };
+        }
         let mut topics: Vec<ProduceTopic<'_>> = Vec::new();
         for b in &batches {
             let tp = b.topic_partition();
@@ -295,6 +298,11 @@ impl ProduceDriver {
             timeout_ms,
             &topics,
         );
+        if log::log_enabled!(log::Level::Trace) {
+            // Checked by tests/topic_id_kafka.rs: which version went out, and under which topic ids.
+            let named: Vec<String> = topics.iter().map(|t| format!("{}={}", t.name, t.topic_id)).collect();
+            log::trace!("Produce v{version} to node {node}: topics {}", named.join(","));
+        }
         drop(topics);
         if let Err(e) = encoded {
             log::error!("cannot encode a Produce request: {e}");
@@ -389,31 +397,33 @@ impl ProduceDriver {
         mut tm: Option<&mut TransactionManager>,
         out: &mut Outbox,
     ) {
-        let cluster = self.shared.metadata.cluster();
         let mut slots: Vec<Option<ProducerBatch>> = batches.into_iter().map(Some).collect();
+        // v13 names topics by id: matched against the id each batch was sent under
+        // (`sent_topic_id`), not the metadata cache's, which has a new id for a topic deleted and
+        // recreated while the request was out (the old id's answer would then match nothing).
         let names: Vec<Option<Arc<str>>> = resp
             .responses
             .iter()
             .map(|t| {
-                if t.topic_id != Uuid::ZERO {
-                    cluster.topics.iter().find(|(_, i)| i.topic_id == t.topic_id).map(|(n, _)| Arc::clone(n))
-                } else {
-                    cluster.topics.get_key_value(t.name.as_str()).map(|(n, _)| Arc::clone(n))
-                }
+                slots.iter().flatten().find_map(|b| {
+                    let matches = if t.topic_id != Uuid::ZERO {
+                        b.sent_topic_id == t.topic_id
+                    } else {
+                        *b.topic_partition().topic == *t.name
+                    };
+                    matches.then(|| Arc::clone(&b.topic_partition().topic))
+                })
             })
             .collect();
         self.learn_leaders(&resp, &names);
-        for (t, name) in resp.responses.iter().zip(&names) {
-            let name = if t.topic_id != Uuid::ZERO { name.clone() } else { None };
+        for t in &resp.responses {
+            let by_id = t.topic_id != Uuid::ZERO;
             for p in &t.partition_responses {
                 let pos = slots.iter().position(|s| {
                     s.as_ref().is_some_and(|b| {
                         let tp = b.topic_partition();
                         tp.partition == p.index
-                            && match &name {
-                                Some(n) => tp.topic == *n,
-                                None => *tp.topic == *t.name,
-                            }
+                            && if by_id { b.sent_topic_id == t.topic_id } else { *tp.topic == *t.name }
                     })
                 });
                 let Some(batch) = pos.and_then(|i| slots.get_mut(i)).and_then(Option::take) else {
@@ -777,6 +787,57 @@ mod tests {
         let mut out = Outbox::default();
         b.driver.on_response(1, frame, batches, &body, v, c, b.now, None, &mut out);
         assert_eq!(h.get(Some(Duration::ZERO)).unwrap().unwrap().offset, 42);
+        assert!(!b.acc.has_incomplete());
+    }
+
+    /// Gives topic `t` the id `id` (a topic deleted and recreated gets a new one).
+    fn set_topic_id(b: &Bed, id: u8) {
+        let answer = MetadataResponse {
+            brokers: vec![MetadataResponseBroker { node_id: 1, host: "h".into(), port: 9092, rack: None }],
+            topics: vec![MetadataResponseTopic {
+                error_code: ErrorCode::NONE,
+                name: Some("t".into()),
+                topic_id: Uuid([id; 16]),
+                partitions: vec![MetadataResponsePartition {
+                    partition_index: 0,
+                    leader_id: 1,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        b.metadata.update(&answer, &[Arc::from("t")], b.now);
+    }
+
+    #[test]
+    fn a_v13_answer_is_matched_by_the_id_the_request_was_sent_under() {
+        // Sent as v13 under id 1; before the answer comes, metadata says the topic was recreated (id 2).
+        // The answer, by id 1, still completes the batch (and would not complete anything of id 2).
+        let mut b = bed(3, -1);
+        set_topic_id(&b, 1);
+        let h = b.append();
+        let (frame, batches, v, c) =
+            parts(b.poll(b.now, &mut FakeLinks::ready(&[1])).expect("a Produce request"));
+        assert_eq!(v, 13);
+        assert_eq!(batches[0].sent_topic_id, Uuid([1; 16]));
+        set_topic_id(&b, 2);
+        let by_id = ProduceResponse {
+            responses: vec![TopicProduceResponse {
+                topic_id: Uuid([1; 16]),
+                partition_responses: vec![PartitionProduceResponse {
+                    index: 0,
+                    base_offset: 7,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let body = response(v, c, &by_id);
+        let mut out = Outbox::default();
+        b.driver.on_response(1, frame, batches, &body, v, c, b.now, None, &mut out);
+        assert_eq!(h.get(Some(Duration::ZERO)).unwrap().unwrap().offset, 7);
         assert!(!b.acc.has_incomplete());
     }
 
