@@ -1376,6 +1376,7 @@ impl Parts {
             idempotence: config.enable_idempotence(),
             transaction_timeout: config.transaction_timeout(),
             security: None,
+            metrics_push: config.enable_metrics_push(),
         };
         Parts { accumulator, metadata, sender }
     }

@@ -149,6 +149,19 @@ impl SenderShared {
     pub(crate) fn wake(&self) {
         self.wake.wake();
     }
+
+    /// A snapshot of the producer's metrics, as `Producer::metrics` takes it (for client telemetry).
+    pub(crate) fn metrics_snapshot(&self, now: Instant) -> crate::metrics::Metrics {
+        let pool = self.accumulator.buffer_pool();
+        let gauges = crate::metrics::Gauges {
+            metadata_age: self.metadata.age(now),
+            buffer_total: pool.total_memory(),
+            buffer_available: pool.available_memory(),
+            waiting_threads: pool.queued(),
+            pool_wait_ns: pool.wait_time_ns(),
+        };
+        self.metrics.snapshot(&gauges, now)
+    }
 }
 
 #[cfg(test)]
