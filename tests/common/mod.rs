@@ -7,6 +7,7 @@
 #[cfg(feature = "unstable")]
 pub mod client;
 pub mod ledger;
+pub mod otlp;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
