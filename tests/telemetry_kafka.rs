@@ -5,8 +5,13 @@
 //! the payloads, decoded by a test-side protobuf reader, must name Kafka's telemetry metrics and count
 //! exactly N records sent.
 //!
-//! Environment: KAFKA_BOOTSTRAP_TELEMETRY (that broker) and KPROD_TELEMETRY_FILE (the file its
-//! `kprod.telemetry.file` names). Unset or unreachable is a failure, never a skip.
+//! A second test runs Kafka's own Java producer (ProducerPerformance) against the same broker: every
+//! metric kprod pushes must be one the Java client pushes, of the same kind (sum or gauge) and with the
+//! same attribute keys.
+//!
+//! Environment: KAFKA_BOOTSTRAP_TELEMETRY (that broker), KPROD_KAFKA_NAME_TELEMETRY (its scripts/kafka
+//! name) and KPROD_TELEMETRY_FILE (the file its `kprod.telemetry.file` names). Unset or unreachable is
+//! a failure, never a skip.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -27,22 +32,38 @@ struct Push {
     data: MetricsData,
 }
 
-/// The pushes in `file` from the client whose `client_id` resource attribute is `client_id`.
-fn pushes(file: &str, client_id: &str) -> Vec<Push> {
+/// Every push in `file`.
+fn all_pushes(file: &str) -> Vec<Push> {
     let text = std::fs::read_to_string(file).unwrap_or_default();
     text.lines()
         .filter_map(|line| {
             let mut parts = line.split('\t');
             let (id, term, _content_type, payload) =
                 (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-            let data = metrics_data(&base64(payload));
-            (data.resource_attr("client_id") == Some(client_id)).then(|| Push {
+            Some(Push {
                 instance_id: id.to_string(),
                 terminating: term == "true",
-                data,
+                data: metrics_data(&base64(payload)),
             })
         })
         .collect()
+}
+
+/// The pushes in `file` from the client whose `client_id` resource attribute is `client_id`.
+fn pushes(file: &str, client_id: &str) -> Vec<Push> {
+    all_pushes(file).into_iter().filter(|p| p.data.resource_attr("client_id") == Some(client_id)).collect()
+}
+
+/// Every metric name in `pushes` with its kind (sum or gauge) and attribute keys.
+fn shapes(pushes: &[Push]) -> std::collections::BTreeMap<String, (bool, Vec<String>)> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in pushes {
+        for m in &p.data.metrics {
+            let keys = m.points.first().map(|pt| pt.attributes.iter().map(|(k, _)| k.clone()).collect());
+            out.insert(m.name.clone(), (m.sum_temporality.is_some(), keys.unwrap_or_default()));
+        }
+    }
+    out
 }
 
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -140,4 +161,64 @@ fn pushes_reach_the_broker_and_the_terminating_push_counts_every_record() {
     );
     let send_total = last.data.metric("org.apache.kafka.producer.record.send.total").unwrap();
     assert!(send_total.points[0].time_unix_nano > send_total.points[0].start_unix_nano);
+}
+
+#[test]
+fn kprod_pushes_what_the_java_client_pushes_under_the_same_names() {
+    let bootstrap = bootstrap("KAFKA_BOOTSTRAP_TELEMETRY");
+    let name = cluster_name("KPROD_KAFKA_NAME_TELEMETRY");
+    let file = std::env::var("KPROD_TELEMETRY_FILE").expect("KPROD_TELEMETRY_FILE is not set");
+    // Kafka's Java producer: its pushes carry no client id, so they are found by the topic attribute.
+    let java_topic = unique_topic("telemetry-java");
+    let java_id = unique_topic("java-telemetry");
+    kafka(&[
+        "perf",
+        "--name",
+        &name,
+        "--topic",
+        &java_topic,
+        "--num-records",
+        "2000",
+        "--record-size",
+        "100",
+        "--throughput",
+        "1000",
+        "--producer-props",
+        &format!("client.id={java_id}"),
+    ]);
+    let has_topic = |p: &Push, topic: &str| {
+        p.data
+            .metrics
+            .iter()
+            .any(|m| m.points.iter().any(|pt| pt.attributes.iter().any(|(k, v)| k == "topic" && v == topic)))
+    };
+    let java: Vec<Push> = all_pushes(&file).into_iter().filter(|p| has_topic(p, &java_topic)).collect();
+    assert!(!java.is_empty(), "the Java producer pushed (its perf run closes with a terminating push)");
+    // kprod, a while and through close.
+    let client_id = unique_topic("kprod-telemetry-names");
+    let topic = unique_topic("telemetry-kprod");
+    let p = Producer::new(
+        ProducerConfig::from_properties([
+            ("bootstrap.servers", bootstrap.as_str()),
+            ("client.id", client_id.as_str()),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    for i in 0..200 {
+        p.send(Record::new(topic.as_str()).value(format!("v{i}").into_bytes())).unwrap();
+    }
+    p.flush(Duration::from_secs(60)).unwrap();
+    wait_for("a kprod push", Duration::from_secs(30), || !pushes(&file, &client_id).is_empty());
+    p.close(Duration::from_secs(30)).unwrap();
+    let ours = shapes(&pushes(&file, &client_id));
+    let theirs = shapes(&java);
+    let missing: Vec<&String> = ours.keys().filter(|n| !theirs.contains_key(*n)).collect();
+    assert!(missing.is_empty(), "kprod pushes metrics the Java client does not: {missing:?}");
+    for (n, shape) in &ours {
+        assert_eq!(Some(shape), theirs.get(n), "{n}: (sum?, attribute keys) differ from the Java client's");
+    }
+    let only_java: Vec<&String> = theirs.keys().filter(|n| !ours.contains_key(*n)).collect();
+    eprintln!("{} metrics in common; only the Java client: {only_java:?}", ours.len());
+    assert!(ours.len() * 10 >= theirs.len() * 9, "kprod pushes at least 90% of the Java client's metrics");
 }

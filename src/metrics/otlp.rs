@@ -8,8 +8,8 @@
 //! `producer-topic-metrics:byte-total` is `org.apache.kafka.producer.topic.byte.total`. Tags become
 //! attributes with dashes as underscores (`node-id` → `node_id`), except `client-id`, which names the
 //! resource. As in Java, totals (`*-total`) are monotonic sums (cumulative, or deltas when the
-//! subscription asks) and everything else is a gauge; values are doubles; non-finite values (an average
-//! with nothing recorded) are left out.
+//! subscription asks) and everything else is a gauge; values are doubles, NaN included (an average with
+//! nothing recorded), as Java pushes them.
 
 use std::collections::HashMap;
 
@@ -50,7 +50,6 @@ pub(crate) fn selected(requested: &[String], name: &str) -> bool {
 pub(crate) fn points(metrics: &Metrics, requested: &[String]) -> Vec<Point> {
     metrics
         .iter()
-        .filter(|m| m.value.is_finite())
         .filter_map(|m| {
             let name = telemetry_name(m.group, m.name);
             selected(requested, &name).then(|| Point {
@@ -377,8 +376,9 @@ mod tests {
     #[test]
     fn selection_is_by_prefix_and_empty_selects_nothing() {
         let all = points(&snapshot(), &["".into()]);
-        assert_eq!(all.len(), 4, "the NaN average is left out");
-        assert_eq!(points(&snapshot(), &["*".into()]).len(), 4);
+        assert_eq!(all.len(), 5, "the NaN average too, as Java");
+        assert!(all[1].value.is_nan());
+        assert_eq!(points(&snapshot(), &["*".into()]).len(), 5);
         assert!(points(&snapshot(), &[]).is_empty());
         let some = points(&snapshot(), &["org.apache.kafka.producer.topic.".into()]);
         assert_eq!(some.len(), 1);
