@@ -1273,6 +1273,7 @@ impl Producer {
         let inner = &*self.inner;
         inner.closed.store(true, Ordering::Release);
         inner.accumulator.close();
+        *inner.shared.close_deadline.lock() = Instant::now().checked_add(timeout);
         inner.shared.closing.store(true, Ordering::Release);
         inner.shared.wake();
         let mut threads = inner.threads.lock();
@@ -1393,6 +1394,7 @@ impl Parts {
             wake,
             closing: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
+            close_deadline: Mutex::new(None),
             // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
             // topic's first keyless record; the sender feeds them queue depths.
             sticky: RwLock::new(HashMap::new()),

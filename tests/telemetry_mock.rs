@@ -180,3 +180,15 @@ fn a_subscription_to_nothing_pushes_nothing_and_close_does_not_wait() {
     assert!(t.elapsed() < Duration::from_secs(2));
     assert_eq!(requests(&c, ApiKey::PUSH_TELEMETRY), 0);
 }
+
+#[test]
+fn a_stuck_terminating_push_never_fails_the_close() {
+    let c = cluster(1, TelemetrySubscription::new(&[""], Duration::from_millis(100)));
+    let p = producer(&c, &[]);
+    send_n(&p, "t", 10);
+    wait_for("a push", Duration::from_secs(10), || !c.telemetry_pushes().is_empty());
+    c.set_api_delay(ApiKey::PUSH_TELEMETRY, Duration::from_secs(5));
+    let t = Instant::now();
+    p.close(Duration::from_secs(1)).expect("every record had its outcome: the close succeeds");
+    assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+}

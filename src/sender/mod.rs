@@ -298,7 +298,8 @@ impl<I: Io> Sender<I> {
             d.poll(now, self.tm.as_ref(), &mut self.net, &mut out);
         }
         // The terminating push goes once every record has its outcome, so it carries the final values.
-        let finishing = self.shared.closing.load(Ordering::Acquire) && self.is_idle();
+        let finishing = (self.shared.closing.load(Ordering::Acquire) && self.is_idle())
+            .then(|| *self.shared.close_deadline.lock());
         if let Some(d) = self.telemetry.as_mut() {
             let shared = &self.shared;
             d.poll(now, finishing, &|| shared.metrics_snapshot(Instant::now()), &mut self.net, &mut out);
@@ -776,6 +777,7 @@ pub(crate) mod fake {
             wake,
             closing: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
+            close_deadline: Default::default(),
             sticky: Default::default(),
             adaptive: false,
             availability_timeout_ms: 0,

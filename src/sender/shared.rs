@@ -27,6 +27,9 @@ pub(crate) struct SenderShared {
     pub closing: AtomicBool,
     /// A forced close: fail what is left and stop now.
     pub force_close: AtomicBool,
+    /// When a graceful close stops waiting (set before `closing`): what the sender does after the
+    /// records, the terminating telemetry push, must end before it so it never fails a close.
+    pub close_deadline: Mutex<Option<Instant>>,
     /// The producer's per-topic sticky partitioners, which the sender feeds queue depths
     /// (adaptive partitioning, KIP-794). Guards the map only; each partitioner is lock-free.
     pub sticky: RwLock<HashMap<Arc<str>, Arc<StickyPartitioner>>>,

@@ -32,6 +32,9 @@ use crate::protocol::messages::push_telemetry::PushTelemetryRequest;
 use crate::protocol::primitives::Uuid;
 use crate::protocol::{decode_response, ErrorCode, Message};
 
+/// How long before a close's deadline the terminating push is given up.
+const CLOSE_MARGIN: Duration = Duration::from_millis(100);
+
 /// Java's push interval when the broker's is not positive.
 const DEFAULT_INTERVAL: Duration = Duration::from_millis(300_000);
 
@@ -182,11 +185,12 @@ impl TelemetryDriver {
     }
 
     /// Sends what is due: a subscription request, a push, or (`finishing`: closing with every record
-    /// settled) the terminating push. `metrics` takes the snapshot a push carries.
+    /// settled, with the close's deadline if it has one) the terminating push. `metrics` takes the
+    /// snapshot a push carries.
     pub(crate) fn poll(
         &mut self,
         now: Instant,
-        finishing: bool,
+        finishing: Option<Option<Instant>>,
         metrics: &dyn Fn() -> Metrics,
         links: &mut dyn Links,
         out: &mut Outbox,
@@ -198,8 +202,11 @@ impl TelemetryDriver {
             return;
         }
         let has_metrics = self.subscription.as_ref().is_some_and(|s| !s.requested.is_empty());
-        if finishing && has_metrics && self.terminal == Terminal::No {
-            self.terminal = Terminal::Due(now + self.request_timeout);
+        if let (Some(close), true, Terminal::No) = (finishing, has_metrics, self.terminal) {
+            // Done a little before the close stops waiting, so the close never fails for it.
+            let by_close = close.map(|c| c.checked_sub(CLOSE_MARGIN).unwrap_or(now));
+            let deadline = by_close.map_or(now + self.request_timeout, |c| c.min(now + self.request_timeout));
+            self.terminal = Terminal::Due(deadline);
         }
         if let Terminal::Due(deadline) = self.terminal {
             if now >= deadline {
@@ -213,7 +220,7 @@ impl TelemetryDriver {
             }
             return;
         }
-        if finishing {
+        if finishing.is_some() {
             return; // nothing to push on close
         }
         if now < self.next {
@@ -510,7 +517,7 @@ mod tests {
 
     fn poll(d: &mut TelemetryDriver, now: Instant, finishing: bool, links: &mut FakeLinks) -> Outbox {
         let mut out = Outbox::default();
-        d.poll(now, finishing, &snapshot, links, &mut out);
+        d.poll(now, finishing.then_some(None), &snapshot, links, &mut out);
         out
     }
 
@@ -698,7 +705,7 @@ mod tests {
         let mut d = driver(t0);
         let mut links = NoTelemetry(FakeLinks::ready(&[1]));
         let mut out = Outbox::default();
-        d.poll(t0, false, &snapshot, &mut links, &mut out);
+        d.poll(t0, None, &snapshot, &mut links, &mut out);
         assert!(out.sends.is_empty() && d.is_disabled() && d.may_stop(t0));
     }
 
@@ -718,6 +725,24 @@ mod tests {
         let out = poll(&mut d, t0 + Duration::from_secs(4), false, &mut links);
         let (what, node, ..) = sent(&out);
         assert_eq!((what, node), (TelemetryRequest::Subscriptions, 4), "asked again, of another broker");
+    }
+
+    #[test]
+    fn the_terminating_push_ends_before_the_close_stops_waiting() {
+        let t0 = Instant::now();
+        let mut d = driver(t0);
+        let mut links = FakeLinks::ready(&[1]);
+        subscribe(&mut d, t0, &mut links, &subscription(&[""]));
+        let mut out = Outbox::default();
+        d.poll(t0, Some(Some(t0 + Duration::from_secs(1))), &snapshot, &mut FakeLinks::default(), &mut out);
+        assert!(!d.may_stop(t0 + Duration::from_millis(899)));
+        assert!(d.may_stop(t0 + Duration::from_millis(900)), "100 ms before the close's deadline");
+        // A close with no time left sends nothing.
+        let mut d = driver(t0);
+        subscribe(&mut d, t0, &mut links, &subscription(&[""]));
+        let mut out = Outbox::default();
+        d.poll(t0, Some(Some(t0)), &snapshot, &mut links, &mut out);
+        assert!(out.sends.is_empty() && d.may_stop(t0));
     }
 
     #[test]
