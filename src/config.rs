@@ -415,8 +415,7 @@ pub static PROPERTIES: &[PropertyDef] = &[
         "Time covered by one metric sample."),
     prop("metrics.recording.level", T::String, Some("INFO"), OneOf(&["INFO", "DEBUG", "TRACE"]), Low,
         Support::No(NO_METRICS), "Which metrics are recorded."),
-    prop("enable.metrics.push", T::Boolean, Some("true"), Validity::Any, Low,
-        Support::No("pushing client metrics to brokers (KIP-714) is not supported"),
+    prop("enable.metrics.push", T::Boolean, Some("true"), Validity::Any, Low, Support::Yes,
         "Push client metrics to brokers that ask for them."),
     prop("config.providers", T::List, Some(""), Validity::Any, Low,
         Support::No("Java config providers cannot be loaded; resolve values before passing them"),
@@ -694,6 +693,7 @@ pub struct ProducerConfig {
     socket_connection_setup_timeout_max: Duration,
     connections_max_idle: Option<Duration>,
     enable_idempotence: bool,
+    enable_metrics_push: bool,
     transactional_id: Option<String>,
     transaction_timeout: Duration,
     mock_num_brokers: u32,
@@ -747,6 +747,7 @@ impl Default for ProducerConfig {
             socket_connection_setup_timeout_max: ms(30_000),
             connections_max_idle: Some(ms(540_000)),
             enable_idempotence: true,
+            enable_metrics_push: true,
             transactional_id: None,
             transaction_timeout: ms(60_000),
             mock_num_brokers: 0,
@@ -839,6 +840,8 @@ getters! {
     connections_max_idle: Option<Duration>;
     /// `enable.idempotence`.
     enable_idempotence: bool;
+    /// `enable.metrics.push`: push client metrics to brokers that ask for them (KIP-714).
+    enable_metrics_push: bool;
     /// `transaction.timeout.ms`.
     transaction_timeout: Duration;
     /// `mock.num.brokers` (0: no mock cluster).
@@ -1026,6 +1029,7 @@ impl ProducerConfig {
             "socket.connection.setup.timeout.max.ms" => self.socket_connection_setup_timeout_max = ms(),
             "connections.max.idle.ms" => self.connections_max_idle = (n >= 0).then(ms),
             "enable.idempotence" => self.enable_idempotence = parse_bool(key, v)?,
+            "enable.metrics.push" => self.enable_metrics_push = parse_bool(key, v)?,
             "transactional.id" => {
                 if v.is_empty() {
                     return Err(Error::config(key, "must not be empty"));
@@ -1418,6 +1422,8 @@ setters! {
     connections_max_idle: Option<Duration> => "connections.max.idle.ms";
     /// `enable.idempotence`.
     enable_idempotence: bool => "enable.idempotence";
+    /// `enable.metrics.push`.
+    enable_metrics_push: bool => "enable.metrics.push";
     /// `transaction.timeout.ms`.
     transaction_timeout: Duration => "transaction.timeout.ms";
     /// `mock.num.brokers` (needs the `mock` feature).

@@ -1273,6 +1273,7 @@ impl Producer {
         let inner = &*self.inner;
         inner.closed.store(true, Ordering::Release);
         inner.accumulator.close();
+        *inner.shared.close_deadline.lock() = Instant::now().checked_add(timeout);
         inner.shared.closing.store(true, Ordering::Release);
         inner.shared.wake();
         let mut threads = inner.threads.lock();
@@ -1380,6 +1381,7 @@ impl Parts {
                 .metadata_recovery_rebootstrap()
                 .then(|| config.metadata_recovery_rebootstrap_trigger()),
             canonical_bootstrap: config.client_dns_lookup_canonical(),
+            metrics_push: config.enable_metrics_push(),
         };
         Parts { accumulator, metadata, sender }
     }
@@ -1396,6 +1398,7 @@ impl Parts {
             wake,
             closing: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
+            close_deadline: Mutex::new(None),
             // The per-topic sticky partitioners (Java's per-topic `BuiltInPartitioner`), created on a
             // topic's first keyless record; the sender feeds them queue depths.
             sticky: RwLock::new(HashMap::new()),

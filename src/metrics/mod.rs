@@ -7,6 +7,7 @@
 //! `metrics.sample.window.ms`, see [`stats`]). Gauges (buffer memory, waiting threads, requests in
 //! flight, metadata age, connections) are read when the snapshot is taken.
 
+pub(crate) mod otlp;
 pub(crate) mod statistics;
 pub(crate) mod stats;
 
@@ -43,6 +44,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// A snapshot of `metrics` (for tests).
+    #[cfg(test)]
+    pub(crate) fn from_vec(metrics: Vec<Metric>) -> Self {
+        Metrics { metrics }
+    }
+
     /// Every metric, sorted by group, name and tags.
     pub fn iter(&self) -> impl Iterator<Item = &Metric> {
         self.metrics.iter()

@@ -9,6 +9,7 @@ use crate::protocol::messages::add_partitions_to_txn::AddPartitionsToTxnRequest;
 use crate::protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
 use crate::protocol::messages::end_txn::EndTxnRequest;
 use crate::protocol::messages::find_coordinator::FindCoordinatorRequest;
+use crate::protocol::messages::get_telemetry_subscriptions::GetTelemetrySubscriptionsRequest;
 use crate::protocol::messages::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use crate::protocol::messages::metadata::{
     MetadataRequest, MetadataResponse, MetadataResponseBroker, MetadataResponsePartition,
@@ -18,6 +19,7 @@ use crate::protocol::messages::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse,
     TopicProduceResponse,
 };
+use crate::protocol::messages::push_telemetry::PushTelemetryRequest;
 use crate::protocol::messages::txn_offset_commit::TxnOffsetCommitRequest;
 use crate::protocol::primitives::Uuid;
 use crate::protocol::record::{decode_batches, OwnedRecord};
@@ -109,7 +111,16 @@ const APIS: &[Api] = &[
     Api::of::<AddOffsetsToTxnRequest>(),
     Api::of::<EndTxnRequest>(),
     Api::of::<TxnOffsetCommitRequest>(),
+    Api::of::<GetTelemetrySubscriptionsRequest>(),
+    Api::of::<PushTelemetryRequest>(),
 ];
+
+/// The client telemetry APIs (KIP-714): in [`APIS`], but advertised and served only when the cluster
+/// has a telemetry subscription, as Kafka offers them only with a telemetry receiver plugin.
+fn offered(st: &State, key: ApiKey) -> bool {
+    st.settings.telemetry.is_some()
+        || (key != ApiKey::GET_TELEMETRY_SUBSCRIPTIONS && key != ApiKey::PUSH_TELEMETRY)
+}
 
 // Strictly increasing keys: no API twice, and ApiVersions lists them in key order without sorting.
 const _: () = {
@@ -127,7 +138,7 @@ const UNSERVED_FETCH: ApiVersion = ApiVersion { api_key: ApiKey::FETCH.0, min_ve
 
 /// What ApiVersions lists, in key order.
 fn advertised_apis(st: &State) -> Vec<ApiVersion> {
-    let mut v: Vec<ApiVersion> = APIS.iter().map(Api::version).collect();
+    let mut v: Vec<ApiVersion> = APIS.iter().filter(|a| offered(st, a.key)).map(Api::version).collect();
     if st.settings.advertise_fetch {
         v.push(UNSERVED_FETCH);
         v.sort_by_key(|a| a.api_key);
@@ -187,7 +198,8 @@ pub(crate) fn handle(shared: &Shared, node_id: i32, body: &[u8]) -> Outcome {
         client_id: header.client_id,
     };
     let cx = Ctx { node_id, version };
-    match APIS.iter().find(|a| a.key == api) {
+    let served = APIS.iter().find(|a| a.key == api).filter(|a| offered(&shared.state.lock(), a.key));
+    match served {
         Some(a) => (a.handle)(shared, cx, record, r, corr),
         None => refuse(shared, record),
     }
@@ -996,10 +1008,15 @@ mod tests {
     use crate::mock::state::{BrokerInfo, Settings};
     use crate::protocol::{decode_response, encode_request, Request};
 
+    /// One broker offering everything in [`APIS`] (telemetry included).
     fn shared(advertise_fetch: bool) -> Shared {
+        let telemetry = Some(crate::mock::TelemetrySubscription::new(&[""], Duration::from_secs(1)));
+        with_settings(Settings { advertise_fetch, telemetry, ..Settings::default() })
+    }
+
+    fn with_settings(settings: Settings) -> Shared {
         let broker =
             BrokerInfo { node_id: 1, host: "127.0.0.1".into(), port: 9092, up: true, delay: Duration::ZERO };
-        let settings = Settings { advertise_fetch, ..Settings::default() };
         Shared { state: Mutex::new(State::new(settings, vec![broker])), max_frame: 1 << 20, null_sink: false }
     }
 
@@ -1060,7 +1077,28 @@ mod tests {
             probe!(AddOffsetsToTxnRequest, AddOffsetsToTxnRequest::default()),
             probe!(EndTxnRequest, EndTxnRequest::default()),
             probe!(TxnOffsetCommitRequest, TxnOffsetCommitRequest::default()),
+            probe!(GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsRequest::default()),
+            probe!(PushTelemetryRequest, PushTelemetryRequest::default()),
         ]
+    }
+
+    #[test]
+    fn telemetry_apis_are_offered_only_with_a_subscription() {
+        let s = with_settings(Settings::default());
+        let advertised = answers(&s, 4, ApiVersionsRequest::default()).api_keys;
+        assert_eq!(advertised.len(), APIS.len() - 2);
+        for key in [ApiKey::GET_TELEMETRY_SUBSCRIPTIONS, ApiKey::PUSH_TELEMETRY] {
+            assert!(advertised.iter().all(|a| a.api_key != key.0));
+            let mut out = Vec::new();
+            match key {
+                ApiKey::PUSH_TELEMETRY => {
+                    encode_request(&mut out, 0, 7, None, &PushTelemetryRequest::default())
+                }
+                _ => encode_request(&mut out, 0, 7, None, &GetTelemetrySubscriptionsRequest::default()),
+            }
+            .unwrap();
+            assert!(matches!(handle(&s, 1, &out[4..]).reply, Reply::Close), "{key} refused");
+        }
     }
 
     #[test]

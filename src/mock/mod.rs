@@ -48,6 +48,7 @@ mod handlers;
 mod log;
 mod server;
 mod state;
+mod telemetry;
 mod txn;
 
 use std::collections::BTreeMap;
@@ -155,6 +156,68 @@ pub struct TransactionInfo {
     pub timeout_ms: i32,
 }
 
+/// The client telemetry subscription a mock cluster hands every client (KIP-714); see
+/// [`MockClusterBuilder::telemetry`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TelemetrySubscription {
+    /// Metric name prefixes wanted: empty for none, `""` for all.
+    pub metrics: Vec<String>,
+    /// The push interval.
+    pub interval: Duration,
+    /// Sums as deltas (else cumulative).
+    pub delta: bool,
+    /// The largest (compressed) payload accepted, in bytes.
+    pub max_bytes: i32,
+    /// The compression types accepted, in order of preference.
+    pub compression: Vec<crate::CompressionType>,
+}
+
+impl TelemetrySubscription {
+    /// A subscription to `metrics` (prefixes) every `interval`: cumulative sums, payloads up to 1 MiB,
+    /// zstd, lz4, gzip and snappy accepted (Kafka's order).
+    pub fn new(metrics: &[&str], interval: Duration) -> Self {
+        use crate::CompressionType as C;
+        TelemetrySubscription {
+            metrics: metrics.iter().map(|m| m.to_string()).collect(),
+            interval,
+            delta: false,
+            max_bytes: 1 << 20,
+            compression: vec![C::Zstd, C::Lz4, C::Gzip, C::Snappy],
+        }
+    }
+
+    /// Sums as deltas.
+    pub fn delta(mut self, on: bool) -> Self {
+        self.delta = on;
+        self
+    }
+
+    /// Accepts only these compression types (none: uncompressed pushes only).
+    pub fn compression(mut self, types: &[crate::CompressionType]) -> Self {
+        self.compression = types.to_vec();
+        self
+    }
+}
+
+/// One client telemetry push a broker accepted (see [`MockCluster::telemetry_pushes`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TelemetryPush {
+    /// The broker that received it.
+    pub broker: i32,
+    /// The client instance id.
+    pub client_instance_id: [u8; 16],
+    /// The subscription id it answers.
+    pub subscription_id: i32,
+    /// The last push of a closing client.
+    pub terminating: bool,
+    /// The codec it came compressed with.
+    pub compression: crate::CompressionType,
+    /// The OTLP `MetricsData` protobuf, decompressed.
+    pub metrics: bytes::Bytes,
+}
+
 /// Builds a [`MockCluster`] with non-default settings. Obtain one with [`MockCluster::builder`].
 #[derive(Debug, Clone)]
 pub struct MockClusterBuilder {
@@ -193,6 +256,15 @@ impl MockClusterBuilder {
     /// is served.
     pub fn advertise_fetch(mut self, on: bool) -> Self {
         self.settings.advertise_fetch = on;
+        self
+    }
+
+    /// Offers client telemetry (KIP-714) with this subscription for every client: GetTelemetrySubscriptions
+    /// and PushTelemetry are advertised and served, and pushes are kept
+    /// ([`MockCluster::telemetry_pushes`]). Default: not offered, as a Kafka broker without a
+    /// telemetry receiver plugin.
+    pub fn telemetry(mut self, subscription: TelemetrySubscription) -> Self {
+        self.settings.telemetry = Some(subscription);
         self
     }
 
@@ -738,6 +810,11 @@ impl MockCluster {
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         self.shared.state.lock().requests.clear();
+    }
+
+    /// The client telemetry pushes accepted so far, oldest first.
+    pub fn telemetry_pushes(&self) -> Vec<TelemetryPush> {
+        self.shared.state.lock().telemetry_pushes.clone()
     }
 
     /// The transaction coordinator's view of `transactional_id`.

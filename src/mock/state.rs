@@ -31,6 +31,8 @@ pub(crate) struct Settings {
     /// acks 0 and 1 appends stay unreplicated (past the high watermark) until an acks=all append, a
     /// marker or [`MockCluster::replicate`](super::MockCluster::replicate); a failover drops them.
     pub lossy_failover: bool,
+    /// Client telemetry (KIP-714): the subscription every client gets; `None` does not offer the APIs.
+    pub telemetry: Option<super::TelemetrySubscription>,
 }
 
 impl Default for Settings {
@@ -43,6 +45,7 @@ impl Default for Settings {
             null_sink: false,
             advertise_fetch: false,
             lossy_failover: false,
+            telemetry: None,
             request_log_capacity: 100_000,
         }
     }
@@ -139,6 +142,8 @@ pub(crate) struct State {
     pub requests: VecDeque<RequestRecord>,
     /// Records a lossy failover dropped (topic, partition, record), oldest first.
     pub lost_in_failover: Vec<(String, i32, StoredRecord)>,
+    /// Client telemetry pushes received, oldest first.
+    pub telemetry_pushes: Vec<super::TelemetryPush>,
     hasher: std::collections::hash_map::RandomState,
     id_counter: u64,
 }
@@ -186,6 +191,7 @@ impl State {
             faults: Faults::default(),
             requests: VecDeque::new(),
             lost_in_failover: Vec::new(),
+            telemetry_pushes: Vec::new(),
             hasher: std::collections::hash_map::RandomState::new(),
             id_counter: 0,
         };

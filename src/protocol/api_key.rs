@@ -37,6 +37,8 @@ api_keys! {
     END_TXN = 26, "EndTxn";
     TXN_OFFSET_COMMIT = 28, "TxnOffsetCommit";
     SASL_AUTHENTICATE = 36, "SaslAuthenticate";
+    GET_TELEMETRY_SUBSCRIPTIONS = 71, "GetTelemetrySubscriptions";
+    PUSH_TELEMETRY = 72, "PushTelemetry";
 }
 
 impl std::fmt::Display for ApiKey {

@@ -18,6 +18,7 @@ pub(crate) mod produce;
 mod refresh;
 pub(crate) mod request;
 mod shared;
+mod telemetry;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use self::net::{Io, MioIo, NetConfig, NetEvent, Network, Wake};
 use self::produce::{ProduceConfig, ProduceDriver};
 use self::refresh::MetadataDriver;
 use self::request::Request;
+use self::telemetry::TelemetryDriver;
 use crate::accumulator::Completions;
 use crate::error::Error;
 use crate::protocol::ErrorCode;
@@ -90,6 +92,8 @@ pub(crate) struct SenderConfig {
     pub rebootstrap_trigger: Option<Duration>,
     /// `client.dns.lookup=resolve_canonical_bootstrap_servers_only`.
     pub canonical_bootstrap: bool,
+    /// `enable.metrics.push`: push client metrics to brokers that ask for them (KIP-714).
+    pub metrics_push: bool,
 }
 
 /// The sender thread's state (Java's `Sender` with its `NetworkClient`).
@@ -104,6 +108,8 @@ pub(crate) struct Sender<I: Io = MioIo> {
     coordinator: Option<CoordinatorDriver>,
     /// The producer id, epoch and sequences, when idempotence is on.
     tm: Option<TransactionManager>,
+    /// Client telemetry (KIP-714), with `enable.metrics.push`.
+    telemetry: Option<TelemetryDriver>,
     /// Where errors and statistics for the application's hooks go (the callback thread runs them).
     hooks: Option<ChannelSender<HookEvent>>,
     /// Whether `on_error` is set.
@@ -189,7 +195,11 @@ impl<I: Io> Sender<I> {
             now,
         )
         .with_rebootstrap(config.rebootstrap_trigger);
+        let telemetry = config
+            .metrics_push
+            .then(|| TelemetryDriver::new(Arc::clone(&config.client_id), config.request_timeout, retry, now));
         Sender {
+            telemetry,
             shared,
             net,
             completions,
@@ -219,7 +229,10 @@ impl<I: Io> Sender<I> {
             }
             let timeout = self.run_once(now);
             log::trace!("poll for {timeout:?}");
-            if self.shared.closing.load(Ordering::Acquire) && self.is_idle() {
+            if self.shared.closing.load(Ordering::Acquire)
+                && self.is_idle()
+                && self.telemetry.as_ref().map_or(true, |t| t.may_stop(Instant::now()))
+            {
                 break;
             }
             self.net.poll(timeout, Instant::now);
@@ -242,6 +255,9 @@ impl<I: Io> Sender<I> {
         }
         if let Some(d) = self.coordinator.as_mut() {
             d.set_jitter(Jitter::new(seed ^ 0x4));
+        }
+        if let Some(d) = self.telemetry.as_mut() {
+            d.set_jitter(Jitter::new(seed ^ 0x5));
         }
     }
 
@@ -288,6 +304,13 @@ impl<I: Io> Sender<I> {
         }
         if let Some(d) = self.coordinator.as_mut() {
             d.poll(now, self.tm.as_ref(), &mut self.net, &mut out);
+        }
+        // The terminating push goes once every record has its outcome, so it carries the final values.
+        let finishing = (self.shared.closing.load(Ordering::Acquire) && self.is_idle())
+            .then(|| *self.shared.close_deadline.lock());
+        if let Some(d) = self.telemetry.as_mut() {
+            let shared = &self.shared;
+            d.poll(now, finishing, &|| shared.metrics_snapshot(Instant::now()), &mut self.net, &mut out);
         }
         timeout = timeout.min(self.apply(out, now));
         let may_produce = self.tm.as_ref().map_or(true, TransactionManager::can_send)
@@ -503,6 +526,11 @@ impl<I: Io> Sender<I> {
                     d.on_response(what, body, version, correlation_id, now, self.tm.as_mut(), out);
                 }
             }
+            Request::Telemetry(what) => {
+                if let Some(d) = self.telemetry.as_mut() {
+                    d.on_response(node, what, body, version, correlation_id, now, out);
+                }
+            }
             // The network answers its own handshakes.
             Request::ApiVersions | Request::SaslHandshake | Request::SaslAuthenticate => {}
         }
@@ -523,6 +551,11 @@ impl<I: Io> Sender<I> {
             }
             Request::Txn(what) => {
                 if let Some(d) = self.coordinator.as_mut() {
+                    d.on_lost(what, now);
+                }
+            }
+            Request::Telemetry(what) => {
+                if let Some(d) = self.telemetry.as_mut() {
                     d.on_lost(what, now);
                 }
             }
@@ -720,6 +753,7 @@ pub(crate) mod fake {
                 "Metadata" => is(&Request::Metadata(Vec::new())),
                 "InitProducerId" => is(&Request::InitProducerId),
                 "Txn" => is(&Request::Txn(super::request::TxnRequest::EndTxn)),
+                "Telemetry" => is(&Request::Telemetry(super::request::TelemetryRequest::Subscriptions)),
                 _ => false,
             })
         }
@@ -753,6 +787,7 @@ pub(crate) mod fake {
             wake,
             closing: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
+            close_deadline: Default::default(),
             sticky: Default::default(),
             adaptive: false,
             availability_timeout_ms: 0,

@@ -31,6 +31,20 @@ pub(crate) enum Request {
     InitProducerId,
     /// A transactional request.
     Txn(TxnRequest),
+    /// A client telemetry request (KIP-714).
+    Telemetry(TelemetryRequest),
+}
+
+/// A client telemetry request in flight (KIP-714).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TelemetryRequest {
+    /// GetTelemetrySubscriptions.
+    Subscriptions,
+    /// PushTelemetry; `terminating` for the push sent on close.
+    Push {
+        /// The last push of a closing producer.
+        terminating: bool,
+    },
 }
 
 /// A transactional request in flight.
@@ -66,6 +80,8 @@ impl Request {
             Request::Txn(TxnRequest::AddOffsets) => "AddOffsetsToTxn",
             Request::Txn(TxnRequest::TxnOffsetCommit(_)) => "TxnOffsetCommit",
             Request::Txn(TxnRequest::EndTxn) => "EndTxn",
+            Request::Telemetry(TelemetryRequest::Subscriptions) => "GetTelemetrySubscriptions",
+            Request::Telemetry(TelemetryRequest::Push { .. }) => "PushTelemetry",
         }
     }
 }

@@ -27,6 +27,9 @@ pub(crate) struct SenderShared {
     pub closing: AtomicBool,
     /// A forced close: fail what is left and stop now.
     pub force_close: AtomicBool,
+    /// When a graceful close stops waiting (set before `closing`): what the sender does after the
+    /// records, the terminating telemetry push, must end before it so it never fails a close.
+    pub close_deadline: Mutex<Option<Instant>>,
     /// The producer's per-topic sticky partitioners, which the sender feeds queue depths
     /// (adaptive partitioning, KIP-794). Guards the map only; each partitioner is lock-free.
     pub sticky: RwLock<HashMap<Arc<str>, Arc<StickyPartitioner>>>,
@@ -148,6 +151,19 @@ impl SenderShared {
     /// Any thread.
     pub(crate) fn wake(&self) {
         self.wake.wake();
+    }
+
+    /// A snapshot of the producer's metrics, as `Producer::metrics` takes it (for client telemetry).
+    pub(crate) fn metrics_snapshot(&self, now: Instant) -> crate::metrics::Metrics {
+        let pool = self.accumulator.buffer_pool();
+        let gauges = crate::metrics::Gauges {
+            metadata_age: self.metadata.age(now),
+            buffer_total: pool.total_memory(),
+            buffer_available: pool.available_memory(),
+            waiting_threads: pool.queued(),
+            pool_wait_ns: pool.wait_time_ns(),
+        };
+        self.metrics.snapshot(&gauges, now)
     }
 }
 

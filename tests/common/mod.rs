@@ -8,6 +8,7 @@
 pub mod client;
 pub mod forward;
 pub mod ledger;
+pub mod otlp;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;

@@ -9,9 +9,11 @@ pub mod add_partitions_to_txn;
 pub mod api_versions;
 pub mod end_txn;
 pub mod find_coordinator;
+pub mod get_telemetry_subscriptions;
 pub mod init_producer_id;
 pub mod metadata;
 pub mod produce;
+pub mod push_telemetry;
 pub mod sasl;
 pub mod txn_offset_commit;
 
@@ -104,9 +106,11 @@ mod min_size_tests {
         use api_versions::*;
         use end_txn::*;
         use find_coordinator::*;
+        use get_telemetry_subscriptions::*;
         use init_producer_id::*;
         use metadata::*;
         use produce::*;
+        use push_telemetry::*;
         use sasl::*;
         use txn_offset_commit::*;
         check!(AddOffsetsToTxnRequest: AddOffsetsToTxnRequest);
@@ -122,6 +126,10 @@ mod min_size_tests {
         check!(EndTxnResponse: EndTxnResponse);
         check!(FindCoordinatorRequest: FindCoordinatorRequest);
         check!(FindCoordinatorResponse: FindCoordinatorResponse, Coordinator);
+        check!(GetTelemetrySubscriptionsRequest: GetTelemetrySubscriptionsRequest);
+        check!(GetTelemetrySubscriptionsResponse: GetTelemetrySubscriptionsResponse);
+        check!(PushTelemetryRequest: PushTelemetryRequest);
+        check!(PushTelemetryResponse: PushTelemetryResponse);
         check!(InitProducerIdRequest: InitProducerIdRequest);
         check!(InitProducerIdResponse: InitProducerIdResponse);
         check!(MetadataRequest: MetadataRequest, MetadataRequestTopic);
@@ -342,6 +350,22 @@ mod budget_tests {
         );
     }
 
+    fn telemetry(w: &mut Worst) {
+        use get_telemetry_subscriptions::*;
+        use push_telemetry::*;
+        check(w, "none", &GetTelemetrySubscriptionsRequest::default());
+        let resp = GetTelemetrySubscriptionsResponse::default();
+        check(
+            w,
+            "compression types",
+            &GetTelemetrySubscriptionsResponse { accepted_compression_types: n(4), ..resp.clone() },
+        );
+        // A subscription's metric prefixes; one character is the shortest that is not "all".
+        check(w, "metrics", &GetTelemetrySubscriptionsResponse { requested_metrics: n("o".into()), ..resp });
+        check(w, "none", &PushTelemetryRequest { metrics: Bytes::from(vec![0; N]), ..Default::default() });
+        check(w, "none", &PushTelemetryResponse::default());
+    }
+
     fn fixed(w: &mut Worst) {
         check(w, "none", &add_offsets_to_txn::AddOffsetsToTxnRequest::default());
         check(w, "none", &add_offsets_to_txn::AddOffsetsToTxnResponse::default());
@@ -361,6 +385,7 @@ mod budget_tests {
         add_partitions_to_txn(&mut worst);
         txn_offset_commit(&mut worst);
         sasl(&mut worst);
+        telemetry(&mut worst);
         fixed(&mut worst);
         // The table docs/protocol.md quotes (`cargo test dense_legitimate -- --nocapture`).
         for ((name, v), (ratio, level)) in &worst {
