@@ -167,7 +167,6 @@ pub(crate) const CONSUMER_PROPERTIES: &[&str] = &[
     "offset.store.path",
     "offset.store.sync.interval.ms",
     "consume.result.queue",
-    "enable.metrics.push",
 ];
 
 /// Properties librdkafka has at topic level (the rest are refused by `rd_kafka_topic_conf_set`).
