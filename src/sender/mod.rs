@@ -804,6 +804,31 @@ pub(crate) mod fake {
     }
 
     /// The response frame body (header included, size prefix not) a broker would send for `body`.
+    /// Metadata naming topic `name` (id `id`) with one partition led by node 1 at `h:9092`.
+    pub(crate) fn one_topic(
+        name: &str,
+        id: crate::protocol::primitives::Uuid,
+    ) -> crate::protocol::messages::metadata::MetadataResponse {
+        use crate::protocol::messages::metadata::{
+            MetadataResponse, MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+        };
+        MetadataResponse {
+            brokers: vec![MetadataResponseBroker { node_id: 1, host: "h".into(), port: 9092, rack: None }],
+            topics: vec![MetadataResponseTopic {
+                error_code: crate::protocol::ErrorCode::NONE,
+                name: Some(name.into()),
+                topic_id: id,
+                partitions: vec![MetadataResponsePartition {
+                    partition_index: 0,
+                    leader_id: 1,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
     pub(crate) fn response<M: Message>(version: i16, correlation_id: i32, body: &M) -> Vec<u8> {
         let mut out = Vec::new();
         encode_response(&mut out, version, correlation_id, body).unwrap_or_default();

@@ -684,12 +684,9 @@ mod tests {
     use super::*;
     use crate::accumulator::buffer_pool::BufferPool;
     use crate::accumulator::{AccumulatorConfig, RecordAccumulator, RecordHandle};
-    use crate::protocol::messages::metadata::{
-        MetadataResponse, MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
-    };
     use crate::protocol::messages::produce::{PartitionProduceResponse, TopicProduceResponse};
     use crate::protocol::record::NO_HEADERS;
-    use crate::sender::fake::{response, shared, FakeLinks};
+    use crate::sender::fake::{one_topic, response, shared, FakeLinks};
     use crate::sender::metadata::Metadata;
 
     struct Bed {
@@ -706,21 +703,7 @@ mod tests {
         let metadata = Arc::new(Metadata::new(Duration::from_secs(300), Duration::from_secs(300)));
         let _ = metadata.lookup("t", now);
         let topics = metadata.due(now).unwrap();
-        let answer = MetadataResponse {
-            brokers: vec![MetadataResponseBroker { node_id: 1, host: "h".into(), port: 9092, rack: None }],
-            topics: vec![MetadataResponseTopic {
-                error_code: ErrorCode::NONE,
-                name: Some("t".into()),
-                partitions: vec![MetadataResponsePartition {
-                    partition_index: 0,
-                    leader_id: 1,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        metadata.update(&answer, &topics, now);
+        metadata.update(&one_topic("t", Uuid::ZERO), &topics, now);
         let config = ProduceConfig {
             client_id: Arc::from("c"),
             acks,
@@ -792,22 +775,7 @@ mod tests {
 
     /// Gives topic `t` the id `id` (a topic deleted and recreated gets a new one).
     fn set_topic_id(b: &Bed, id: u8) {
-        let answer = MetadataResponse {
-            brokers: vec![MetadataResponseBroker { node_id: 1, host: "h".into(), port: 9092, rack: None }],
-            topics: vec![MetadataResponseTopic {
-                error_code: ErrorCode::NONE,
-                name: Some("t".into()),
-                topic_id: Uuid([id; 16]),
-                partitions: vec![MetadataResponsePartition {
-                    partition_index: 0,
-                    leader_id: 1,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        b.metadata.update(&answer, &[Arc::from("t")], b.now);
+        b.metadata.update(&one_topic("t", Uuid([id; 16])), &[Arc::from("t")], b.now);
     }
 
     #[test]

@@ -177,9 +177,7 @@ impl MetadataDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::messages::metadata::{
-        MetadataResponse, MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
-    };
+    use crate::protocol::messages::metadata::MetadataResponse;
     use crate::protocol::ErrorCode;
     use crate::sender::fake::{response, FakeLinks};
     use crate::sender::metadata::Lookup;
@@ -198,20 +196,7 @@ mod tests {
     }
 
     fn one_topic(name: &str) -> MetadataResponse {
-        MetadataResponse {
-            brokers: vec![MetadataResponseBroker { node_id: 1, host: "h".into(), port: 9092, rack: None }],
-            topics: vec![MetadataResponseTopic {
-                error_code: ErrorCode::NONE,
-                name: Some(name.into()),
-                partitions: vec![MetadataResponsePartition {
-                    partition_index: 0,
-                    leader_id: 1,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
+        crate::sender::fake::one_topic(name, Uuid::ZERO)
     }
 
     fn sent(out: &Outbox) -> Option<(&Outgoing, Vec<Arc<str>>)> {
@@ -265,6 +250,22 @@ mod tests {
         assert!(sent(&out).is_some(), "asked again");
     }
 
+    /// Polls at `at` over `links`, expects a Metadata request and answers it with `answer`; the
+    /// request's version.
+    fn refresh_with(
+        d: &mut MetadataDriver,
+        links: &mut FakeLinks,
+        at: Instant,
+        answer: &MetadataResponse,
+    ) -> i16 {
+        let mut out = Outbox::default();
+        d.poll(at, links, &mut out);
+        let (o, topics) = sent(&out).expect("a Metadata request");
+        let (version, corr) = (o.version, o.correlation_id);
+        d.on_response(1, &topics, &response(version, corr, answer), version, corr, at);
+        version
+    }
+
     #[test]
     fn rebootstraps_after_the_trigger_time_without_an_answer_and_on_rebootstrap_required() {
         let now = Instant::now();
@@ -272,11 +273,7 @@ mod tests {
         let mut d = d.with_rebootstrap(Some(Duration::from_secs(5)));
         let _ = metadata.lookup("t", now);
         let mut links = FakeLinks::ready(&[1]);
-        let mut out = Outbox::default();
-        d.poll(now, &mut links, &mut out);
-        let (o, topics) = sent(&out).unwrap();
-        let (version, corr) = (o.version, o.correlation_id);
-        d.on_response(1, &topics, &response(version, corr, &one_topic("t")), version, corr, now);
+        refresh_with(&mut d, &mut links, now, &one_topic("t"));
         assert_eq!(metadata.broker_ids(), vec![1]);
         // A refresh is wanted but no broker answers: at 5 s the producer starts again from bootstrap.
         metadata.request_update();
@@ -289,20 +286,12 @@ mod tests {
         assert!(matches!(metadata.lookup("t", now), Ok(Lookup::Missing(_))), "sends wait for metadata");
         // An answer brings the brokers back; REBOOTSTRAP_REQUIRED clears them again.
         let at = later + Duration::from_secs(6);
-        let mut out = Outbox::default();
-        d.poll(at, &mut links, &mut out);
-        let (o, topics) = sent(&out).unwrap();
-        let (version, corr) = (o.version, o.correlation_id);
+        let version = refresh_with(&mut d, &mut links, at, &one_topic("t"));
         assert!(version >= 13, "REBOOTSTRAP_REQUIRED comes in Metadata v13");
-        d.on_response(1, &topics, &response(version, corr, &one_topic("t")), version, corr, at);
         assert_eq!(metadata.broker_ids(), vec![1]);
         metadata.request_update();
-        let mut out = Outbox::default();
-        d.poll(at + Duration::from_secs(1), &mut links, &mut out);
-        let (o, topics) = sent(&out).unwrap();
-        let (version, corr) = (o.version, o.correlation_id);
         let required = MetadataResponse { error_code: ErrorCode::REBOOTSTRAP_REQUIRED, ..one_topic("t") };
-        d.on_response(1, &topics, &response(version, corr, &required), version, corr, at);
+        refresh_with(&mut d, &mut links, at + Duration::from_secs(1), &required);
         assert!(metadata.broker_ids().is_empty(), "REBOOTSTRAP_REQUIRED re-bootstraps");
     }
 
@@ -311,12 +300,7 @@ mod tests {
         let now = Instant::now();
         let (mut d, metadata) = driver(now);
         let _ = metadata.lookup("t", now);
-        let mut links = FakeLinks::ready(&[1]);
-        let mut out = Outbox::default();
-        d.poll(now, &mut links, &mut out);
-        let (o, topics) = sent(&out).unwrap();
-        let (version, corr) = (o.version, o.correlation_id);
-        d.on_response(1, &topics, &response(version, corr, &one_topic("t")), version, corr, now);
+        refresh_with(&mut d, &mut FakeLinks::ready(&[1]), now, &one_topic("t"));
         metadata.request_update();
         for s in [1, 400, 900] {
             d.poll(now + Duration::from_secs(s), &mut FakeLinks::default(), &mut Outbox::default());
