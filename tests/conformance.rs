@@ -82,8 +82,11 @@ fn init_producer_id(
 fn scenario(bootstrap: &str, topic: &str) -> Vec<Outcome> {
     let first = bootstrap.split(',').next().unwrap();
     let mut conn = Client::connect(first);
-    let hello =
-        ApiVersionsRequest { client_software_name: "kprod".into(), client_software_version: "0.1.0".into() };
+    let hello = ApiVersionsRequest {
+        client_software_name: "kprod".into(),
+        client_software_version: "0.1.0".into(),
+        ..Default::default()
+    };
     let versions = conn.call(3, &hello);
     // Produce v9 and InitProducerId v4 are spoken by every broker kprod targets from 3.x on; using fixed
     // versions keeps the comparison about behaviour, not about version negotiation.

@@ -22,6 +22,7 @@ fn api_versions_every_version_and_fallback() {
         let req = ApiVersionsRequest {
             client_software_name: "kprod".into(),
             client_software_version: env!("CARGO_PKG_VERSION").into(),
+            ..Default::default()
         };
         let resp = conn.call(v, &req);
         assert_eq!(resp.error_code, ErrorCode::NONE, "ApiVersions v{v}");
@@ -165,8 +166,11 @@ fn produce_every_codec_read_back_by_console_consumer() {
     let cluster = cluster_name("KPROD_KAFKA_NAME_1");
     let mut conn = Client::connect(&first_broker(&bs));
     // Kafka validates client_software_name/version (v3+): empty names get INVALID_REQUEST.
-    let hello =
-        ApiVersionsRequest { client_software_name: "kprod".into(), client_software_version: "0.1.0".into() };
+    let hello = ApiVersionsRequest {
+        client_software_name: "kprod".into(),
+        client_software_version: "0.1.0".into(),
+        ..Default::default()
+    };
     let versions = conn.call(4, &hello);
     assert_eq!(versions.error_code, ErrorCode::NONE);
     let (_, produce_max) = versions.range(ApiKey::PRODUCE).unwrap();

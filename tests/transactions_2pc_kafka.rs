@@ -117,8 +117,11 @@ fn write_in_txn(c: &mut Client, tid: &str, p: Pid, topic: &str, seq: i32, value:
 #[test]
 fn broker_advertises_init_producer_id_v6() {
     let (mut c, _) = connect();
-    let req =
-        ApiVersionsRequest { client_software_name: "kprod".into(), client_software_version: "0".into() };
+    let req = ApiVersionsRequest {
+        client_software_name: "kprod".into(),
+        client_software_version: "0".into(),
+        ..Default::default()
+    };
     let r = c.call(3, &req);
     let (_, max) = r.range(ApiKey::INIT_PRODUCER_ID).expect("broker lists InitProducerId");
     assert!(

@@ -1,4 +1,6 @@
-//! ApiVersions (key 18): which APIs and versions a broker supports. Schema versions 0–4; flexible from v3.
+//! ApiVersions (key 18): which APIs and versions a broker supports. Schema versions 0–5; flexible from v3;
+//! v5 (KIP-1242, Kafka 4.4) adds the cluster and node the client means to reach, which kprod leaves unset
+//! (null, -1: no check).
 //! The response header is always v0 (see [`header`](crate::protocol::header)), and a broker that does
 //! not support the requested version answers UNSUPPORTED_VERSION in the v0 format, which
 //! [`ApiVersionsResponse::decode_with_fallback`] handles (KIP-511).
@@ -12,9 +14,13 @@ crate::kafka_struct! {
         pub client_software_name: String => 3..,
         /// The version of the client; v3+.
         pub client_software_version: String => 3..,
+        /// The cluster id the client means to connect to, or null; v5+, nullable v5+, schema default null.
+        pub cluster_id: Option<String> => 5..,
+        /// The node id the client means to connect to, or -1; v5+, schema default -1.
+        pub node_id: i32 => 5..; default -1,
     }
 }
-crate::kafka_message!(ApiVersionsRequest, ApiKey::API_VERSIONS, 0, 4, 3);
+crate::kafka_message!(ApiVersionsRequest, ApiKey::API_VERSIONS, 0, 5, 3);
 
 impl Request for ApiVersionsRequest {
     type Response = ApiVersionsResponse;
@@ -77,7 +83,7 @@ crate::kafka_struct! {
         pub zk_migration_ready: bool => (3, 3..),
     }
 }
-crate::kafka_message!(ApiVersionsResponse, ApiKey::API_VERSIONS, 0, 4, 3);
+crate::kafka_message!(ApiVersionsResponse, ApiKey::API_VERSIONS, 0, 5, 3);
 
 impl ApiVersionsResponse {
     /// Decodes a response body to a request sent at `version`. A broker that does not know `version`
@@ -118,12 +124,17 @@ mod tests {
         let m = ApiVersionsRequest {
             client_software_name: "kprod".into(),
             client_software_version: "0.1".into(),
+            ..Default::default()
         };
         let mut out = Vec::new();
         m.encode_body(&mut out, 3).unwrap();
         // compact "kprod" (len+1 = 6), compact "0.1" (4), empty tagged fields.
         assert_eq!(out, b"\x06kprod\x040.1\x00");
-        assert!(m.encode_body(&mut out, 5).is_err(), "v5 is not implemented and must be an error");
+        // v5 (KIP-1242): a null cluster id and node -1 (no check) follow.
+        let mut v5 = Vec::new();
+        m.encode_body(&mut v5, 5).unwrap();
+        assert_eq!(v5, b"\x06kprod\x040.1\x00\xff\xff\xff\xff\x00");
+        assert!(m.encode_body(&mut out, 6).is_err(), "v6 does not exist");
     }
 
     #[test]

@@ -281,6 +281,7 @@ impl<S: Stream> Connection<S> {
         let req = ApiVersionsRequest {
             client_software_name: "kprod".into(),
             client_software_version: env!("CARGO_PKG_VERSION").into(),
+            ..Default::default()
         };
         let id = self.next_id();
         let mut out = Vec::new();
