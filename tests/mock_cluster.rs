@@ -54,7 +54,7 @@ fn client_to(cluster: &MockCluster, node_id: i32) -> Client {
 fn api_versions_advertises_the_codec_ranges() {
     let cluster = MockCluster::new(1).unwrap();
     let mut c = client_to(&cluster, 1);
-    for v in 0..=4 {
+    for v in 0..=5 {
         let r = c.call(v, &ApiVersionsRequest::default());
         assert_eq!(r.error_code, ErrorCode::NONE);
         assert_eq!(
@@ -62,7 +62,7 @@ fn api_versions_advertises_the_codec_ranges() {
             Some((ProduceRequest::MIN_VERSION, ProduceRequest::MAX_VERSION))
         );
         assert_eq!(r.range(ApiKey::METADATA), Some((0, 13)));
-        assert_eq!(r.range(ApiKey::API_VERSIONS), Some((0, 4)));
+        assert_eq!(r.range(ApiKey::API_VERSIONS), Some((0, 5)));
         assert_eq!(r.range(ApiKey::INIT_PRODUCER_ID), Some((0, 6)));
         assert_eq!(r.range(ApiKey::FIND_COORDINATOR), Some((0, 6)));
         assert_eq!(r.range(ApiKey::ADD_PARTITIONS_TO_TXN), Some((0, 5)));
@@ -85,7 +85,7 @@ fn api_versions_advertises_the_codec_ranges() {
     assert_eq!(&buf[..4], &77i32.to_be_bytes());
     let r = ApiVersionsResponse::decode_with_fallback(&buf[4..], 4).unwrap();
     assert_eq!(r.error_code, ErrorCode::UNSUPPORTED_VERSION);
-    assert_eq!(r.range(ApiKey::API_VERSIONS), Some((0, 4)));
+    assert_eq!(r.range(ApiKey::API_VERSIONS), Some((0, 5)));
 }
 
 #[test]
