@@ -401,7 +401,7 @@ pub static PROPERTIES: &[PropertyDef] = &[
         "`use_all_dns_ips`: a host name's addresses are tried in turn, each failed attempt moving to the next, and the name is resolved again once all have failed. `resolve_canonical_bootstrap_servers_only`: the same, but a bootstrap server's addresses are first replaced by those of their canonical host names (reverse lookup; TLS still checks the name as given)."),
     prop("metadata.recovery.strategy", T::String, Some("rebootstrap"), Described("rebootstrap, none (case-insensitive)"),
         Low, Support::Yes,
-        "What to do when no broker of the last metadata is reachable (KIP-899): `rebootstrap` forgets them and starts again from `bootstrap.servers` (also after `metadata.recovery.rebootstrap.trigger.ms` without metadata, and on REBOOTSTRAP_REQUIRED); `none` keeps trying them."),
+        "What to do when the brokers of the last metadata stop answering (KIP-899): `rebootstrap` forgets them and starts again from `bootstrap.servers` after `metadata.recovery.rebootstrap.trigger.ms` without metadata and on REBOOTSTRAP_REQUIRED (Java also as soon as no known broker can be tried; kprod does not yet); `none` keeps trying them."),
     prop("metadata.recovery.rebootstrap.trigger.ms", T::Long, Some("300000"), AtLeast(0), Low,
         Support::Yes,
         "How long a wanted metadata refresh may go unanswered before the producer re-bootstraps (KIP-1102)."),

@@ -28,6 +28,9 @@ fn producer(bootstrap: &str, strategy: &str, delivery_timeout_ms: &str) -> Produ
         ("enable.idempotence", "true"),
         ("linger.ms", "5"),
         ("metadata.recovery.strategy", strategy),
+        // kprod re-bootstraps after this long without metadata (Java also when no known broker can be
+        // tried; kprod has that trigger off for now, see src/sender/mod.rs).
+        ("metadata.recovery.rebootstrap.trigger.ms", "5000"),
         ("delivery.timeout.ms", delivery_timeout_ms),
         ("request.timeout.ms", "5000"),
     ])

@@ -821,7 +821,12 @@ impl<I: Io> Network<I> {
             }
             // Java's rebootstrap trigger: no broker of the metadata can be tried. The bootstrap
             // servers (which a load balancer or DNS name may now point elsewhere) are tried at once.
-            if !(known && self.config.rebootstrap && attempt == 0) {
+            // Only brokers that failed their last connection attempt count as unreachable: one that
+            // merely backs off after a dropped connection has not been shown unreachable (an eager
+            // trigger re-bootstrapped during short blips and, in simulator seed 33442, left an
+            // idempotent partition retrying OUT_OF_ORDER_SEQUENCE_NUMBER; see the closing note).
+            let all_failed = candidates.iter().all(|n| self.brokers.get(n).is_some_and(|b| b.failures > 0));
+            if !(known && self.config.rebootstrap && attempt == 0 && all_failed) {
                 break;
             }
             self.metadata.rebootstrap("no broker of the last metadata is reachable");
