@@ -272,8 +272,8 @@ fn broker_down_expires_every_queued_record_and_bounds_memory() {
             ("buffer.memory", "131072"),
             ("batch.size", "16384"),
             ("max.block.ms", "200"),
-            // With the default (rebootstrap) the producer forgets the down broker's topics as Java
-            // does, and later sends wait for metadata instead; this test is about queued records.
+            // A re-bootstrap (the default strategy) would forget the down broker's topics, as Java
+            // does, and later sends would wait for metadata instead; this test is about queued records.
             ("metadata.recovery.strategy", "none"),
         ],
     ))
