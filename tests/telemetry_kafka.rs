@@ -119,7 +119,7 @@ fn pushes_reach_the_broker_and_the_terminating_push_counts_every_record() {
         .collect();
     producer.flush(Duration::from_secs(60)).unwrap();
     for f in futures {
-        f.wait().unwrap();
+        f.wait_timeout(Duration::from_secs(60)).expect("an outcome within 60 s").unwrap();
     }
     // The subscription's interval is 1 s: the first push comes 0.5–1.5 s after the subscription.
     wait_for("a push while the producer runs", Duration::from_secs(30), || {

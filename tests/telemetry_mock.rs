@@ -34,7 +34,7 @@ fn send_n(p: &Producer, topic: &str, n: usize) {
         (0..n).map(|i| p.send(Record::new(topic).value(format!("v{i}").into_bytes())).unwrap()).collect();
     p.flush(Duration::from_secs(10)).unwrap();
     for f in futures {
-        f.wait().unwrap();
+        f.wait_timeout(Duration::from_secs(60)).expect("an outcome within 60 s").unwrap();
     }
 }
 

@@ -145,12 +145,6 @@ pub(crate) fn net_config(config: &SenderConfig) -> NetConfig {
         idle: config.connections_max_idle,
         socket: config.socket,
         security: config.security.clone(),
-        // KIP-899's trigger "no known broker can be tried" is off: in the simulator (seeds 29088, 33442)
-        // re-bootstrapping during a partial outage left an idempotent partition retrying
-        // OUT_OF_ORDER_SEQUENCE_NUMBER for good, an idempotence bug not yet found. Rebootstrap still
-        // happens after metadata.recovery.rebootstrap.trigger.ms without metadata, and on
-        // REBOOTSTRAP_REQUIRED.
-        rebootstrap: false,
         canonical_bootstrap: config.canonical_bootstrap,
     }
 }
@@ -780,7 +774,6 @@ pub(crate) mod fake {
             idle: None,
             socket: Default::default(),
             security: None,
-            rebootstrap: false,
             canonical_bootstrap: false,
         };
         #[allow(clippy::expect_used)]
@@ -808,7 +801,6 @@ pub(crate) mod fake {
         })
     }
 
-    /// The response frame body (header included, size prefix not) a broker would send for `body`.
     /// Metadata naming topic `name` (id `id`) with one partition led by node 1 at `h:9092`.
     pub(crate) fn one_topic(
         name: &str,
@@ -834,6 +826,7 @@ pub(crate) mod fake {
         }
     }
 
+    /// The response frame body (header included, size prefix not) a broker would send for `body`.
     pub(crate) fn response<M: Message>(version: i16, correlation_id: i32, body: &M) -> Vec<u8> {
         let mut out = Vec::new();
         encode_response(&mut out, version, correlation_id, body).unwrap_or_default();
