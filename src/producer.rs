@@ -1488,13 +1488,15 @@ fn run_callbacks(batches: impl Iterator<Item = Completions>, reports: &ReportSin
         panics.fetch_add(1, Ordering::Relaxed);
         log::error!("{}", Error::CallbackPanicked(msg));
     };
-    for completions in batches {
+    for mut completions in batches {
         // The outer guard covers the completion's own code (outcome per record, settling on drop).
         let all = catch_unwind(AssertUnwindSafe(|| {
             // A batch handler gets the batch's opaque outcomes in one call, after its closures.
             let batching = matches!(reports, ReportSink::Batch(_));
             let mut batch = Vec::new();
-            for (callback, outcome) in completions {
+            // By reference: `completions` settles (and `flush` may return) only when it is dropped,
+            // which must come after the batch handler below has run.
+            for (callback, outcome) in &mut completions {
                 let run = || match callback {
                     Callback::Fn(f) => f(outcome),
                     Callback::Opaque(opaque) if batching => batch.push((opaque, outcome)),
@@ -1509,6 +1511,7 @@ fn run_callbacks(batches: impl Iterator<Item = Completions>, reports: &ReportSin
                     caught(p);
                 }
             }
+            drop(completions);
         }));
         if let Err(p) = all {
             caught(p);

@@ -264,6 +264,15 @@ impl TxnInner {
 /// class, plus what Java's coordinator handlers treat as fatal there (INVALID_PRODUCER_EPOCH from a
 /// coordinator means a newer producer took over; the others mean this producer's transaction state is
 /// broken).
+/// How operation `id` ended, once it has: its own result, or the fatal error that ended every operation.
+fn outcome_of(g: &TxnInner, id: u64) -> Option<Result<(), Error>> {
+    match (&g.result, &g.state) {
+        (Some((done, r)), _) if *done == id => Some(r.clone()),
+        (_, TxnState::Fatal(e)) => Some(Err(e.clone())),
+        _ => None,
+    }
+}
+
 pub(crate) fn fatal_from_coordinator(code: ErrorCode) -> bool {
     code.is_fatal()
         || matches!(
@@ -341,21 +350,25 @@ impl Transactional {
         interrupt: &dyn Fn() -> Option<Error>,
     ) -> Result<(), Error> {
         let deadline = crate::time::deadline_or_far(Instant::now(), timeout);
+        let finished = |g: &TxnInner| outcome_of(g, id);
         let mut g = self.inner.lock();
         loop {
-            if let Some((done_id, result)) = &g.result {
-                if *done_id == id {
-                    return result.clone();
-                }
-            }
-            if let TxnState::Fatal(e) = &g.state {
-                return Err(e.clone());
+            if let Some(r) = finished(&g) {
+                return r;
             }
             // `inner` is a leaf: whatever `interrupt` locks is locked without it.
             if let Some(e) = parking_lot::MutexGuard::unlocked(&mut g, interrupt) {
                 return Err(e);
             }
+            // Checked again: the sender may have finished while the lock was released above, and its
+            // notify then reached no one (this lost wake-up stalled operations to their timeout).
+            if let Some(r) = finished(&g) {
+                return r;
+            }
             if self.done.wait_until(&mut g, deadline).timed_out() {
+                if let Some(r) = finished(&g) {
+                    return r;
+                }
                 return Err(Error::Timeout(format!("transactional operation not done within {timeout:?}")));
             }
         }
@@ -364,12 +377,7 @@ impl Transactional {
     /// The result of operation `id` once it finished, without waiting (the simulator polls).
     #[cfg(feature = "sim")]
     pub(crate) fn result_of(&self, id: u64) -> Option<Result<(), Error>> {
-        let g = self.inner.lock();
-        match (&g.result, &g.state) {
-            (Some((done, r)), _) if *done == id => Some(r.clone()),
-            (_, TxnState::Fatal(e)) => Some(Err(e.clone())),
-            _ => None,
-        }
+        outcome_of(&self.inner.lock(), id)
     }
 
     /// Wakes waiting application threads.
