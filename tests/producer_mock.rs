@@ -917,3 +917,31 @@ fn transaction_state_machine_error_paths() {
     assert!(e.is_fatal(), "{e}");
     assert!(q.begin_transaction().is_err());
 }
+
+#[test]
+fn a_mock_capped_to_kafka_3_9s_versions_gets_transactions_v1_and_produce_v11() {
+    let l = Ledger::new();
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 2, 1).unwrap();
+    // Kafka 3.9's ranges for what a transactional producer uses: before transactions v2 (KIP-890).
+    cluster
+        .set_api_version(ApiKey::PRODUCE, 3, 11)
+        .set_api_version(ApiKey::API_VERSIONS, 0, 4)
+        .set_api_version(ApiKey::ADD_PARTITIONS_TO_TXN, 0, 4)
+        .set_api_version(ApiKey::END_TXN, 0, 4)
+        .set_api_version(ApiKey::INIT_PRODUCER_ID, 0, 5);
+    let p = txn_producer(&cluster, "tx-capped");
+    p.begin_transaction().unwrap();
+    for i in 0..20u8 {
+        l.record(&p, Record::new("t").value(vec![i])).unwrap();
+    }
+    p.commit_transaction(Duration::from_secs(10)).unwrap();
+    let reqs = cluster.requests();
+    let max = |k: ApiKey| reqs.iter().filter(|r| r.api_key == k).map(|r| r.api_version).max();
+    assert_eq!(max(ApiKey::PRODUCE), Some(11));
+    assert_eq!(max(ApiKey::END_TXN), Some(4));
+    assert!(max(ApiKey::ADD_PARTITIONS_TO_TXN).is_some(), "transactions v1 registers partitions");
+    let stored = committed_values(&cluster, "t", 0).len() + committed_values(&cluster, "t", 1).len();
+    assert_eq!(stored, 20);
+    l.check_stored(&p, &cluster, Expect { no_duplicates: true, ..Expect::one_outcome() }, T);
+}

@@ -93,8 +93,19 @@ impl Api {
         Api { key: M::API_KEY, min_version: M::MIN_VERSION, max_version: M::MAX_VERSION, handle: serve::<M> }
     }
 
-    fn version(&self) -> ApiVersion {
-        ApiVersion { api_key: self.key.0, min_version: self.min_version, max_version: self.max_version }
+    /// The versions served: the codec's, narrowed by a cap when one is set. `None` when a cap leaves
+    /// none (the API is then neither advertised nor served).
+    fn range(&self, st: &State) -> Option<(i16, i16)> {
+        let (lo, hi) = match st.version_caps.get(&self.key) {
+            Some(&(lo, hi)) => (lo.max(self.min_version), hi.min(self.max_version)),
+            None => (self.min_version, self.max_version),
+        };
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    fn version(&self, st: &State) -> Option<ApiVersion> {
+        let (min_version, max_version) = self.range(st)?;
+        Some(ApiVersion { api_key: self.key.0, min_version, max_version })
     }
 }
 
@@ -138,7 +149,8 @@ const UNSERVED_FETCH: ApiVersion = ApiVersion { api_key: ApiKey::FETCH.0, min_ve
 
 /// What ApiVersions lists, in key order.
 fn advertised_apis(st: &State) -> Vec<ApiVersion> {
-    let mut v: Vec<ApiVersion> = APIS.iter().filter(|a| offered(st, a.key)).map(Api::version).collect();
+    let mut v: Vec<ApiVersion> =
+        APIS.iter().filter(|a| offered(st, a.key)).filter_map(|a| a.version(st)).collect();
     if st.settings.advertise_fetch {
         v.push(UNSERVED_FETCH);
         v.sort_by_key(|a| a.api_key);
@@ -149,7 +161,10 @@ fn advertised_apis(st: &State) -> Vec<ApiVersion> {
 /// A table entry's handler: refuses versions outside the codec's range (unless `M` answers them) and
 /// bodies that do not parse, else serves.
 fn serve<M: Serve>(shared: &Shared, cx: Ctx, record: RequestRecord, r: Reader<'_>, corr: i32) -> Outcome {
-    if !(M::MIN_VERSION..=M::MAX_VERSION).contains(&cx.version) {
+    let capped = |st: &State| {
+        st.version_caps.get(&M::API_KEY).is_some_and(|&(lo, hi)| !(lo..=hi).contains(&cx.version))
+    };
+    if !(M::MIN_VERSION..=M::MAX_VERSION).contains(&cx.version) || capped(&shared.state.lock()) {
         return M::unsupported_version(shared, cx, record, corr);
     }
     match parse::<M>(r, cx.version) {
@@ -318,8 +333,17 @@ impl Serve for ApiVersionsRequest {
             &req,
             corr,
             |_, _| Vec::new(),
-            |st, _, _| {
+            |st, cx, req| {
                 let code = Injected::new(&mut st.faults, ApiKey::API_VERSIONS).all.unwrap_or(ErrorCode::NONE);
+                let named = valid_software_part(&req.client_software_name)
+                    && valid_software_part(&req.client_software_version);
+                if cx.version >= 3 && !named {
+                    // Kafka lists no API then.
+                    return Answer::Respond(ApiVersionsResponse {
+                        error_code: ErrorCode::INVALID_REQUEST,
+                        ..Default::default()
+                    });
+                }
                 Answer::Respond(ApiVersionsResponse {
                     error_code: code,
                     api_keys: advertised_apis(st),
@@ -349,6 +373,20 @@ impl Serve for ApiVersionsRequest {
         let response = take_response(&mut st, api, &[], &answer, fault).map(|(f, _)| f);
         drop(st);
         Outcome { reply: finish(answer, 0, corr, fault, response), delay }
+    }
+}
+
+/// KIP-511's rule for a client software name or version (v3+):
+/// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
+fn valid_software_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) => {
+            f.is_ascii_alphanumeric()
+                && l.is_ascii_alphanumeric()
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
+        }
+        _ => false,
     }
 }
 
@@ -1039,6 +1077,42 @@ mod tests {
         decode_response::<M>(&bytes[4..], version, 42).unwrap()
     }
 
+    /// An ApiVersions request that names the client, as v3+ must.
+    fn hello() -> ApiVersionsRequest {
+        ApiVersionsRequest {
+            client_software_name: "kprod-test".into(),
+            client_software_version: "1.0".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn api_versions_v3_refuses_client_names_outside_kip_511s_pattern() {
+        let s = shared(false);
+        for (name, version) in [("", "1"), ("a", ""), ("-a", "1"), ("a.", "1"), ("a", "1 0"), ("ä", "1")] {
+            let req = ApiVersionsRequest {
+                client_software_name: name.into(),
+                client_software_version: version.into(),
+                ..Default::default()
+            };
+            let r = answers(&s, 3, req.clone());
+            assert_eq!(
+                (r.error_code, r.api_keys.len()),
+                (ErrorCode::INVALID_REQUEST, 0),
+                "{name:?} {version:?}"
+            );
+            assert_eq!(answers(&s, 2, req).error_code, ErrorCode::NONE, "v2 names no client");
+        }
+        for (name, version) in [("a", "1"), ("kprod-x.y", "0.1.0-rc1"), ("A9", "9")] {
+            let req = ApiVersionsRequest {
+                client_software_name: name.into(),
+                client_software_version: version.into(),
+                ..Default::default()
+            };
+            assert_eq!(answers(&s, 3, req).error_code, ErrorCode::NONE, "{name:?} {version:?}");
+        }
+    }
+
     /// A request header (v1, null client id) with an empty body.
     fn bare(api: i16, version: i16) -> Vec<u8> {
         [&api.to_be_bytes()[..], &version.to_be_bytes(), &7i32.to_be_bytes(), &(-1i16).to_be_bytes()].concat()
@@ -1071,7 +1145,7 @@ mod tests {
             probe!(ProduceRequest, ProduceRequest { acks: 1, timeout_ms: 1000, ..Default::default() }),
             probe!(MetadataRequest, MetadataRequest { topics: Some(Vec::new()), ..Default::default() }),
             probe!(FindCoordinatorRequest, FindCoordinatorRequest::default()),
-            probe!(ApiVersionsRequest, ApiVersionsRequest::default()),
+            probe!(ApiVersionsRequest, hello()),
             probe!(InitProducerIdRequest, InitProducerIdRequest::default()),
             probe!(AddPartitionsToTxnRequest, AddPartitionsToTxnRequest::default()),
             probe!(AddOffsetsToTxnRequest, AddOffsetsToTxnRequest::default()),
@@ -1085,7 +1159,7 @@ mod tests {
     #[test]
     fn telemetry_apis_are_offered_only_with_a_subscription() {
         let s = with_settings(Settings::default());
-        let advertised = answers(&s, 4, ApiVersionsRequest::default()).api_keys;
+        let advertised = answers(&s, 4, hello()).api_keys;
         assert_eq!(advertised.len(), APIS.len() - 2);
         for key in [ApiKey::GET_TELEMETRY_SUBSCRIPTIONS, ApiKey::PUSH_TELEMETRY] {
             assert!(advertised.iter().all(|a| a.api_key != key.0));
@@ -1116,7 +1190,7 @@ mod tests {
         let probes = probes();
         for advertise_fetch in [false, true] {
             let s = shared(advertise_fetch);
-            let advertised = answers(&s, 4, ApiVersionsRequest::default()).api_keys;
+            let advertised = answers(&s, 4, hello()).api_keys;
             assert!(advertised.windows(2).all(|w| w[0].api_key < w[1].api_key), "{advertised:?}");
             assert_eq!(advertised.len(), APIS.len() + usize::from(advertise_fetch));
             for a in &advertised {
@@ -1166,6 +1240,31 @@ mod tests {
                 assert_eq!(r.api_keys, advertised_apis(&s.state.lock()));
             }
         }
+    }
+
+    #[test]
+    fn capped_versions_are_advertised_narrowed_and_refused_outside() {
+        let s = shared(false);
+        s.state.lock().version_caps.insert(ApiKey::END_TXN, (0, 4));
+        s.state.lock().version_caps.insert(ApiKey::TXN_OFFSET_COMMIT, (9, 12));
+        let listed = advertised_apis(&s.state.lock());
+        let end =
+            listed.iter().find(|a| a.api_key == ApiKey::END_TXN.0).map(|a| (a.min_version, a.max_version));
+        assert_eq!(end, Some((0, 4)));
+        assert!(
+            listed.iter().all(|a| a.api_key != ApiKey::TXN_OFFSET_COMMIT.0),
+            "no version left: not listed"
+        );
+        // A well-formed EndTxn: answered at v4, refused (closed) at v5 above the cap.
+        let end_txn = |v: i16| {
+            let mut out = Vec::new();
+            let req = EndTxnRequest { transactional_id: "x".into(), ..Default::default() };
+            encode_request(&mut out, v, 42, Some("t"), &req).unwrap();
+            handle(&s, 1, &out[4..]).reply
+        };
+        assert!(matches!(end_txn(4), Reply::Send(_, Then::Continue)), "within the cap: answered");
+        assert!(matches!(end_txn(5), Reply::Close), "above the cap: the connection closes");
+        assert_eq!(last_request(&s), (ApiKey::END_TXN, 5));
     }
 
     #[test]

@@ -607,6 +607,15 @@ impl MockCluster {
         self
     }
 
+    /// Advertises and serves only versions `min..=max` of `api` (within those the mock implements), to
+    /// imitate an older broker: ApiVersions lists the narrowed range (or leaves `api` out when none is
+    /// left), and a request at another version is refused as Kafka refuses one (the connection closes;
+    /// ApiVersions answers UNSUPPORTED_VERSION). librdkafka's mock has the same knob.
+    pub fn set_api_version(&self, api: ApiKey, min: i16, max: i16) -> &Self {
+        self.shared.state.lock().version_caps.insert(api, (min, max));
+        self
+    }
+
     /// Makes every response of `api` carry `throttle_time_ms` (0 stops it). The brokers do not mute the
     /// connection; clients are expected to back off themselves (KIP-219).
     pub fn set_throttle(&self, api: ApiKey, throttle_time_ms: i32) -> &Self {

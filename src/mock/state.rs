@@ -144,6 +144,9 @@ pub(crate) struct State {
     pub lost_in_failover: Vec<(String, i32, StoredRecord)>,
     /// Client telemetry pushes received, oldest first.
     pub telemetry_pushes: Vec<super::TelemetryPush>,
+    /// Version ranges narrowed by [`MockCluster::set_api_version`](super::MockCluster::set_api_version),
+    /// to imitate an older broker: advertised and served is the codec's range within this one.
+    pub version_caps: HashMap<crate::protocol::ApiKey, (i16, i16)>,
     hasher: std::collections::hash_map::RandomState,
     id_counter: u64,
 }
@@ -192,6 +195,7 @@ impl State {
             requests: VecDeque::new(),
             lost_in_failover: Vec::new(),
             telemetry_pushes: Vec::new(),
+            version_caps: HashMap::new(),
             hasher: std::collections::hash_map::RandomState::new(),
             id_counter: 0,
         };
