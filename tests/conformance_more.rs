@@ -362,7 +362,7 @@ fn scenario(bootstrap: &str, topic: &str, suffix: &str) -> Vec<String> {
     out.push(format!("magic1: {:?}", produce(&mut l, topic, 0, Bytes::from(bad)).error_code));
     let mut v = Client::connect(bootstrap.split(',').next().unwrap());
     let mut raw = Vec::new();
-    encode_request(&mut raw, 4, 77, Some("x"), &ApiVersionsRequest::default()).unwrap();
+    encode_request(&mut raw, 4, 77, Some("x"), &hello()).unwrap();
     raw[6..8].copy_from_slice(&9i16.to_be_bytes());
     v.stream.write_all(&raw).unwrap();
     let buf = v.read_frame().unwrap();

@@ -55,7 +55,7 @@ fn api_versions_advertises_the_codec_ranges() {
     let cluster = MockCluster::new(1).unwrap();
     let mut c = client_to(&cluster, 1);
     for v in 0..=5 {
-        let r = c.call(v, &ApiVersionsRequest::default());
+        let r = c.call(v, &hello());
         assert_eq!(r.error_code, ErrorCode::NONE);
         assert_eq!(
             r.range(ApiKey::PRODUCE),
@@ -76,7 +76,7 @@ fn api_versions_advertises_the_codec_ranges() {
     let mut out = Vec::new();
     let v9 = {
         // Encode a v4 request, then patch the version to 9 (the codec refuses to encode v9 itself).
-        encode_request(&mut out, 4, 77, Some("x"), &ApiVersionsRequest::default()).unwrap();
+        encode_request(&mut out, 4, 77, Some("x"), &hello()).unwrap();
         out[6..8].copy_from_slice(&9i16.to_be_bytes());
         out
     };
@@ -587,7 +587,7 @@ fn broker_down_refuses_connections_and_moves_leaders() {
     cluster.create_topic("t", 3, 2).unwrap();
     let addr2 = cluster.broker_address(2).unwrap();
     let mut open = Client::connect(&addr2.to_string());
-    open.call(4, &ApiVersionsRequest::default());
+    open.call(4, &hello());
 
     cluster.broker_down(2).unwrap();
     assert!(open.is_closed(), "connections are closed");
@@ -608,7 +608,7 @@ fn broker_down_refuses_connections_and_moves_leaders() {
 
     cluster.broker_up(2).unwrap();
     let mut back = Client::connect(&addr2.to_string());
-    assert_eq!(back.call(4, &ApiVersionsRequest::default()).error_code, ErrorCode::NONE);
+    assert_eq!(back.call(4, &hello()).error_code, ErrorCode::NONE);
     assert_eq!(cluster.isr("t", 1), Some(vec![3, 2]));
     assert_eq!(produce(&mut c3, "t", 1, batch(NONE, 0, false, &["y"])).error_code, ErrorCode::NONE);
     assert_eq!(metadata(&mut c, 12, None).brokers.len(), 3);
@@ -631,11 +631,11 @@ fn broker_delay_and_throttle() {
     let mut c1 = client_to(&cluster, 1);
     let mut c2 = client_to(&cluster, 2);
     let t = Instant::now();
-    c1.call(4, &ApiVersionsRequest::default());
+    c1.call(4, &hello());
     assert!(t.elapsed() < Duration::from_millis(250), "broker 1 is not delayed");
     // Pipelined requests overlap: three requests take one delay, not three.
     let t = Instant::now();
-    let ids: Vec<i32> = (0..3).map(|_| c2.send(4, &ApiVersionsRequest::default())).collect();
+    let ids: Vec<i32> = (0..3).map(|_| c2.send(4, &hello())).collect();
     for id in ids {
         c2.recv::<ApiVersionsRequest>(4, id);
     }
@@ -663,7 +663,7 @@ fn close_after_bytes_cuts_the_response() {
 fn request_log_records_every_request() {
     let cluster = MockCluster::new(2).unwrap();
     let mut c = client_to(&cluster, 2);
-    c.call(3, &ApiVersionsRequest::default());
+    c.call(3, &hello());
     metadata(&mut c, 12, None);
     let log = cluster.requests();
     assert_eq!(log.len(), 2);
@@ -698,7 +698,7 @@ fn hostile_input_closes_the_connection_only() {
     let mut s = TcpStream::connect(&addr).unwrap();
     s.write_all(&[0, 0, 3, 0, 1]).unwrap();
     let mut c = Client::connect(&addr);
-    assert_eq!(c.call(4, &ApiVersionsRequest::default()).error_code, ErrorCode::NONE);
+    assert_eq!(c.call(4, &hello()).error_code, ErrorCode::NONE);
 }
 
 #[test]
@@ -1195,7 +1195,7 @@ mod txn {
 fn advertise_fetch_is_opt_in() {
     let cluster = MockCluster::builder().advertise_fetch(true).build().unwrap();
     let mut c = client_to(&cluster, 1);
-    let r = c.call(3, &ApiVersionsRequest::default());
+    let r = c.call(3, &hello());
     assert_eq!(r.range(ApiKey::FETCH), Some((4, 4)));
     assert_eq!(r.api_keys.len(), 10);
 }

@@ -122,13 +122,13 @@ fn duplicate_sends_the_api_versions_response_twice() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.inject_response_fault(ApiKey::API_VERSIONS, None, ResponseFault::Duplicate, 1);
     let mut c = client_to(&cluster, 1);
-    let id = c.send(3, &ApiVersionsRequest::default());
+    let id = c.send(3, &hello());
     let (a, b) = (c.read_frame().unwrap(), c.read_frame().unwrap());
     assert_eq!(a, b, "two identical frames");
     let r = decode_response::<ApiVersionsRequest>(&a, 3, id).unwrap();
     assert_eq!(r.error_code, ErrorCode::NONE);
     // Used up: the next request is answered once (the next frame answers the Metadata request).
-    let id1 = c.send(3, &ApiVersionsRequest::default());
+    let id1 = c.send(3, &hello());
     let id2 = c.send(12, &MetadataRequest::default());
     c.recv::<ApiVersionsRequest>(3, id1);
     assert_eq!(c.recv::<MetadataRequest>(12, id2).brokers.len(), 1);
@@ -142,7 +142,7 @@ fn api_versions_at_an_unknown_version_is_faultable_too() {
     cluster.inject_response_fault(ApiKey::API_VERSIONS, None, ResponseFault::Duplicate, 1);
     let mut c = client_to(&cluster, 1);
     let mut out = Vec::new();
-    encode_request(&mut out, 4, 77, Some("x"), &ApiVersionsRequest::default()).unwrap();
+    encode_request(&mut out, 4, 77, Some("x"), &hello()).unwrap();
     out[6..8].copy_from_slice(&9i16.to_be_bytes()); // v9: answered UNSUPPORTED_VERSION in the v0 layout
     c.stream.write_all(&out).unwrap();
     let (a, b) = (c.read_frame().unwrap(), c.read_frame().unwrap());
@@ -170,7 +170,7 @@ fn unsolicited_frame_comes_before_the_real_one() {
 #[test]
 fn wrong_correlation_id_wraps_into_the_positive_range() {
     let cluster = MockCluster::new(1).unwrap();
-    let req = ApiVersionsRequest::default();
+    let req = hello();
     let clean = raw_call(&cluster, 3, i32::MAX - 5, &req);
     cluster.inject_response_fault(ApiKey::API_VERSIONS, None, ResponseFault::WrongCorrelationId, 2);
     let wrong = raw_call(&cluster, 3, i32::MAX - 5, &req);
@@ -228,14 +228,14 @@ fn stall_after_sends_n_bytes_then_stays_open_and_silent() {
     assert_eq!(got[4..8], id.to_be_bytes());
     // Later requests are read (and logged) but never answered.
     cluster.clear_requests();
-    let later = c.send(3, &ApiVersionsRequest::default());
+    let later = c.send(3, &hello());
     let (got, end) = read_all(&mut c, Duration::from_millis(500));
     assert_eq!((got.len(), end), (0, End::Quiet));
     let log = cluster.requests();
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].api_key, log[0].correlation_id), (ApiKey::API_VERSIONS, later));
     // Other connections are served.
-    assert_eq!(client_to(&cluster, 1).call(3, &ApiVersionsRequest::default()).error_code, ErrorCode::NONE);
+    assert_eq!(client_to(&cluster, 1).call(3, &hello()).error_code, ErrorCode::NONE);
     // Dropping the cluster closes the stalled connection.
     drop(cluster);
     let (got, end) = read_all(&mut c, Duration::from_secs(5));
@@ -247,7 +247,7 @@ fn stall_after_zero_bytes_ends_when_the_broker_goes_down() {
     let cluster = MockCluster::new(2).unwrap();
     cluster.inject_response_fault(ApiKey::API_VERSIONS, None, ResponseFault::StallAfter(0), 1);
     let mut c = client_to(&cluster, 2);
-    c.send(3, &ApiVersionsRequest::default());
+    c.send(3, &hello());
     c.send(12, &MetadataRequest::default());
     let (got, end) = read_all(&mut c, Duration::from_millis(500));
     assert_eq!((got.len(), end), (0, End::Quiet), "neither request is answered");
@@ -259,7 +259,7 @@ fn stall_after_zero_bytes_ends_when_the_broker_goes_down() {
 #[test]
 fn oversized_prefix_announces_the_size_then_closes() {
     let cluster = MockCluster::new(1).unwrap();
-    let req = ApiVersionsRequest::default();
+    let req = hello();
     let clean = raw_call(&cluster, 3, 9, &req);
     for size in [i32::MAX, -1] {
         cluster.inject_response_fault(ApiKey::API_VERSIONS, None, ResponseFault::OversizedPrefix(size), 1);
@@ -404,7 +404,7 @@ fn api_delay_delays_that_api_on_every_broker_and_keeps_order() {
     for node in [1, 2] {
         let mut c = client_to(&cluster, node);
         let t = Instant::now();
-        c.call(3, &ApiVersionsRequest::default());
+        c.call(3, &hello());
         assert!(t.elapsed() < Duration::from_millis(250), "other APIs are not delayed");
         let t = Instant::now();
         metadata(&mut c, 12, None);
@@ -412,7 +412,7 @@ fn api_delay_delays_that_api_on_every_broker_and_keeps_order() {
         // Pipelined: the ApiVersions answer waits behind the delayed Metadata one.
         let t = Instant::now();
         let m = c.send(12, &MetadataRequest::default());
-        let v = c.send(3, &ApiVersionsRequest::default());
+        let v = c.send(3, &hello());
         assert_eq!(corr_of(&c.read_frame().unwrap()), m);
         assert_eq!(corr_of(&c.read_frame().unwrap()), v);
         assert!(t.elapsed() >= d);

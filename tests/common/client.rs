@@ -75,6 +75,16 @@ impl Client {
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 
+/// An ApiVersions request that names the client, as v3+ must (KIP-511: Kafka answers an empty or
+/// malformed name with INVALID_REQUEST and no API).
+pub fn hello() -> kprod::protocol::messages::api_versions::ApiVersionsRequest {
+    kprod::protocol::messages::api_versions::ApiVersionsRequest {
+        client_software_name: "kprod-test".into(),
+        client_software_version: "1.0".into(),
+        ..Default::default()
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct Producer {
     /// Producer id.
