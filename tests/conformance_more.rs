@@ -307,15 +307,12 @@ fn scenario(bootstrap: &str, topic: &str, suffix: &str) -> Vec<String> {
         let mut req = produce_req(topic, 0, -1, batch(q, 0, true, &["v2"]));
         req.transactional_id = Some(id2.clone());
         out.push(format!("v12 txn produce without add: {:?}", first(&l.call(12, &req)).error_code));
-        let e = tc2.call(
-            5,
-            &EndTxnRequest {
-                transactional_id: id2.clone(),
-                producer_id: q.id,
-                producer_epoch: q.epoch,
-                committed: true,
-            },
-        );
+        let end_v5 = |c: &mut Client, producer_epoch: i16, committed: bool| {
+            let req =
+                EndTxnRequest { transactional_id: id2.clone(), producer_id: q.id, producer_epoch, committed };
+            c.call(5, &req)
+        };
+        let e = end_v5(&mut tc2, q.epoch, true);
         out.push(format!(
             "endtxn v5: {:?} delta={} samepid={}",
             e.error_code,
@@ -323,36 +320,12 @@ fn scenario(bootstrap: &str, topic: &str, suffix: &str) -> Vec<String> {
             e.producer_id == q.id
         ));
         std::thread::sleep(Duration::from_millis(300));
-        let e = tc2.call(
-            5,
-            &EndTxnRequest {
-                transactional_id: id2.clone(),
-                producer_id: q.id,
-                producer_epoch: q.epoch,
-                committed: true,
-            },
-        );
+        let e = end_v5(&mut tc2, q.epoch, true);
         out.push(format!("endtxn v5 retry: {:?} delta={}", e.error_code, e.producer_epoch - q.epoch));
-        let e = tc2.call(
-            5,
-            &EndTxnRequest {
-                transactional_id: id2.clone(),
-                producer_id: q.id,
-                producer_epoch: q.epoch + 1,
-                committed: false,
-            },
-        );
+        let e = end_v5(&mut tc2, q.epoch + 1, false);
         out.push(format!("endtxn v5 abort empty: {:?} delta={}", e.error_code, e.producer_epoch - q.epoch));
         std::thread::sleep(Duration::from_millis(500));
-        let e = tc2.call(
-            5,
-            &EndTxnRequest {
-                transactional_id: id2.clone(),
-                producer_id: q.id,
-                producer_epoch: q.epoch + 2,
-                committed: true,
-            },
-        );
+        let e = end_v5(&mut tc2, q.epoch + 2, true);
         out.push(format!("endtxn v5 commit empty: {:?} delta={}", e.error_code, e.producer_epoch - q.epoch));
     } else {
         out.push("transactions v2: not offered".into());
@@ -393,12 +366,7 @@ fn scenario(bootstrap: &str, topic: &str, suffix: &str) -> Vec<String> {
 /// The version ranges the broker at `bootstrap` advertises (ApiVersions v3).
 fn api_ranges(bootstrap: &str) -> Vec<(ApiKey, (i16, i16))> {
     let mut c = Client::connect(bootstrap.split(',').next().unwrap());
-    let hello = ApiVersionsRequest {
-        client_software_name: "kprod-conformance".into(),
-        client_software_version: "0.1.0".into(),
-        ..Default::default()
-    };
-    let r = c.call(3, &hello);
+    let r = c.call(3, &hello());
     assert_eq!(r.error_code, ErrorCode::NONE, "ApiVersions v3 from {bootstrap}");
     assert!(!r.api_keys.is_empty(), "{bootstrap} advertises no API");
     r.api_keys.iter().map(|a| (ApiKey(a.api_key), (a.min_version, a.max_version))).collect()
